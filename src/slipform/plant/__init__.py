@@ -1,0 +1,27 @@
+"""ConcretePlant: concreteness-guided hard-negative captions.
+
+    >>> from slipform.plant import plant, PlantConfig
+    >>> summary = plant("captions.txt", "negatives.jsonl", PlantConfig(k=3, strategy="concrete"))
+"""
+
+from __future__ import annotations
+
+from .anchor import ROLES, STRATEGIES, Candidate, candidates, route, select_targets
+from .core import BACKENDS, ConcretePlant, LLMConfig, PlantConfig, screen
+from .export import export_negclip
+from .io import Caption, Columns, read_captions
+from .runner import Summary, plant_file
+
+
+def plant(input, output, config: PlantConfig = PlantConfig(), **options) -> Summary:
+    """Plant negatives for the captions in ``input`` and write them to ``output`` (JSONL).
+
+    ``options`` are those of :func:`slipform.plant.runner.plant_file`: ``fmt``, ``columns``,
+    ``workers``, ``num_shards``, ``shard_id``, ``chunk_size``, ``progress``.
+    """
+    return plant_file(input, output, config, **options)
+
+
+__all__ = ["BACKENDS", "ROLES", "STRATEGIES", "Candidate", "Caption", "Columns", "ConcretePlant", "LLMConfig",
+           "PlantConfig", "Summary", "candidates", "export_negclip", "plant", "plant_file", "read_captions",
+           "route", "screen", "select_targets"]

@@ -1,0 +1,159 @@
+"""Anchor selection: which word of a caption the negative will change.
+
+A caption's *candidates* are its content words (NOUN, PROPN, ADJ, NUM, ADP, VERB), with
+two-word expressions the lexicon rates ("hot dog", "fire hydrant") merged into one
+candidate. Each candidate carries its concreteness and its *route*: the role that decides
+what kind of change it gets -- Object (NOUN, PROPN), Attribute (ADJ, NUM) or Relation
+(ADP, VERB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+from ..lexicon import Lexicon
+from .vocab import MULTIWORD_RELATIONS
+
+ROLE_OF_POS = {"NOUN": "O", "PROPN": "O", "ADJ": "A", "NUM": "A", "ADP": "R", "VERB": "R"}
+ROLES = ("A", "R", "O")
+STRATEGIES = ("concrete", "abstract", "random")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A content word or two-word expression; ``start``/``end`` are token indices."""
+
+    start: int
+    end: int
+    text: str
+    lemma: str
+    pos: str
+    tag: str
+    role: str
+    concreteness: float | None
+
+
+def _multiword_relation(doc, i: int) -> str | None:
+    for phrase in MULTIWORD_RELATIONS:
+        parts = phrase.split()
+        if doc[i].lower_ == parts[0] and i + len(parts) <= len(doc) and \
+                [t.lower_ for t in doc[i:i + len(parts)]] == parts:
+            return phrase
+    return None
+
+
+def _phrase_rating(phrase: str, lexicon: Lexicon) -> float | None:
+    """A multi-word relation's own rating, else the mean of its rated words."""
+    rating = lexicon.rating(phrase)
+    if rating is None:
+        rated = [r for r in map(lexicon.rating, phrase.split()) if r is not None]
+        rating = round(sum(rated) / len(rated), 2) if rated else None
+    return rating
+
+
+def route(role: str) -> dict[str, bool]:
+    """The paper's routing flags: exactly one of A, R, O is set."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    return {r: r == role for r in ROLES}
+
+
+def candidates(doc, lexicon: Lexicon) -> list[Candidate]:
+    """Content-word candidates of a parsed caption, rated bigrams merged."""
+    out: list[Candidate] = []
+    i, n = 0, len(doc)
+    while i < n:
+        tok = doc[i]
+        phrase = _multiword_relation(doc, i)
+        if phrase:
+            j = i + len(phrase.split())
+            out.append(Candidate(i, j, doc[i:j].text, phrase, "ADP", "IN", "R", _phrase_rating(phrase, lexicon)))
+            i = j
+            continue
+        if i + 1 < n:
+            nxt = doc[i + 1]
+            # "hot dogs" is rated through its lemma form "hot dog"; the head is the 2nd word.
+            surface = f"{tok.text} {nxt.text}"
+            lemma = f"{tok.lower_} {nxt.lemma_.lower()}"
+            rating = lexicon.lookup(surface, lemma)
+            if rating is not None and nxt.pos_ in ROLE_OF_POS and (tok.pos_ in ROLE_OF_POS or tok.pos_ == "ADV"):
+                out.append(Candidate(i, i + 2, surface, lemma, nxt.pos_, nxt.tag_,
+                                     ROLE_OF_POS[nxt.pos_], rating))
+                i += 2
+                continue
+        role = ROLE_OF_POS.get(tok.pos_)
+        if role is not None and any(c.isalnum() for c in tok.text):
+            out.append(Candidate(i, i + 1, tok.text, tok.lemma_.lower(), tok.pos_, tok.tag_, role,
+                                 lexicon.lookup(tok.text, tok.lemma_)))
+        i += 1
+    return out
+
+
+def caption_rng(seed: int, caption_id: str, salt: str = "") -> random.Random:
+    """A generator fixed by the seed and the caption's id, identical in every process."""
+    digest = hashlib.blake2b(f"{seed}\x1f{caption_id}\x1f{salt}".encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "little"))
+
+
+def parse_role_weights(spec: str | dict | None) -> dict[str, float] | None:
+    """``"O=1,A=1,R=1"`` -> ``{"O": 1.0, "A": 1.0, "R": 1.0}``."""
+    if spec is None or spec == "":
+        return None
+    if isinstance(spec, dict):
+        items = spec.items()
+    else:
+        items = []
+        for part in spec.split(","):
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise ValueError(f"role weights look like 'O=1,A=1,R=1', got {spec!r}")
+            items.append((key, value))
+    weights = {}
+    for key, value in items:
+        key = str(key).strip().upper()
+        if key not in ROLES:
+            raise ValueError(f"unknown role {key!r} in role weights; roles are A, R, O")
+        weight = float(value)
+        if weight < 0:
+            raise ValueError(f"role weight for {key} must be >= 0, got {weight}")
+        weights[key] = weight
+    if not any(weights.values()):
+        raise ValueError("at least one role weight must be positive")
+    return weights
+
+
+def _ranked(pool: list[Candidate], strategy: str, k: int) -> list[Candidate]:
+    if strategy == "random":
+        return list(pool)
+    rated = [c for c in pool if c.concreteness is not None]
+    # Ties keep sentence order, so the ranking depends on the caption alone.
+    rated.sort(key=lambda c: c.concreteness, reverse=(strategy == "concrete"))
+    return rated[:k]
+
+
+def select_targets(cands: list[Candidate], strategy: str, k: int, rng: random.Random,
+                   role_weights: dict[str, float] | None = None) -> list[Candidate]:
+    """Candidates in the order they should be tried as the target.
+
+    The first entry is the target drawn at random from the top-k (``concrete``), the
+    bottom-k (``abstract``) or all candidates (``random``); the rest are the remaining
+    members of that pool in random order, as fallbacks when a rewrite fails. With role
+    weights, a role is drawn first among those the caption offers.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
+    if role_weights:
+        order: list[Candidate] = []
+        roles = [r for r in ROLES if role_weights.get(r, 0) > 0 and any(c.role == r for c in cands)]
+        while roles:
+            role = rng.choices(roles, weights=[role_weights[r] for r in roles])[0]
+            roles.remove(role)
+            pool = _ranked([c for c in cands if c.role == role], strategy, k)
+            rng.shuffle(pool)
+            order.extend(pool)
+        return order
+    pool = _ranked(cands, strategy, k)
+    rng.shuffle(pool)
+    return pool

@@ -1,0 +1,84 @@
+"""Applying token-level edits to a parsed caption, and measuring how much a negative changed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .inflect import article_for, match_case
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace tokens ``start:end`` of the parsed caption with ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+def apply_edits(doc, edits: list[Edit]) -> str:
+    """The caption with ``edits`` applied; ``a``/``an`` before an edit is made to agree."""
+    pieces = [t.text_with_ws for t in doc]
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        last = doc[e.end - 1]
+        text = match_case(doc[e.start].text, e.text)
+        pieces[e.start:e.end] = [text + last.whitespace_]
+        if e.start > 0 and doc[e.start - 1].lower_ in ("a", "an"):
+            art = doc[e.start - 1]
+            pieces[e.start - 1] = match_case(art.text, article_for(text)) + art.whitespace_
+    return "".join(pieces)
+
+
+_WORD = re.compile(r"[\w'-]+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def word_edit_distance(a: list[str], b: list[str]) -> int:
+    """Levenshtein distance over words."""
+    prev = list(range(len(b) + 1))
+    for i, wa in enumerate(a, 1):
+        cur = [i]
+        for j, wb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb)))
+        prev = cur
+    return prev[-1]
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Inflectional variants (dog/dogs, is/are aside): a shared stem of all but 3 letters."""
+    n = min(len(a), len(b))
+    k = 0
+    while k < n and a[k] == b[k]:
+        k += 1
+    return k >= 3 and k >= max(len(a), len(b)) - 3
+
+
+def changed_spans(caption: str, negative: str) -> list[tuple[list[str], list[str]]]:
+    """Contiguous word spans that differ, ignoring a/an and pure inflection changes.
+
+    Returns pairs (old words, new words); a swap of two words gives two spans.
+    """
+    import difflib
+
+    a, b = words(caption), words(negative)
+    spans = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        old, new = a[i1:i2], b[j1:j2]
+        if {*old, *new} <= {"a", "an"}:
+            continue
+        if len(old) == len(new) and all(_same_stem(x, y) or {x, y} <= {"a", "an"} for x, y in zip(old, new)):
+            continue
+        spans.append((old, new))
+    return spans
+
+
+def is_single_change(caption: str, negative: str) -> bool:
+    """One word or a two-word expression replaced (inflection and a/an aside)."""
+    spans = changed_spans(caption, negative)
+    return len(spans) == 1 and 1 <= len(spans[0][0]) <= 2

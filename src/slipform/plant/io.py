@@ -1,0 +1,178 @@
+"""Reading captions from the formats users have, one item at a time.
+
+Formats, chosen from the file name (or ``fmt``):
+
+- ``txt``: one caption per line; the id is the line number.
+- ``coco``: COCO captions JSON (``captions_train2014.json``): id = annotation id,
+  image = the image's ``file_name``.
+- ``karpathy``: Karpathy's split JSON (``dataset_coco.json``): id = ``sentid``,
+  image = ``filepath/filename``.
+- ``csv`` / ``tsv``: open_clip's convention, a header with image-path and caption columns
+  (``filepath`` and ``title`` by default); an ``id`` column is used when present (or
+  NegCLIP's unnamed index column), else the line number.
+- ``jsonl``: one object per line with ``caption`` (and optionally ``id``, ``image``).
+
+Every reader yields :class:`Caption` items, or :class:`BadLine` items naming the file and
+line of input it could not use, so the caller can count them and go on. Text, CSV and JSONL
+are streamed; the two JSON formats are single documents and are read whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMATS = ("txt", "coco", "karpathy", "csv", "tsv", "jsonl")
+
+
+@dataclass(frozen=True)
+class Caption:
+    id: str
+    caption: str
+    image: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """An input item that could not be used: ``reason`` names file and line, ``kind`` counts it."""
+
+    line: int
+    reason: str
+    id: str | None = None
+    kind: str = "malformed input"
+
+
+BAD_INPUT_KINDS = ("malformed JSON", "missing columns", "missing caption field", "not an object", "malformed input")
+
+
+@dataclass(frozen=True)
+class Columns:
+    caption: str = "title"
+    image: str = "filepath"
+    id: str = "id"
+    separator: str | None = None  # None: tab for .tsv, comma otherwise
+
+
+class InputError(ValueError):
+    """The input as a whole cannot be read (missing, unknown format, malformed JSON document)."""
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".txt", ".jsonl", ".csv", ".tsv"):
+        return suffix[1:]
+    if suffix == ".json":
+        with open(path, encoding="utf-8") as f:
+            head = f.read(4096)
+        if '"sentences"' in head or '"dataset"' in head:
+            return "karpathy"
+        return "coco"
+    raise InputError(f"{path}: cannot tell the format from the suffix {suffix!r}; pass --format ({', '.join(FORMATS)})")
+
+
+def read_captions(path: str | Path, fmt: str | None = None, columns: Columns = Columns()) -> Iterator[Caption | BadLine]:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; choose from {FORMATS}")
+    reader = {"txt": _txt, "coco": _coco, "karpathy": _karpathy, "csv": _table, "tsv": _table, "jsonl": _jsonl}[fmt]
+    if fmt in ("csv", "tsv") and columns.separator is None:
+        columns = Columns(columns.caption, columns.image, columns.id, "\t" if fmt == "tsv" else ",")
+    return reader(path, columns)
+
+
+def _txt(path: Path, columns: Columns):
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        for n, line in enumerate(f, 1):
+            yield Caption(str(n), line.rstrip("\r\n"), None, n)
+
+
+def _load_json(path: Path):
+    with open(path, encoding="utf-8") as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON ({exc.msg})") from None
+
+
+def _coco(path: Path, columns: Columns):
+    data = _load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+        raise InputError(f"{path}: not COCO captions JSON (no 'annotations' list)")
+    files = {im.get("id"): im.get("file_name") for im in data.get("images", []) if isinstance(im, dict)}
+    for n, ann in enumerate(data["annotations"]):
+        if not isinstance(ann, dict) or "caption" not in ann:
+            yield BadLine(n, f"{path}: annotation #{n} has no 'caption'", kind="missing caption field")
+            continue
+        cid = str(ann.get("id", n))
+        yield Caption(cid, str(ann["caption"]), files.get(ann.get("image_id")), n)
+
+
+def _karpathy(path: Path, columns: Columns):
+    data = _load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise InputError(f"{path}: not a Karpathy split JSON (no 'images' list)")
+    n = 0
+    for im in data["images"]:
+        image = "/".join(p for p in (im.get("filepath"), im.get("filename")) if p) or None
+        for sent in im.get("sentences", []):
+            n += 1
+            raw = sent.get("raw") if isinstance(sent, dict) else None
+            if raw is None:
+                yield BadLine(n, f"{path}: sentence #{n} of {image} has no 'raw' text", kind="missing caption field")
+                continue
+            yield Caption(str(sent.get("sentid", n)), raw, image, n)
+
+
+def _table(path: Path, columns: Columns):
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        rows = csv.reader(f, delimiter=columns.separator)
+        header = next(rows, None)
+        if not header:
+            raise InputError(f"{path}: empty file, expected a header row")
+        header = [h.strip() for h in header]
+        if columns.caption not in header:
+            raise InputError(f"{path}:1: no caption column {columns.caption!r} in header {header[:8]}; "
+                             "set it with --caption-col")
+        ci = header.index(columns.caption)
+        ii = header.index(columns.image) if columns.image in header else None
+        idx = header.index(columns.id) if columns.id in header else (0 if header[0] == "" else None)
+        for n, row in enumerate(rows, 2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                yield BadLine(n, f"{path}:{n}: expected {len(header)} columns, found {len(row)}", kind="missing columns")
+                continue
+            cid = row[idx] if idx is not None and row[idx] else str(n)
+            yield Caption(cid, row[ci], row[ii] if ii is not None else None, n)
+
+
+def _jsonl(path: Path, columns: Columns):
+    keys = (columns.caption, "caption", "title", "text")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield BadLine(n, f"{path}:{n}: malformed JSON ({exc.msg})", kind="malformed JSON")
+                continue
+            if not isinstance(obj, dict):
+                yield BadLine(n, f"{path}:{n}: expected a JSON object", kind="not an object")
+                continue
+            key = next((k for k in keys if k in obj), None)
+            if key is None or not isinstance(obj[key], str):
+                yield BadLine(n, f"{path}:{n}: no caption field ({columns.caption!r} or 'caption')",
+                              str(obj.get("id", n)), kind="missing caption field")
+                continue
+            image = obj.get(columns.image, obj.get("image"))
+            yield Caption(str(obj.get(columns.id, obj.get("id", n))), obj[key], image, n)

@@ -1,0 +1,191 @@
+"""The offline rewriter: replace the target with a related word that makes the caption false.
+
+A good hard negative is *related but not the same*: "some chicken" -> "some beef", not
+-> "some hen" (nearly a synonym, still true) and not -> "some sky" (too easy). Objects
+and unlisted attributes and verbs draw from a vocabulary of the same role, keep the words
+whose MiniLM cosine to the target falls in a band (default 0.30-0.75: below it the word is
+unrelated, above it a synonym or hypernym: bike/bicycle 0.92, dog/animal 0.82), and
+prefer those whose concreteness is closest to the target's. Attributes stay in their
+family (colour <-> colour, number <-> number); relations take a contrasting relation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..lexicon import Lexicon
+from .anchor import Candidate
+from .edit import Edit
+from .embed import WordVectors
+from .inflect import all_verb_forms, pluralize, verb_form
+from .vocab import (ATTRIBUTE_FAMILIES, ATTRIBUTE_OPPOSITES, DIGITS, OBJECT_FALLBACK,
+                    PREPOSITION_CONTRASTS, RELATION_CONTRASTS, VERB_CONTRASTS)
+
+_FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
+_SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
+                 {"several", "many"}, {"old", "ancient", "antique", "elderly"})
+_VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
+_NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
+_PLURAL_TAGS = ("NNS", "NNPS")
+
+
+def _synonyms(word: str) -> set[str]:
+    for group in _SYNONYM_SETS:
+        if word in group:
+            return group
+    return {word}
+
+
+@dataclass
+class Vocabulary:
+    """Lemmas by role seen in the input captions, plus the built-in fallback lists."""
+
+    nouns: list[str] = field(default_factory=list)
+    adjectives: list[str] = field(default_factory=list)
+    verbs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_docs(cls, docs, lexicon: Lexicon, min_count: int = 1) -> Vocabulary:
+        counts: dict[str, Counter] = {"n": Counter(), "a": Counter(), "v": Counter()}
+        for doc in docs:
+            for tok in doc:
+                low, lemma = tok.lower_, tok.lemma_.lower()
+                if not lemma.isalpha() or lemma not in lexicon:
+                    continue
+                # keep a lemma only when our own inflector reproduces what the caption wrote,
+                # which filters the tagger's lemma slips ("riding" -> "rid")
+                singular = tok.tag_ == "NN" and low == lemma
+                if tok.pos_ == "NOUN" and (singular or (tok.tag_ == "NNS" and pluralize(lemma) == low != lemma)):
+                    counts["n"][lemma] += 1
+                elif tok.pos_ == "ADJ" and low == lemma:
+                    counts["a"][lemma] += 1
+                elif tok.pos_ == "VERB" and verb_form(lemma, tok.tag_) == low:
+                    counts["v"][lemma] += 1
+        keep = {k: sorted(w for w, n in c.items() if n >= min_count) for k, c in counts.items()}
+        return cls(keep["n"], keep["a"], keep["v"])
+
+    def merged(self) -> Vocabulary:
+        """In-domain words together with the fallback lists, without duplicates."""
+        return Vocabulary(sorted(set(self.nouns) | set(OBJECT_FALLBACK)),
+                          sorted(set(self.adjectives) | set(_FAMILY_OF)),
+                          sorted(set(self.verbs) | set(VERB_CONTRASTS)))
+
+    def to_dict(self) -> dict:
+        return {"nouns": self.nouns, "adjectives": self.adjectives, "verbs": self.verbs}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Vocabulary:
+        return cls(list(d["nouns"]), list(d["adjectives"]), list(d["verbs"]))
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    edits: tuple[Edit, ...]
+    replacement: str
+    target_key: str
+    replacement_key: str
+
+
+class LexicalRewriter:
+    """Rewrite one target of a parsed caption; ``None`` when no good replacement exists."""
+
+    def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary, vectors: WordVectors,
+                 band: tuple[float, float] = (0.30, 0.75), pool: int = 5, shortlist: int = 15):
+        self.lexicon, self.vectors, self.band = lexicon, vectors, band
+        self.pool, self.shortlist = pool, shortlist
+        vocab = vocabulary.merged()
+        table_words = {w for ws in RELATION_CONTRASTS.values() for w in ws} | set(RELATION_CONTRASTS)
+        vectors.ensure([*vocab.nouns, *vocab.adjectives, *vocab.verbs, *table_words, *_FAMILY_OF])
+        self._by_role = {"n": vocab.nouns, "a": vocab.adjectives, "v": vocab.verbs}
+        self._matrix = {k: vectors.matrix(ws) for k, ws in self._by_role.items()}
+        self._conc = {k: np.array([self.lexicon.rating(w) or np.nan for w in ws]) for k, ws in self._by_role.items()}
+
+    # -- neighbours in the similarity band, closest in concreteness first
+    def _neighbours(self, key: str, kind: str, concreteness: float | None, rng: random.Random) -> str | None:
+        words = self._by_role[kind]
+        if not words:
+            return None
+        sims = self._matrix[kind] @ self.vectors.vector(key)
+        lo, hi = self.band
+        parts = set(key.split())
+        ok = [i for i in np.flatnonzero((sims >= lo) & (sims <= hi))
+              if words[i] != key and not (parts & set(words[i].split()))]
+        if not ok:
+            return None
+        # the most similar words of the band, then those closest in concreteness to the target
+        ok.sort(key=lambda i: -sims[i])
+        ranked = ok[: self.shortlist]
+        if concreteness is not None:
+            conc = self._conc[kind]
+            ranked.sort(key=lambda i: abs(conc[i] - concreteness) if not np.isnan(conc[i]) else 9.0)
+        return words[rng.choice(ranked[: self.pool])]
+
+    def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
+        if target.role == "O":
+            return self._object(target, rng)
+        if target.role == "A":
+            return self._attribute(doc, target, rng)
+        return self._relation(target, rng)
+
+    def _object(self, t: Candidate, rng) -> Rewrite | None:
+        key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
+        new = self._neighbours(key, "n", t.concreteness, rng)
+        if new is None:
+            return None
+        surface = pluralize(new) if t.tag in _PLURAL_TAGS else new
+        return Rewrite((Edit(t.start, t.end, surface),), surface, key, new)
+
+    def _attribute(self, doc, t: Candidate, rng) -> Rewrite | None:
+        low = t.text.lower()
+        if t.pos == "NUM":
+            return self._number(doc, t, rng)
+        if low in ATTRIBUTE_OPPOSITES:
+            new = ATTRIBUTE_OPPOSITES[low]
+        elif low in _FAMILY_OF:
+            family = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
+            new = rng.choice(family)
+        else:
+            new = self._neighbours(t.lemma, "a", t.concreteness, rng)
+            if new is None:
+                return None
+        return Rewrite((Edit(t.start, t.end, new),), new, low, new)
+
+    def _number(self, doc, t: Candidate, rng) -> Rewrite | None:
+        low = t.text.lower()
+        edits = []
+        if low in DIGITS:
+            n = DIGITS[low]
+            choices = [m for m in range(max(2, n - 2), n + 4) if m != n] if n > 1 else [2, 3]
+            new = str(rng.choice(choices))
+        elif low in _NUMBER_WORDS:
+            new = rng.choice([w for w in _NUMBER_WORDS if w != low])
+        elif low == "one":
+            new = rng.choice(_NUMBER_WORDS[:3])
+        else:
+            return None
+        if low in ("one", "1"):  # the counted noun becomes plural: "one dog" -> "two dogs"
+            head = doc[t.start].head
+            if head.i > t.start and head.tag_ == "NN":
+                edits.append(Edit(head.i, head.i + 1, pluralize(head.text)))
+        return Rewrite((Edit(t.start, t.end, new), *edits), new, low, new)
+
+    def _relation(self, t: Candidate, rng) -> Rewrite | None:
+        low = t.text.lower()
+        if t.pos == "VERB":
+            base = _VERB_BASE.get(low, t.lemma)
+            if base in VERB_CONTRASTS:
+                new = rng.choice(VERB_CONTRASTS[base])
+            else:
+                new = self._neighbours(base, "v", t.concreteness, rng)
+                if new is None:
+                    return None
+            surface = verb_form(new, t.tag) if t.tag.startswith("VB") else new
+            return Rewrite((Edit(t.start, t.end, surface),), surface, base, new)
+        if low not in PREPOSITION_CONTRASTS:
+            return None
+        new = rng.choice(PREPOSITION_CONTRASTS[low])
+        return Rewrite((Edit(t.start, t.end, new),), new, low, new)

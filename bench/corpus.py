@@ -1,0 +1,35 @@
+"""Real COCO captions from ../shared/data: SugarCrepe's `caption` fields and NegCLIP's `title` column."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def real_captions(limit: int | None = None) -> list[str]:
+    seen, out = set(), []
+    for path in sorted((SHARED / "sugarcrepe").glob("*.json")):
+        for item in json.loads(path.read_text()).values():
+            out.append(item["caption"].strip())
+    with open(SHARED / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
+        rows = csv.reader(f, delimiter="\t")
+        next(rows)
+        out += [r[1].strip() for r in rows]
+    unique = []
+    for c in out:
+        if c and c not in seen:
+            seen.add(c)
+            unique.append(c)
+    return unique[:limit] if limit else unique
+
+
+def write_captions(path: Path, n: int) -> Path:
+    """``n`` captions (repeating the real ones when n exceeds them) as a text file."""
+    caps = real_captions()
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(caps[i % len(caps)] + "\n")
+    return path

@@ -1,0 +1,72 @@
+"""Throughput of `slipform plant` (lexical backend) against bare spaCy `nlp.pipe`, in one run.
+
+    python bench/plant_throughput.py --n 5000
+
+Prints captions/s of (1) nlp.pipe with the same pipeline components, (2) `slipform plant`
+with a cold cache (vocabulary pass and MiniLM word embeddings included), (3) plant with warm
+caches and 1 worker, and (4) with 2 workers; and the ratios the issue sets targets for. Plant
+runs as the CLI in its own process; its time is the run's own (after Python imports), read
+from the summary it writes, in total and after loading (spaCy import and model, lexicon,
+vocabulary, embeddings); nlp.pipe's excludes loading the model, so "loaded" is the like-for-like
+ratio and "e2e" what a user waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import write_captions  # noqa: E402
+
+from slipform.plant.nlp import load_nlp  # noqa: E402
+
+
+def timed_plant(src: Path, out: Path, workers: int) -> tuple[float, float]:
+    """(seconds in total, seconds after loading) of `slipform plant` run as a user would, from its summary."""
+    cmd = ["slipform", "plant", str(src), "-o", str(out), "--workers", str(workers), "--no-progress"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    summary = json.loads(Path(str(out) + ".summary.json").read_text())
+    assert summary["negatives"] > 0
+    return summary["seconds"], summary["seconds"] - summary["startup_seconds"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="slipform-bench-"))
+    os.environ["SLIPFORM_CACHE"] = str(tmp / "cache")
+    src = write_captions(tmp / "captions.txt", args.n)
+    texts = src.read_text().splitlines()
+
+    nlp = load_nlp()
+    list(nlp.pipe(texts[:200]))  # warm-up
+    t = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=256):
+        pass
+    bare = time.perf_counter() - t
+
+    cold, _ = timed_plant(src, tmp / "cold.jsonl", 1)
+    warm_total, warm = timed_plant(src, tmp / "warm.jsonl", 1)
+    two_total, two = timed_plant(src, tmp / "two.jsonl", 2)
+    n = len(texts)
+    print(f"captions: {n} (pipeline components: {', '.join(nlp.pipe_names)})")
+    print(f"bare nlp.pipe                   {n / bare:7.1f} captions/s")
+    print(f"plant, cold cache, end to end   {n / cold:7.1f} captions/s  (ratio {bare / cold:.2f})")
+    print(f"plant, warm, 1 worker, e2e      {n / warm_total:7.1f} captions/s  (ratio {bare / warm_total:.2f})")
+    print(f"plant, warm, 1 worker, loaded   {n / warm:7.1f} captions/s  (ratio {bare / warm:.2f}; target >= 0.70)")
+    print(f"plant, warm, 2 workers, e2e     {n / two_total:7.1f} captions/s  (2 / 1 worker {warm_total / two_total:.2f})")
+    print(f"plant, warm, 2 workers, loaded  {n / two:7.1f} captions/s  (2 / 1 worker {warm / two:.2f}; target >= 1.60)")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,7 @@ from .anchor import Candidate
 from .edit import Edit, same_stem
 from .embed import WordVectors
 from .inflect import all_verb_forms, pluralize, verb_form
-from .vocab import (ATTRIBUTE_FAMILIES, ATTRIBUTE_OPPOSITES, DIGITS, OBJECT_FALLBACK,
+from .vocab import (ATTRIBUTE_FAMILIES, ATTRIBUTE_OPPOSITES, DIGITS, GENERIC_NOUNS, OBJECT_FALLBACK,
                     PREPOSITION_CONTRASTS, RELATION_CONTRASTS, VERB_CONTRASTS)
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
@@ -98,6 +98,7 @@ class LexicalRewriter:
         self.lexicon, self.vectors, self.band = lexicon, vectors, band
         self.pool, self.shortlist = pool, shortlist
         vocab = vocabulary.merged()
+        vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
         table_words = {w for ws in RELATION_CONTRASTS.values() for w in ws} | set(RELATION_CONTRASTS)
         vectors.ensure([*vocab.nouns, *vocab.adjectives, *vocab.verbs, *table_words, *_FAMILY_OF])
         self._by_role = {"n": vocab.nouns, "a": vocab.adjectives, "v": vocab.verbs}

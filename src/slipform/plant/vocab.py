@@ -102,3 +102,17 @@ OBJECT_FALLBACK: tuple[str, ...] = (
     "monkey", "lion", "tiger", "deer", "cup", "mug", "glass", "jar", "pan", "pot", "stove",
     "counter", "shelf", "cabinet", "mirror", "towel", "bathtub", "shower", "curtain", "rug",
 )
+
+# Category words that are hypernyms of many caption objects (giraffe -> animal, chicken -> meat):
+# replacing an object with its category keeps the caption true, so they are never replacements.
+# A built-in list stands in for WordNet, which is not available offline.
+GENERIC_NOUNS = frozenset((
+    "animal", "animals", "creature", "pet", "wildlife", "livestock", "mammal", "beast", "vehicle",
+    "transportation", "transport", "food", "meal", "dish", "snack", "dessert", "meat", "produce",
+    "fruit", "vegetable", "drink", "beverage", "object", "thing", "item", "stuff", "furniture",
+    "appliance", "device", "equipment", "gear", "machine", "tool", "utensil", "container", "clothing",
+    "clothes", "garment", "outfit", "toy", "instrument", "plant", "person", "people", "human",
+    "individual", "someone", "somebody", "building", "structure", "place", "area", "location",
+    "bird", "fish", "insect", "tree", "flower", "accessory", "electronics", "gadget", "decoration",
+    "ingredient", "cuisine", "sport", "game", "artwork", "scene", "view", "image", "picture", "photo",
+))

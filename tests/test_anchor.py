@@ -1,0 +1,79 @@
+import collections
+
+import pytest
+
+from slipform.plant.anchor import (caption_rng, candidates, parse_role_weights, route,
+                                   select_targets)
+
+CAPTION = "A man riding a red bike on the street next to two hot dogs and a fire hydrant."
+
+
+def test_candidates_on_a_real_parse(nlp, lexicon):
+    cands = candidates(nlp(CAPTION), lexicon)
+    by_text = {c.text: c for c in cands}
+    # two-word expressions and multi-word relations are one candidate each
+    assert "hot dogs" in by_text and "fire hydrant" in by_text and "next to" in by_text
+    assert "hot" not in by_text and "hydrant" not in by_text
+    assert by_text["hot dogs"].concreteness == lexicon.rating("hot dog")
+    assert by_text["hot dogs"].role == "O"
+    assert by_text["red"].role == "A" and by_text["two"].role == "A"
+    assert by_text["riding"].role == "R" and by_text["on"].role == "R"
+    assert by_text["man"].role == "O" and by_text["man"].concreteness == lexicon.rating("man")
+    # determiners, conjunctions and punctuation are never candidates
+    assert not {"A", "a", "the", "and", "."} & set(by_text)
+
+
+def test_route_flags():
+    assert route("A") == {"A": True, "R": False, "O": False}
+    assert route("O") == {"A": False, "R": False, "O": True}
+    with pytest.raises(ValueError):
+        route("X")
+
+
+def test_concrete_picks_from_top_k(nlp, lexicon):
+    cands = candidates(nlp(CAPTION), lexicon)
+    rated = sorted((c for c in cands if c.concreteness is not None), key=lambda c: -c.concreteness)
+    top3 = {c.text for c in rated[:3]}
+    picked = collections.Counter(select_targets(cands, "concrete", 3, caption_rng(0, str(i)))[0].text
+                                 for i in range(200))
+    assert set(picked) == top3  # every top-3 member is drawn, nothing else
+    bottom3 = {c.text for c in rated[-3:]}
+    assert {select_targets(cands, "abstract", 3, caption_rng(0, str(i)))[0].text for i in range(200)} == bottom3
+    every = {select_targets(cands, "random", 3, caption_rng(0, str(i)))[0].text for i in range(400)}
+    assert len(every) > 6
+
+
+def test_selection_is_reproducible_from_seed_and_id(nlp, lexicon):
+    cands = candidates(nlp(CAPTION), lexicon)
+    first = [select_targets(cands, "random", 3, caption_rng(7, "abc")) for _ in range(3)]
+    assert first[0] == first[1] == first[2]
+    others = {select_targets(cands, "random", 3, caption_rng(s, "abc"))[0].text for s in range(30)}
+    assert len(others) > 1
+
+
+def test_role_weights_choose_the_role_first(nlp, lexicon):
+    cands = candidates(nlp(CAPTION), lexicon)
+    only_r = parse_role_weights("R=1,A=0,O=0")
+    roles = {select_targets(cands, "concrete", 3, caption_rng(0, str(i)), only_r)[0].role for i in range(50)}
+    assert roles == {"R"}
+    even = parse_role_weights("O=1,A=1,R=1")
+    counts = collections.Counter(select_targets(cands, "concrete", 3, caption_rng(0, str(i)), even)[0].role
+                                 for i in range(600))
+    assert all(150 < counts[r] < 250 for r in "ARO")
+
+
+def test_role_weights_parsing_errors():
+    assert parse_role_weights("o=2, a=1") == {"O": 2.0, "A": 1.0}
+    for bad in ("O:1", "X=1", "O=-1", "O=0,A=0"):
+        with pytest.raises(ValueError):
+            parse_role_weights(bad)
+
+
+def test_plain_top3_on_real_captions_is_mostly_objects(nlp, lexicon, sugarcrepe_captions):
+    docs = nlp.pipe(sugarcrepe_captions[:300])
+    roles = collections.Counter()
+    for i, doc in enumerate(docs):
+        order = select_targets(candidates(doc, lexicon), "concrete", 3, caption_rng(0, str(i)))
+        if order:
+            roles[order[0].role] += 1
+    assert roles["O"] / sum(roles.values()) > 0.75

@@ -1,0 +1,143 @@
+"""The lexical rewriter, NegCLIP swaps and the grammar helpers, on real parses."""
+
+import pytest
+
+from slipform.plant.anchor import Candidate, candidates, caption_rng
+from slipform.plant.edit import apply_edits, changed_spans, is_single_change, same_stem, word_edit_distance
+from slipform.plant.inflect import article_for, match_case, pluralize, verb_form
+from slipform.plant.swap import propose_swaps, swap_edits
+from slipform.plant.vocab import ATTRIBUTE_FAMILIES, GENERIC_NOUNS, PREPOSITION_CONTRASTS, VERB_CONTRASTS
+
+
+@pytest.fixture(scope="module")
+def rewriter(nlp, lexicon, sugarcrepe_captions):
+    from slipform.plant.embed import WordVectors
+    from slipform.plant.lexical import LexicalRewriter, Vocabulary
+
+    vocab = Vocabulary.from_docs(nlp.pipe(sugarcrepe_captions[:400]), lexicon)
+    return LexicalRewriter(lexicon, vocab, WordVectors())
+
+
+def _target(nlp, lexicon, caption, text):
+    doc = nlp(caption)
+    return doc, next(c for c in candidates(doc, lexicon) if c.text == text)
+
+
+def _rewrite(rewriter, doc, target, seed=0):
+    rw = rewriter.rewrite(doc, target, caption_rng(seed, doc.text))
+    assert rw is not None
+    return rw, apply_edits(doc, list(rw.edits))
+
+
+def test_inflection_helpers():
+    assert [pluralize(w) for w in ("dog", "bus", "baby", "man", "sheep", "hot dog", "knife")] == \
+        ["dogs", "buses", "babies", "men", "sheep", "hot dogs", "knives"]
+    assert verb_form("ride", "VBG") == "riding" and verb_form("sit", "VBG") == "sitting"
+    assert verb_form("open", "VBG") == "opening" and verb_form("lie", "VBG") == "lying"
+    assert verb_form("throw", "VBN") == "thrown" and verb_form("walk", "VBD") == "walked"
+    assert verb_form("carry", "VBZ") == "carries" and verb_form("push", "VBZ") == "pushes"
+    assert [article_for(w) for w in ("apple", "banana", "hour", "umbrella", "unicorn", "one")] == \
+        ["an", "a", "an", "an", "a", "a"]
+    assert match_case("Dog", "cat") == "Cat" and match_case("DOG", "cat") == "CAT" and match_case("dog", "cat") == "cat"
+
+
+def test_change_measures():
+    assert same_stem("dog", "dogs") and same_stem("stop", "stopping") and not same_stem("hand", "handle")
+    assert not same_stem("with", "without")
+    assert word_edit_distance("a b c".split(), "a x c".split()) == 1
+    assert is_single_change("A dog on a mat.", "A cat on a mat.")
+    assert is_single_change("one dog runs", "two dogs runs")  # inflection aside
+    assert is_single_change("an apple here", "a pear here")  # a/an aside
+    assert is_single_change("a cat in front of a car", "a cat behind a car")  # one relation phrase
+    assert not is_single_change("A brick wall.", "A wall wall.")
+    assert changed_spans("a b c", "a b c") == []
+
+
+def test_object_is_related_but_not_the_same(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "A plate with some chicken and rice.", "chicken")
+    seen = set()
+    for seed in range(8):
+        rw, negative = _rewrite(rewriter, doc, target, seed)
+        sim = rewriter.vectors.similarity("chicken", rw.replacement)
+        assert 0.30 <= sim <= 0.75, (rw.replacement, sim)
+        assert rw.replacement not in {"chicken", "rice", "plate"}  # nothing the caption already says
+        assert negative == f"A plate with some {rw.replacement} and rice."
+        seen.add(rw.replacement)
+    assert len(seen) > 1
+
+
+def test_plural_article_and_capital_agree(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "Two giraffes eat leaves near a fence.", "giraffes")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert rw.edits[0].text == rw.replacement == pluralize(rw.replacement_key) and negative.startswith("Two ")
+    assert rw.replacement_key not in GENERIC_NOUNS  # "giraffes" -> "animals" would still be true
+    doc, target = _target(nlp, lexicon, "Elephants walk across a road.", "Elephants")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert negative[0].isupper() and negative.lower().startswith(pluralize(rw.replacement_key))
+    doc, target = _target(nlp, lexicon, "A man holds an umbrella in the rain.", "umbrella")
+    for seed in range(6):
+        rw, negative = _rewrite(rewriter, doc, target, seed)
+        article = negative.split()[3]
+        assert article == article_for(rw.edits[0].text), negative
+
+
+def test_attribute_stays_in_its_family(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "A red bus parked by the curb.", "red")
+    for seed in range(10):
+        rw, negative = _rewrite(rewriter, doc, target, seed)
+        assert rw.replacement in ATTRIBUTE_FAMILIES["colour"] and rw.replacement != "red"
+        article = article_for(rw.replacement).capitalize()
+        assert negative == f"{article} {rw.replacement} bus parked by the curb."
+    doc, target = _target(nlp, lexicon, "An empty glass on a table.", "empty")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert negative == "A full glass on a table."
+
+
+def test_numbers_change_to_numbers_and_keep_agreement(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "Three dogs play in the park.", "Three")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert rw.replacement in ATTRIBUTE_FAMILIES["number"] and rw.replacement != "three"
+    assert negative == f"{rw.replacement.capitalize()} dogs play in the park."
+    doc, target = _target(nlp, lexicon, "There is one cat on the bed.", "one")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert negative == f"There is {rw.replacement} cats on the bed."
+    doc, target = _target(nlp, lexicon, "A pizza cut into 8 slices.", "8")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert rw.replacement.isdigit() and rw.replacement != "8"
+
+
+def test_relations_contrast_and_keep_tense(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "A cat sleeping on a laptop.", "on")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert rw.replacement in PREPOSITION_CONTRASTS["on"]
+    assert negative == f"A cat sleeping {rw.replacement} a laptop."
+    doc, target = _target(nlp, lexicon, "A man riding a horse on the beach.", "riding")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert rw.replacement_key in VERB_CONTRASTS["ride"]
+    assert negative == f"A man {verb_form(rw.replacement_key, 'VBG')} a horse on the beach."
+    doc, target = _target(nlp, lexicon, "The boy threw the ball to his dog.", "threw")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert negative.split()[2] == verb_form(rw.replacement_key, "VBD") == rw.replacement
+    doc, target = _target(nlp, lexicon, "A dog sitting in front of a door.", "in front of")
+    rw, negative = _rewrite(rewriter, doc, target)
+    assert negative == "A dog sitting behind a door."
+
+
+def test_no_replacement_for_an_unknown_preposition(rewriter, nlp):
+    doc = nlp("A cup of tea.")
+    of = Candidate(1, 2, "of", "of", "ADP", "IN", "R", 1.5)
+    assert rewriter.rewrite(doc, of, caption_rng(0, "x")) is None
+
+
+def test_negclip_swaps_keep_the_words(nlp):
+    doc = nlp("A child holding a flowered umbrella and petting a yak.")
+    swaps = propose_swaps(doc, caption_rng(0, "0"))
+    kinds = {s.kind for s in swaps}
+    assert {"noun", "verb_phrase"} <= kinds
+    for swap in swaps:
+        negative = apply_edits(doc, list(swap_edits(doc, swap)))
+        assert negative != doc.text
+        assert sorted(negative.lower().replace(".", "").split()) == sorted(doc.text.lower().replace(".", "").split()) \
+            or swap.kind in ("noun", "noun_phrase")  # a/an may change with the noun that follows
+    verb = next(s for s in swaps if s.kind == "verb_phrase")
+    assert apply_edits(doc, list(swap_edits(doc, verb))) == "A child petting a flowered umbrella and holding a yak."

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 from .anchor import ROLES, STRATEGIES, Candidate, candidates, route, select_targets
 from .core import BACKENDS, ConcretePlant, LLMConfig, PlantConfig, screen
 from .export import export_negclip
@@ -25,3 +28,13 @@ def plant(input, output, config: PlantConfig = PlantConfig(), **options) -> Summ
 __all__ = ["BACKENDS", "ROLES", "STRATEGIES", "Candidate", "Caption", "Columns", "ConcretePlant", "LLMConfig",
            "PlantConfig", "Summary", "candidates", "export_negclip", "plant", "plant_file", "read_captions",
            "route", "screen", "select_targets"]
+
+
+class _CallablePackage(types.ModuleType):
+    """Lets ``slipform.plant(...)`` be the API call while ``slipform.plant.X`` stays the package."""
+
+    def __call__(self, input, output, config: PlantConfig = PlantConfig(), **options) -> Summary:
+        return plant(input, output, config, **options)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -28,6 +28,7 @@ class LLMConfig:
     batch_size: int = 16
     timeout: float = 60.0
     retries: int = 3
+    backoff: float = 1.0  # seconds before the first retry; doubles each time
     attempts: int = 2  # rounds of asking before a caption is skipped
     max_new_tokens: int = 64
 
@@ -127,7 +128,7 @@ class ConcretePlant:
             from .llm import OpenAIRewriter
 
             return OpenAIRewriter(llm.base_url, llm.model, llm.api_key, llm.timeout, llm.retries,
-                                  concurrency=llm.batch_size)
+                                  backoff=llm.backoff, concurrency=llm.batch_size)
         if backend == "hf":
             from .llm import HFRewriter
 

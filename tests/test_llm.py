@@ -1,0 +1,109 @@
+"""LLM backends: output validation, a fake OpenAI-compatible endpoint, a tiny random HF model."""
+
+import json
+
+import pytest
+from conftest import read_jsonl
+from fake_openai import FakeChat
+
+from slipform.plant import LLMConfig, PlantConfig, plant_file
+from slipform.plant.llm import OpenAIRewriter, Request, build_prompt, clean_output, validate
+
+CAPTION = "A brown dog runs on the beach."
+
+
+def test_prompt_names_target_role_and_rule():
+    prompt = build_prompt(CAPTION, "dog", "O")
+    assert 'Target object: "dog"' in prompt and "Change only this concept" in prompt and CAPTION in prompt
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ('"A brown cat runs on the beach."', "A brown cat runs on the beach."),
+    ("Negative: A brown cat runs on the beach.\nI changed dog.", "A brown cat runs on the beach."),
+    ("<think>dog to cat</think>\nA brown cat runs on the beach.", "A brown cat runs on the beach."),
+    ("   ", ""),
+])
+def test_clean_output(raw, expected):
+    assert clean_output(raw) == expected
+
+
+@pytest.mark.parametrize("negative, reason", [
+    ("A brown cat runs on the beach.", None),
+    ("", "empty output"),
+    ("A brown dog runs on the beach.", "output equals the caption"),
+    ("A brown dog walks on the beach.", "target not changed"),
+    ("A cat.", "length out of bounds"),
+    ("A small cat sits quietly near the old beach house.", "too many words changed"),
+])
+def test_validate(negative, reason):
+    assert validate(CAPTION, negative, "dog") == reason
+
+
+def test_openai_backend_retries_and_validates(tmp_path):
+    captions = ["A dog runs on the beach.", "A flaky cat sleeps on a sofa.", "A chatty bird sits on a branch.",
+                "A lazy horse eats grass.", "A broken clock hangs on a wall."]
+    src = tmp_path / "c.txt"
+    src.write_text("\n".join(captions) + "\n")
+    with FakeChat() as fake:
+        config = PlantConfig(backend="openai", llm=LLMConfig(model="fake", base_url=fake.base_url, api_key="k",
+                                                             retries=2, batch_size=4,
+                                                             backoff=0.05))
+        summary = plant_file(src, tmp_path / "out.jsonl", config, progress=False)
+        assert fake.auth[0] == "Bearer k"
+        assert fake.requests["A flaky cat sleeps on a sofa."] >= 2  # retried after HTTP 500
+        assert fake.requests["A broken clock hangs on a wall."] == 2 * (2 + 1)  # 2 rounds x 3 attempts
+    records = {r["id"]: r for r in read_jsonl(tmp_path / "out.jsonl")}
+    skipped = {r["id"]: r["reason"] for r in read_jsonl(tmp_path / "out.skipped.jsonl")}
+    assert set(records) == {"1", "2"}
+    assert records["1"]["negative"].count("zebra") == 1 and records["1"]["backend"] == "openai"
+    assert records["1"]["replacement"] == "zebra" and records["1"]["similarity"] is not None
+    assert skipped["3"].startswith("invalid output") and skipped["4"] == "invalid output: output equals the caption"
+    assert "HTTP 503" in skipped["5"]
+    assert summary.planted == 2 and sum(summary.skipped.values()) == 3
+
+
+def test_openai_connection_refused_is_reported(tmp_path):
+    rw = OpenAIRewriter("http://127.0.0.1:9/v1", "m", retries=1, backoff=0.01, timeout=2)
+    [answer] = rw.generate([Request(CAPTION, "dog", "O")])
+    assert isinstance(answer, RuntimeError) and "connection error" in str(answer)
+
+
+@pytest.fixture(scope="module")
+def tiny_causal_lm(tmp_path_factory):
+    """A randomly initialised 2-layer Llama with a word-level tokenizer, saved to disk."""
+    transformers = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    words = sorted(set("a brown dog cat runs on the beach sits sofa new caption change only this concept object "
+                       "target keep all other words answer with . : \" , - > ( ) e g".split()))
+    vocab = {w: i for i, w in enumerate(["<unk>", "<pad>", "<eos>", *words])}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
+                                                eos_token="<eos>")
+    config = transformers.LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                                      num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                                      max_position_embeddings=512, pad_token_id=1, eos_token_id=2, bos_token_id=2)
+    import torch
+
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config)
+    path = tmp_path_factory.mktemp("tiny-llm")
+    model.save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+def test_hf_backend_with_a_tiny_random_model(tmp_path, tiny_causal_lm):
+    src = tmp_path / "c.txt"
+    src.write_text("A brown dog runs on the beach.\nA cat sits on the sofa.\n")
+    config = PlantConfig(backend="hf", llm=LLMConfig(model=str(tiny_causal_lm), batch_size=2, max_new_tokens=12))
+    summary = plant_file(src, tmp_path / "out.jsonl", config, progress=False)
+    records = read_jsonl(tmp_path / "out.jsonl")
+    skipped = read_jsonl(tmp_path / "out.skipped.jsonl")
+    # a random model writes noise: every caption is accounted for once, noise never passes validation
+    assert sorted([r["id"] for r in records] + [s["id"] for s in skipped]) == ["1", "2"]
+    assert all(s["reason"].startswith("invalid output") for s in skipped)
+    for r in records:
+        assert validate(r["caption"], r["negative"], r["target"]) is None
+    assert summary.read == 2
+    json.dumps(summary.as_dict())

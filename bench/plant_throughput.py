@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import write_captions  # noqa: E402
-
 from slipform.plant.nlp import load_nlp  # noqa: E402
+
+from corpus import write_captions  # noqa: E402
 
 
 def timed_plant(src: Path, out: Path, workers: int) -> tuple[float, float]:

@@ -2,8 +2,7 @@ import collections
 
 import pytest
 
-from slipform.plant.anchor import (caption_rng, candidates, parse_role_weights, route,
-                                   select_targets)
+from slipform.plant.anchor import candidates, caption_rng, parse_role_weights, route, select_targets
 
 CAPTION = "A man riding a red bike on the street next to two hot dogs and a fire hydrant."
 

@@ -3,10 +3,11 @@
 import json
 
 import pytest
-from conftest import read_jsonl
 
 from slipform.cli import main
 from slipform.plant.io import BadLine, Caption, Columns, InputError, read_captions
+
+from conftest import read_jsonl
 
 
 def test_text_and_jsonl(tmp_path):

@@ -3,11 +3,12 @@
 import json
 
 import pytest
-from conftest import read_jsonl
-from fake_openai import FakeChat
 
 from slipform.plant import LLMConfig, PlantConfig, plant_file
 from slipform.plant.llm import OpenAIRewriter, Request, build_prompt, clean_output, validate
+
+from conftest import read_jsonl
+from fake_openai import FakeChat
 
 CAPTION = "A brown dog runs on the beach."
 

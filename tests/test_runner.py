@@ -10,11 +10,12 @@ import sys
 import time
 
 import pytest
-from conftest import read_jsonl
 
 from slipform.cli import main
 from slipform.plant import PlantConfig, plant_file
 from slipform.plant.edit import is_single_change
+
+from conftest import read_jsonl
 
 FIELDS = {"id", "caption", "negative", "target", "role", "route", "concreteness", "strategy", "backend",
           "replacement", "similarity"}

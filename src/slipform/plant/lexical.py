@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from difflib import SequenceMatcher
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from .vocab import (
     ATTRIBUTE_OPPOSITES,
     DIGITS,
     GENERIC_NOUNS,
+    NOUN_SYNONYMS,
     OBJECT_FALLBACK,
     PREPOSITION_CONTRASTS,
     RELATION_CONTRASTS,
@@ -35,6 +36,7 @@ from .vocab import (
 )
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
+_NOUN_SYNONYMS_OF = {w: group for group in NOUN_SYNONYMS for w in group}
 _SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
                  {"several", "many"}, {"old", "ancient", "antique", "elderly"})
 _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
@@ -122,8 +124,13 @@ class LexicalRewriter:
 
     # -- neighbours in the similarity band, closest in concreteness first
     def _neighbours(self, key: str, kind: str, concreteness: float | None, rng: random.Random,
-                    avoid: frozenset = frozenset()) -> str | None:
-        """A word of ``kind`` in the similarity band of ``key``; none of ``avoid`` (the caption's words)."""
+                    avoid: frozenset = frozenset(), near: tuple[str, ...] = ()) -> str | None:
+        """A word of ``kind`` in the similarity band of ``key``.
+
+        Never one of ``avoid`` (the caption's words), a synonym of ``key`` from the built-in
+        groups, nor a near-spelling of ``key`` or of the words ``near`` it ("wooden wood").
+        """
+        synonyms = _NOUN_SYNONYMS_OF.get(key, frozenset())
         words = self._by_role[kind]
         if not words:
             return None
@@ -135,8 +142,8 @@ class LexicalRewriter:
         ranked = []
         for i in inside[np.argsort(-sims[inside], kind="stable")]:
             word = words[i]
-            if word in avoid or parts & set(word.split()) or any(same_stem(word, p) for p in parts) \
-                    or _looks_alike(word, key):
+            if word in avoid or word in synonyms or parts & set(word.split()) \
+                    or any(same_stem(word, p) for p in parts) or any(_looks_alike(word, w) for w in (key, *near)):
                 continue
             ranked.append(i)
             if len(ranked) == self.shortlist:
@@ -151,15 +158,16 @@ class LexicalRewriter:
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
         avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
+        near = tuple(doc[i].lower_ for i in (target.start - 1, target.end) if 0 <= i < len(doc))
         if target.role == "O":
-            return self._object(target, rng, avoid)
+            return self._object(target, rng, avoid, near)
         if target.role == "A":
             return self._attribute(doc, target, rng, avoid)
         return self._relation(target, rng, avoid)
 
-    def _object(self, t: Candidate, rng, avoid) -> Rewrite | None:
+    def _object(self, t: Candidate, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
-        new = self._neighbours(key, "n", t.concreteness, rng, avoid)
+        new = self._neighbours(key, "n", t.concreteness, rng, avoid, near)
         if new is None:
             return None
         surface = pluralize(new) if t.tag in _PLURAL_TAGS else new

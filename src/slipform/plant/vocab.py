@@ -116,3 +116,17 @@ GENERIC_NOUNS = frozenset((
     "bird", "fish", "insect", "tree", "flower", "accessory", "electronics", "gadget", "decoration",
     "ingredient", "cuisine", "sport", "game", "artwork", "scene", "view", "image", "picture", "photo",
 ))
+
+# Groups of caption nouns that name the same thing; a swap inside a group keeps the caption true.
+NOUN_SYNONYMS: tuple[frozenset, ...] = tuple(frozenset(g) for g in (
+    ("man", "guy", "gentleman", "male", "dude", "fellow"), ("woman", "lady", "female", "gal"),
+    ("child", "kid", "youngster"), ("boy", "lad"), ("girl", "lass"), ("person", "individual", "someone"),
+    ("couch", "sofa"), ("bike", "bicycle"), ("tv", "television"), ("motorcycle", "motorbike"),
+    ("plane", "airplane", "aeroplane", "aircraft", "jet", "airliner"), ("automobile", "car"),
+    ("phone", "cellphone", "cell phone", "smartphone", "mobile"), ("photo", "picture", "photograph", "image"),
+    ("rock", "stone"), ("dog", "puppy", "pup", "doggy"), ("cat", "kitten", "kitty"), ("road", "street"),
+    ("laptop", "notebook"), ("bathroom", "restroom", "washroom"), ("doughnut", "donut"), ("taxi", "cab"),
+    ("pasta", "noodles"), ("sea", "ocean"), ("glasses", "spectacles", "eyeglasses"), ("hat", "cap"),
+    ("sidewalk", "pavement"), ("fridge", "refrigerator"), ("oven", "stove"), ("kid", "child"),
+    ("racket", "racquet"), ("cup", "mug"), ("people", "persons", "folks"), ("teddy bear", "teddy"),
+))

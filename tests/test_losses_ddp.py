@@ -1,0 +1,76 @@
+"""A real 2-process gloo run gives the loss and gradients of one process on the global batch."""
+
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+
+from slipform.losses import ContrastiveLoss, LossConfig, ddp_scale
+
+N, K, DIN, D = 8, 2, 6, 5
+
+
+def _data():
+    g = torch.Generator().manual_seed(0)
+    x_img, x_txt = torch.randn(N, DIN, generator=g), torch.randn(N, DIN, generator=g)
+    x_hard = torch.randn(N, K, DIN, generator=g)
+    mask = torch.rand(N, K, generator=g) > 0.3
+    conc = torch.rand(N, K, generator=g) * 4 + 1
+    return x_img, x_txt, x_hard, mask, conc
+
+
+class TwoTowers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(1)
+        self.img, self.txt = torch.nn.Linear(DIN, D), torch.nn.Linear(DIN, D)
+
+    def forward(self, x_img, x_txt, x_hard):
+        return (F.normalize(self.img(x_img), dim=-1), F.normalize(self.txt(x_txt), dim=-1),
+                F.normalize(self.txt(x_hard), dim=-1))
+
+
+def _step(model, x_img, x_txt, x_hard, mask, conc, kind):
+    f_img, f_txt, f_hard = model(x_img, x_txt, x_hard)
+    loss = ContrastiveLoss(LossConfig(kind=kind, margin_min=0.05, margin_max=0.3))
+    out = loss(f_img, f_txt, 10.0, f_hard, mask, conc, f_hard[:, 0], mask[:, 0])
+    (out["loss"] * ddp_scale()).backward()
+    return out
+
+
+def _worker(rank, port, kind, path):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        model = torch.nn.parallel.DistributedDataParallel(TwoTowers())
+        part = slice(rank * N // 2, (rank + 1) * N // 2)
+        out = _step(model, *[t[part] for t in _data()], kind)
+        grads = {n: p.grad for n, p in model.module.named_parameters()}
+        torch.save({"loss": out["loss"].detach(), "grad_hard": out["grad_hard"], "grads": grads}, f"{path}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("kind", [pytest.param("clip", marks=pytest.mark.slow),
+                                  pytest.param("negclip", marks=pytest.mark.slow), "cement"])
+def test_two_process_gloo_equals_one_process(kind, tmp_path):
+    model = TwoTowers()
+    single = _step(model, *_data(), kind)
+    mp.spawn(_worker, args=(_free_port(), kind, str(tmp_path / "r")), nprocs=2, join=True)
+    for rank in range(2):
+        res = torch.load(tmp_path / f"r.{rank}", weights_only=True)
+        assert res["loss"].item() == pytest.approx(single["loss"].item(), rel=1e-5)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(res["grads"][name], p.grad, rtol=1e-5, atol=1e-6)
+        if kind != "clip":
+            assert res["grad_hard"].item() == pytest.approx(single["grad_hard"].item(), rel=1e-5)

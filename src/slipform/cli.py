@@ -118,6 +118,101 @@ def _run_export(args) -> int:
     return 0
 
 
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="fine-tune a CLIP model with hard negatives (Cement loss)",
+                       description="Fine-tune; re-running in the same --output resumes from its checkpoint.")
+    p.add_argument("--train", required=True, help="captions CSV/TSV/JSON(L), NegCLIP TSV, or .tar shards")
+    p.add_argument("--negatives", help="negatives.jsonl from 'slipform plant' (joined by id)")
+    p.add_argument("--image-root", help="folder the image paths are relative to")
+    p.add_argument("--data-format", help="negclip, wds, or a captions format (default: guessed)")
+    p.add_argument("--caption-col", default="title")
+    p.add_argument("--image-col", default="filepath")
+    p.add_argument("--image-negatives", action="store_true", help="use edited negative images when the data has them")
+    p.add_argument("-o", "--output", default="runs/slipform", help="run directory")
+    p.add_argument("--model", default="ViT-B-32", help="open_clip architecture, or HF directory / hub id")
+    p.add_argument("--model-family", default="open_clip", choices=["open_clip", "hf"])
+    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
+    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+    p.add_argument("--quick-gelu", choices=["auto", "on", "off"], default="auto")
+    p.add_argument("--loss", default="cement", choices=["clip", "negclip", "cement"])
+    p.add_argument("--margin-schedule", default="adaptive", choices=["static", "adaptive", "inverse"])
+    p.add_argument("--margin", type=float, default=0.05, help="static margin")
+    p.add_argument("--margin-min", type=float, default=0.0)
+    p.add_argument("--margin-max", type=float, default=0.1)
+    p.add_argument("--default-concreteness", type=float, default=3.0, help="for unrated targets")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=256, help="per process")
+    p.add_argument("--lr", type=float, default=5e-6)
+    p.add_argument("--wd", type=float, default=0.1)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--accum-steps", type=int, default=1)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
+    p.add_argument("--compile", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--export-hf", action="store_true", help="also write a Hugging Face CLIP directory")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    from .data import DataConfig
+    from .losses import LossConfig
+    from .models import ModelSpec, tiny_open_clip_config
+    from .train import TrainConfig, train
+
+    try:
+        config = None
+        if args.model_config == "tiny":
+            config = tiny_open_clip_config()
+        elif args.model_config:
+            config = json.loads(Path(args.model_config).read_text())
+        pretrained = None if args.pretrained.lower() == "none" else args.pretrained
+        quick = {"auto": None, "on": True, "off": False}[args.quick_gelu]
+        cfg = TrainConfig(
+            output=args.output, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.wd,
+            warmup=args.warmup, grad_clip=args.grad_clip, accum_steps=args.accum_steps, precision=args.precision,
+            compile=args.compile, seed=args.seed, workers=args.workers, log_every=args.log_every,
+            save_every=args.save_every, max_steps=args.max_steps, export_hf=args.export_hf,
+            progress=not args.no_progress,
+            model=ModelSpec(args.model_family, args.model, pretrained, config, quick),
+            loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
+                            args.default_concreteness),
+            data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
+                            args.image_col, args.image_negatives))
+        result = train(cfg)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"slipform train: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"trained {result['step']} steps; skipped images: {result['skipped_images']}, "
+          f"non-finite steps: {result['nonfinite_steps']}; run: {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_plot(sub) -> None:
+    p = sub.add_parser("plot", help="plots of a run")
+    p.add_argument("what", choices=["gradients"])
+    p.add_argument("runs", nargs="+", help="run directories (several are drawn side by side)")
+    p.add_argument("-o", "--output", help="PNG (default: RUN/gradients.png)")
+    p.set_defaults(func=_run_plot)
+
+
+def _run_plot(args) -> int:
+    from .plots import plot_gradients
+
+    try:
+        path = plot_gradients(args.runs, args.output)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"slipform plot: error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -126,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_plant(sub)
     _add_export(sub)
+    _add_train(sub)
+    _add_plot(sub)
     return parser
 
 

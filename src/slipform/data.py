@@ -1,0 +1,296 @@
+"""Training data: image-caption pairs with their hard negatives.
+
+Three sources, one batch format:
+
+1. Captions (CSV/TSV in open_clip's convention, COCO or Karpathy JSON, JSONL) joined by
+   ``id`` with a ``negatives.jsonl`` written by ``slipform plant``.
+2. NegCLIP's TSV (``title``, ``filepath``, ``neg_caption``, ``neg_image``).
+3. WebDataset tar shards: per sample a ``.jpg`` and a ``.json`` with ``caption`` and
+   ``negatives`` (a list of ``{"negative", "concreteness"}``), optionally ``.neg.jpg``.
+
+Each epoch draws one hard negative per caption from (seed, epoch, index), and applies the
+image augmentation under a generator seeded the same way, so a sample is a pure function of
+its position: a resumed run sees exactly what an uninterrupted one saw. A caption without a
+negative trains with its negative masked. A missing or corrupt image drops the sample, and
+the batch counts it in ``skipped``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import io
+import json
+import math
+import random
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset, IterableDataset
+
+from .plant.io import Caption, Columns, read_captions
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: str  # captions file, NegCLIP TSV, or a list of .tar shards ("a.tar,b.tar" or a brace pattern)
+    negatives: str | None = None  # negatives.jsonl for captions files
+    image_root: str | None = None
+    format: str | None = None  # "negclip", "wds", or a captions format; None: guessed
+    caption_col: str = "title"
+    image_col: str = "filepath"
+    image_negatives: bool = False
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: str
+    caption: str
+    negatives: tuple[tuple[str, float], ...] = ()  # (negative caption, concreteness or NaN)
+    negative_images: tuple[str, ...] = ()
+
+
+def _seed(*parts) -> int:
+    return int.from_bytes(hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest(), "little")
+
+
+def _resolve(root: str | None, path: str) -> str:
+    return str(Path(root) / path) if root and not Path(path).is_absolute() else path
+
+
+def load_negatives(path: str | Path) -> dict[str, list[tuple[str, float]]]:
+    """``id`` -> [(negative, concreteness)], from a ``slipform plant`` output; bad lines are counted."""
+    table: dict[str, list[tuple[str, float]]] = {}
+    bad = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+                c = rec.get("concreteness")
+                table.setdefault(str(rec["id"]), []).append((rec["negative"], math.nan if c is None else float(c)))
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+    if bad:
+        import logging
+
+        logging.getLogger(__name__).warning("%s: %d unreadable negative records skipped", path, bad)
+    return table
+
+
+def read_samples(config: DataConfig) -> list[Sample]:
+    """Samples of a captions file joined with negatives, or of NegCLIP's TSV."""
+    fmt = config.format
+    if fmt == "negclip" or (fmt is None and _is_negclip(config.train)):
+        return _negclip_samples(config)
+    negatives = load_negatives(config.negatives) if config.negatives else {}
+    samples = []
+    for item in read_captions(config.train, fmt, Columns(config.caption_col, config.image_col)):
+        if isinstance(item, Caption) and item.image and item.caption.strip():
+            negs = tuple(negatives.get(item.id, ()))
+            samples.append(Sample(_resolve(config.image_root, item.image), item.caption, negs))
+    return samples
+
+
+def _is_negclip(path: str) -> bool:
+    if not str(path).endswith((".tsv", ".csv")):
+        return False
+    with open(path, encoding="utf-8") as f:
+        return "neg_caption" in f.readline()
+
+
+def _negclip_samples(config: DataConfig) -> list[Sample]:
+    with open(config.train, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    paths = [r["filepath"] for r in rows]
+    samples = []
+    for n, r in enumerate(rows, 2):
+        try:
+            negs = ast.literal_eval(r["neg_caption"]) if r.get("neg_caption") else []
+            neg_imgs = ast.literal_eval(r["neg_image"]) if r.get("neg_image") else []
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{config.train}:{n}: neg_caption/neg_image is not a Python list literal") from None
+        samples.append(Sample(_resolve(config.image_root, r["filepath"]), r["title"],
+                              tuple((str(x), math.nan) for x in negs),
+                              tuple(_resolve(config.image_root, paths[int(j)]) for j in neg_imgs
+                                    if 0 <= int(j) < len(paths))))
+    return samples
+
+
+def _open_image(path_or_bytes):
+    from PIL import Image
+
+    src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    with Image.open(src) as im:
+        return im.convert("RGB")
+
+
+class _Draw:
+    """Per-sample randomness fixed by (seed, epoch, index)."""
+
+    def __init__(self, seed: int):
+        self.seed, self.epoch = seed, 0
+
+    def item(self, index: int, sample: Sample, transform, image_negatives: bool, load):
+        rng = random.Random(_seed(self.seed, self.epoch, index))
+        try:
+            image = load(sample.image)
+        except Exception:  # noqa: BLE001 - a missing or corrupt image of any kind is skipped
+            return None
+        state = torch.random.get_rng_state()
+        torch.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
+        try:
+            pixels = transform(image)
+            neg_pixels = None
+            if image_negatives and sample.negative_images:
+                try:
+                    neg_pixels = transform(load(rng.choice(sample.negative_images)))
+                except Exception:  # noqa: BLE001
+                    neg_pixels = None
+        finally:
+            torch.random.set_rng_state(state)
+        negative, conc = rng.choice(sample.negatives) if sample.negatives else (None, math.nan)
+        return {"pixels": pixels, "caption": sample.caption, "negative": negative, "concreteness": conc,
+                "neg_pixels": neg_pixels}
+
+
+class PairDataset(Dataset):
+    """Map-style dataset over :class:`Sample` records."""
+
+    def __init__(self, samples: list[Sample], transform, seed: int = 0, image_negatives: bool = False):
+        self.samples, self.transform, self.image_negatives = samples, transform, image_negatives
+        self.draw = _Draw(seed)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.draw.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        return self.draw.item(index, self.samples[index], self.transform, self.image_negatives, _open_image)
+
+
+class ShardDataset(IterableDataset):
+    """WebDataset-style tar shards, split over ranks and loader workers by shard."""
+
+    def __init__(self, shards: list[str], transform, seed: int = 0, rank: int = 0, world: int = 1,
+                 image_negatives: bool = False):
+        self.shards, self.transform, self.rank, self.world = shards, transform, rank, world
+        self.image_negatives = image_negatives
+        self.draw = _Draw(seed)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.draw.epoch = epoch
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        order = list(self.shards)
+        random.Random(_seed(self.draw.seed, self.draw.epoch, "shards")).shuffle(order)
+        for s, shard in enumerate(order):
+            if s % (self.world * nw) != self.rank * nw + wid:
+                continue
+            for index, sample, files in _read_shard(shard):
+                load = files.get
+                item = self.draw.item(_seed(shard, index), sample, self.transform, self.image_negatives,
+                                      lambda key, load=load: _open_image(load(key)))
+                yield item
+
+
+def _read_shard(path: str):
+    groups: dict[str, dict[str, bytes]] = {}
+    order: list[str] = []
+    with tarfile.open(path) as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            key, _, ext = member.name.partition(".")
+            if key not in groups:
+                groups[key] = {}
+                order.append(key)
+            groups[key][ext] = tar.extractfile(member).read()
+    for index, key in enumerate(order):
+        files = groups[key]
+        try:
+            meta = json.loads(files["json"])
+            negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]))
+                         for n in meta.get("negatives", []))
+            sample = Sample("jpg", meta["caption"], negs, ("neg.jpg",) if "neg.jpg" in files else ())
+        except (KeyError, ValueError, TypeError):
+            continue
+        yield index, sample, files
+
+
+def expand_shards(spec: str) -> list[str]:
+    """``"data/{000..009}.tar"`` or ``"a.tar,b.tar"`` -> the list of paths."""
+    import re
+
+    out = []
+    for part in spec.split(","):
+        m = re.search(r"\{(\d+)\.\.(\d+)\}", part)
+        if m:
+            width = len(m.group(1))
+            out += [part[:m.start()] + str(i).zfill(width) + part[m.end():]
+                    for i in range(int(m.group(1)), int(m.group(2)) + 1)]
+        else:
+            out.append(part)
+    return out
+
+
+class Collate:
+    """Stack images, tokenize captions and negatives, and count the samples that were dropped."""
+
+    def __init__(self, tokenize):
+        self.tokenize = tokenize
+
+    def __call__(self, items):
+        ok = [x for x in items if x is not None]
+        skipped = len(items) - len(ok)
+        if not ok:
+            return {"skipped": skipped, "size": 0}
+        negs = [x["negative"] or "" for x in ok]
+        batch = {
+            "images": torch.stack([x["pixels"] for x in ok]),
+            "tokens": self.tokenize([x["caption"] for x in ok]),
+            "hard_tokens": self.tokenize(negs).unsqueeze(1),
+            "hard_mask": torch.tensor([[x["negative"] is not None] for x in ok]),
+            "concreteness": torch.tensor([[x["concreteness"]] for x in ok], dtype=torch.float32),
+            "skipped": skipped,
+            "size": len(ok),
+        }
+        if any(x["neg_pixels"] is not None for x in ok):
+            zero = torch.zeros_like(ok[0]["pixels"])
+            batch["neg_images"] = torch.stack([x["neg_pixels"] if x["neg_pixels"] is not None else zero for x in ok])
+            batch["neg_image_mask"] = torch.tensor([x["neg_pixels"] is not None for x in ok])
+        return batch
+
+
+class ResumableSampler(torch.utils.data.Sampler):
+    """A seeded permutation per epoch, split over ranks, that can start at any batch.
+
+    Every rank gets the same number of indices (the tail is dropped), so gathered batches
+    line up across ranks.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1):
+        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
+        self.epoch, self.start_batch = 0, 0
+        self.batches_per_epoch = n // (batch_size * world)
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"{n} samples are fewer than one global batch ({batch_size} x {world})")
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        self.epoch, self.start_batch = epoch, start_batch
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(_seed(self.seed, self.epoch, "perm") % (2**63))
+        perm = torch.randperm(self.n, generator=g).tolist()
+        per_rank = self.batches_per_epoch * self.batch_size
+        mine = perm[self.rank * per_rank:(self.rank + 1) * per_rank]
+        return iter(mine[self.start_batch * self.batch_size:])
+
+    def __len__(self) -> int:
+        return (self.batches_per_epoch - self.start_batch) * self.batch_size

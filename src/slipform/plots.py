@@ -1,0 +1,58 @@
+"""Plots of runs: the gradient shares of positive, hard and easy negatives over training."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+SERIES = (("grad_pos", "positive |p_ii - 1|"), ("grad_hard", "hard negative p_ih"),
+          ("grad_easy", "easy negatives sum p_ij"))
+
+
+def read_log(run: str | Path) -> list[dict]:
+    path = Path(run) / "log.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no training log in this run directory")
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            raise ValueError(f"{path}:{n}: not a JSON line") from None
+    if not rows:
+        raise ValueError(f"{path}: the log is empty")
+    return rows
+
+
+def plot_gradients(runs: list[str | Path], output: str | Path | None = None) -> Path:
+    """One panel per run: the three gradient shares against the step, on a log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6), sharey=True, squeeze=False)
+    for ax, run in zip(axes[0], runs):
+        rows = read_log(run)
+        steps = [r["step"] for r in rows]
+        for key, label in SERIES:
+            values = [r.get(key, math.nan) for r in rows]
+            if any(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in values):
+                ax.plot(steps, values, label=label)
+        cfg_path = Path(run) / "config.json"
+        title = Path(run).name
+        if cfg_path.exists():
+            loss = json.loads(cfg_path.read_text()).get("loss", {})
+            title = f"{title} ({loss.get('kind', '?')})"
+        ax.set_title(title)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("mean |dl/dlogit| per anchor")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(output) if output else Path(runs[0]) / "gradients.png"
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

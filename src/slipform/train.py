@@ -1,0 +1,423 @@
+"""Fine-tuning a CLIP-style model with hard negatives and the Cement loss.
+
+The same code runs as one CPU process or under ``torchrun`` on many GPUs and nodes::
+
+    slipform train --train train.csv --negatives negatives.jsonl --image-root images/ -o runs/cement
+    torchrun --nproc_per_node 8 -m slipform.cli train ...
+
+A run directory holds ``config.json`` (every setting, defaults included), ``log.jsonl``
+(step, loss, lr, samples/s and the gradient shares ``grad_pos``/``grad_hard``/``grad_easy``),
+TensorBoard events, ``checkpoints/latest.pt`` (model, optimizer, scheduler, scaler, RNG
+states and the data position) and, at the end, ``model.pt`` (an open_clip checkpoint) and
+optionally ``hf/`` (a Hugging Face CLIP directory). Starting a run in a directory that has
+a checkpoint resumes it; on the CPU the result is bitwise that of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import (
+    Collate,
+    DataConfig,
+    PairDataset,
+    ResumableSampler,
+    ShardDataset,
+    expand_shards,
+    read_samples,
+)
+from .losses import ContrastiveLoss, LossConfig, ddp_scale
+from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Defaults follow the published recipe: ViT-B-32 ``openai``, lr 1e-6..5e-6, batch 256, 5 epochs."""
+
+    output: str = "runs/slipform"
+    epochs: int = 5
+    batch_size: int = 256  # per process
+    lr: float = 5e-6
+    weight_decay: float = 0.1
+    warmup: int = 50
+    grad_clip: float = 1.0
+    accum_steps: int = 1
+    precision: str = "fp32"  # "bf16" / "fp16": autocast on CUDA
+    compile: bool = False
+    seed: int = 0
+    workers: int = 2
+    log_every: int = 10
+    save_every: int = 100
+    max_steps: int | None = None
+    max_nonfinite: int = 5  # consecutive non-finite losses before the run stops
+    export_hf: bool = False
+    progress: bool = True
+    model: ModelSpec = field(default_factory=ModelSpec)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig | None = None
+
+    def __post_init__(self):
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.batch_size < 1 or self.accum_steps < 1 or self.epochs < 1:
+            raise ValueError("batch_size, accum_steps and epochs must be >= 1")
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    device: str = "cpu"
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> DistInfo:
+    """From torchrun's environment; one process without it."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return DistInfo(device="cuda" if torch.cuda.is_available() else "cpu")
+    import torch.distributed as dist
+
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local)
+        dist.init_process_group("nccl")
+        return DistInfo(rank, world, local, f"cuda:{local}")
+    dist.init_process_group("gloo")
+    return DistInfo(rank, world, local, "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW groups: no weight decay for gains, biases, embeddings' scalars and the logit scale."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        flat = p.ndim < 2 or "bias" in name or "ln" in name or "norm" in name or "logit_scale" in name \
+            or "embedding" in name and p.ndim < 2
+        (no_decay if flat else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def cosine_schedule(warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return factor
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def _rng_state() -> dict:
+    np_state = np.random.get_state()
+    state = {"python": random.getstate(), "numpy": [np_state[0], torch.from_numpy(np_state[1].copy()),
+                                                  *np_state[2:]], "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in state["python"]))
+    kind, keys, *rest = state["numpy"]
+    np.random.set_state((kind, keys.numpy(), *rest))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # a kill mid-write leaves the previous checkpoint intact
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# --------------------------------------------------------------------------- the run
+
+class Trainer:
+    def __init__(self, config: TrainConfig, model: ClipModel | None = None, dist_info: DistInfo | None = None):
+        self.config = config
+        self.dist = dist_info or init_distributed()
+        self.run_dir = Path(config.output)
+        seed_everything(config.seed + self.dist.rank)
+        self.model = model or load_model(config.model)
+        self.model.to(self.dist.device)
+        self.net = self.model
+        if self.dist.world > 1:
+            ids = [self.dist.local_rank] if self.dist.device.startswith("cuda") else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if config.compile:
+            self.net = torch.compile(self.net)
+        self.loss = ContrastiveLoss(config.loss)
+        self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,
+                                           betas=(0.9, 0.98), eps=1e-6)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=config.precision == "fp16" and "cuda" in self.dist.device)
+        self._build_data()
+        total = self.steps_per_epoch * config.epochs
+        if config.max_steps:
+            total = min(total, config.max_steps)
+        self.total_steps = total
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cosine_schedule(config.warmup, total))
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.counters = {"skipped_images": 0, "nonfinite_steps": 0}
+
+    def _build_data(self):
+        cfg, data = self.config, self.config.data
+        if data is None:
+            raise ValueError("no training data: set TrainConfig.data")
+        collate = Collate(self.model.tokenize)
+        micro = cfg.batch_size // cfg.accum_steps if cfg.batch_size % cfg.accum_steps == 0 else cfg.batch_size
+        self.micro_batch = micro
+        if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train):
+            self.dataset = ShardDataset(expand_shards(data.train), self.model.preprocess_train, cfg.seed,
+                                        self.dist.rank, self.dist.world, data.image_negatives)
+            self.sampler = None
+            self.steps_per_epoch = cfg.max_steps or 1000
+        else:
+            samples = read_samples(data)
+            if not samples:
+                raise ValueError(f"{data.train}: no usable image-caption pairs")
+            self.dataset = PairDataset(samples, self.model.preprocess_train, cfg.seed, data.image_negatives)
+            self.sampler = ResumableSampler(len(samples), cfg.batch_size, cfg.seed, self.dist.rank, self.dist.world)
+            self.steps_per_epoch = self.sampler.batches_per_epoch
+        self.collate = collate
+
+    def _loader(self, start_batch: int):
+        self.dataset.set_epoch(self.epoch)
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch, start_batch)
+        kwargs = {"num_workers": self.config.workers, "collate_fn": self.collate,
+                  "batch_size": self.micro_batch, "drop_last": True}
+        if self.config.workers > 0:
+            kwargs.update(persistent_workers=False, prefetch_factor=4)
+        loader = torch.utils.data.DataLoader(self.dataset, sampler=self.sampler, **kwargs)
+        it = iter(loader)
+        if self.sampler is None:  # a stream: skip what was already trained on
+            for _ in range(start_batch * self.config.accum_steps):
+                next(it, None)
+        return it
+
+    # -- state
+    def state(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+                "rng": _rng_state(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                "counters": dict(self.counters)}
+
+    def resume(self, path: Path) -> None:
+        ckpt = load_checkpoint(path)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        _set_rng_state(ckpt["rng"])
+        self.step, self.epoch, self.batch_in_epoch = ckpt["step"], ckpt["epoch"], ckpt["batch_in_epoch"]
+        self.counters.update(ckpt.get("counters", {}))
+
+    # -- one optimizer step over accum_steps micro-batches
+    def _train_step(self, micro_batches: list[dict]) -> dict:
+        cfg, device = self.config, self.dist.device
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.precision)
+        amp = dtype is not None and device.startswith("cuda")
+        self.optimizer.zero_grad(set_to_none=True)
+        logs: dict[str, float] = {}
+        finite = True
+        for i, b in enumerate(micro_batches):
+            sync = i == len(micro_batches) - 1 or not hasattr(self.net, "no_sync")
+            ctx = self.net.no_sync() if not sync else _nullcontext()
+            with ctx, torch.autocast(device.split(":")[0], dtype=dtype or torch.float32, enabled=amp):
+                n = b["tokens"].shape[0]
+                tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]).to(device)
+                images = b["images"].to(device)
+                has_neg_img = "neg_images" in b and cfg.loss.image_negative_weight > 0
+                if has_neg_img:
+                    images = torch.cat([images, b["neg_images"].to(device)])
+                img, txt, scale = self.net(images, tokens)
+                out = self.loss(img[:n], txt[:n], scale, txt[n:].reshape(n, -1, txt.shape[-1]),
+                                b["hard_mask"].to(device), b["concreteness"].to(device),
+                                img[n:] if has_neg_img else None,
+                                b["neg_image_mask"].to(device) if has_neg_img else None)
+            loss = out["loss"]
+            if not torch.isfinite(loss.detach()):
+                finite = False
+                break
+            self.scaler.scale(loss * ddp_scale() / len(micro_batches)).backward()
+            for k, v in out.items():
+                logs[k] = logs.get(k, 0.0) + float(v.detach()) / len(micro_batches)
+        if not finite:
+            self.optimizer.zero_grad(set_to_none=True)
+            return {"nonfinite": True}
+        self.scaler.unscale_(self.optimizer)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        with torch.no_grad():  # CLIP keeps the temperature at or below 100
+            self.model.model.logit_scale.clamp_(0, math.log(100))
+        return logs
+
+    def fit(self) -> dict:
+        cfg = self.config
+        ckpt_path = self.run_dir / "checkpoints" / "latest.pt"
+        if ckpt_path.exists():
+            self.resume(ckpt_path)
+        if self.dist.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(json.dumps(_jsonable(asdict(cfg)), indent=2))
+            _truncate_log(self.run_dir / "log.jsonl", self.step)
+        logger = _Logger(self.run_dir, self.dist.main)
+        bar = None
+        if cfg.progress and self.dist.main:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train", file=sys.stderr,
+                       dynamic_ncols=True)
+        consecutive_bad, last_log, wait, busy = 0, time.perf_counter(), 0.0, 0.0
+        samples_since = 0
+        self.net.train()
+        while self.step < self.total_steps and self.epoch < cfg.epochs:
+            it = self._loader(self.batch_in_epoch)
+            while self.step < self.total_steps and self.batch_in_epoch < self.steps_per_epoch:
+                t0 = time.perf_counter()
+                micro = []
+                for _ in range(cfg.accum_steps):
+                    b = next(it, None)
+                    if b is None:
+                        break
+                    self.counters["skipped_images"] += b["skipped"]
+                    if b["size"]:
+                        micro.append(b)
+                if not micro:
+                    break
+                t1 = time.perf_counter()
+                logs = self._train_step(micro)
+                t2 = time.perf_counter()
+                wait, busy = wait + (t1 - t0), busy + (t2 - t1)
+                self.batch_in_epoch += 1
+                if logs.get("nonfinite"):
+                    consecutive_bad += 1
+                    self.counters["nonfinite_steps"] += 1
+                    print(f"warning: non-finite loss at step {self.step}; step skipped", file=sys.stderr)
+                    if consecutive_bad >= cfg.max_nonfinite:
+                        raise RuntimeError(f"{consecutive_bad} non-finite losses in a row at step {self.step}: "
+                                           "lower the learning rate or check the data")
+                    continue
+                consecutive_bad = 0
+                self.step += 1
+                samples_since += sum(b["size"] for b in micro) * self.dist.world
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+                if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                    now = time.perf_counter()
+                    logger.write({"step": self.step, "epoch": self.epoch, "loss": logs["loss"],
+                                  "lr": self.scheduler.get_last_lr()[0],
+                                  "samples_per_s": samples_since / max(1e-9, now - last_log),
+                                  "data_wait": wait / max(1e-9, wait + busy),
+                                  **{k: v for k, v in logs.items() if k != "loss"}, **self.counters})
+                    last_log, samples_since, wait, busy = now, 0, 0.0, 0.0
+                if self.step % cfg.save_every == 0 and self.dist.main:
+                    save_checkpoint(ckpt_path, **self.state())
+            if self.batch_in_epoch >= self.steps_per_epoch:
+                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+        if bar is not None:
+            bar.close()
+        logger.close()
+        if self.dist.main:
+            save_checkpoint(ckpt_path, **self.state())
+            export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
+            if cfg.export_hf:
+                export_hf(self.model, self.run_dir / "hf")
+        return {"step": self.step, **self.counters}
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj if isinstance(obj, (int, float, str, bool)) or obj is None else str(obj)
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log lines written after the checkpoint a resumed run restarts from."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                keep.append(line)
+        except (ValueError, KeyError):
+            continue
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+class _Logger:
+    def __init__(self, run_dir: Path, active: bool):
+        self.active, self.path, self.tb = active, run_dir / "log.jsonl", None
+        if active:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.tb = SummaryWriter(str(run_dir / "tensorboard"))
+            except ImportError:
+                self.tb = None
+
+    def write(self, row: dict) -> None:
+        if not self.active:
+            return
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        if self.tb is not None:
+            for k, v in row.items():
+                if k != "step" and isinstance(v, (int, float)) and math.isfinite(v):
+                    self.tb.add_scalar(k, v, row["step"])
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+
+
+def train(config: TrainConfig, model: ClipModel | None = None) -> dict:
+    """Run (or resume) a fine-tuning run; returns the final step and counters."""
+    return Trainer(config, model).fit()
+
+
+__all__ = ["DistInfo", "TrainConfig", "Trainer", "cosine_schedule", "param_groups", "replace", "train"]

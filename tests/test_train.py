@@ -1,0 +1,107 @@
+"""Training a tiny random open_clip model on generated images: logs, resume after kill -9, export."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from slipform.cli import main
+from slipform.data import DataConfig
+from slipform.losses import LossConfig
+from slipform.models import ModelSpec, tiny_open_clip_config
+from slipform.train import TrainConfig, cosine_schedule, param_groups, train
+
+from conftest import make_pair_data
+
+TINY = ModelSpec("open_clip", "tiny", None, tiny_open_clip_config())
+
+
+def _config(tmp_path, data, **kw):
+    base = dict(output=str(tmp_path / "run"), epochs=2, batch_size=8, lr=1e-3, warmup=2, workers=0, log_every=1,
+                save_every=2, progress=False, model=TINY, loss=LossConfig("cement"),
+                data=DataConfig(data["train"], data["negatives"], data["image_root"]))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_cosine_schedule_and_param_groups():
+    f = cosine_schedule(2, 10)
+    assert [round(f(s), 3) for s in (0, 1, 2, 6, 10)] == [0.5, 1.0, 1.0, 0.5, 0.0]
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.LayerNorm(3))
+    decay, flat = param_groups(model, 0.1)
+    assert [p.shape for p in decay["params"]] == [torch.Size([3, 3])] and len(flat["params"]) == 3
+    assert flat["weight_decay"] == 0.0
+
+
+def test_a_short_run_logs_what_the_issue_asks(tmp_path):
+    data = make_pair_data(tmp_path / "data", n=26, corrupt=1, missing=1)
+    result = train(_config(tmp_path, data))
+    run = tmp_path / "run"
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert result["step"] == len(rows) == 6  # 26 samples // 8 = 3 steps per epoch, 2 epochs
+    for key in ("step", "loss", "lr", "samples_per_s", "grad_pos", "grad_hard", "grad_easy", "data_wait"):
+        assert all(key in r for r in rows)
+    assert rows[-1]["grad_easy"] > 0 and rows[-1]["grad_hard"] > 0
+    assert result["skipped_images"] >= 2  # the corrupt and the missing image, once per epoch each time drawn
+    config = json.loads((run / "config.json").read_text())
+    assert config["loss"]["kind"] == "cement" and config["batch_size"] == 8
+    assert (run / "model.pt").exists() and (run / "checkpoints" / "latest.pt").exists()
+    assert list((run / "tensorboard").iterdir())
+    ckpt = torch.load(run / "model.pt", weights_only=True)
+    assert ckpt["slipform"]["quick_gelu"] is False
+    assert main(["plot", "gradients", str(run)]) == 0 and (run / "gradients.png").stat().st_size > 1000
+
+
+def test_training_lowers_the_loss(tmp_path):
+    data = make_pair_data(tmp_path / "data", n=32)
+    train(_config(tmp_path, data, epochs=8, batch_size=16, log_every=1))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    first, last = sum(r["loss"] for r in rows[:3]) / 3, sum(r["loss"] for r in rows[-3:]) / 3
+    assert last < first
+
+
+def test_nonfinite_losses_stop_the_run(tmp_path):
+    from slipform.models import load_model
+
+    data = make_pair_data(tmp_path / "data", n=16)
+    model = load_model(TINY)
+    with torch.no_grad():
+        model.model.logit_scale.fill_(float("nan"))
+    with pytest.raises(RuntimeError, match="2 non-finite losses in a row at step 0"):
+        train(_config(tmp_path, data, max_nonfinite=2, epochs=5), model)
+
+
+def _weights(path):
+    return torch.load(path, weights_only=True)["model"]
+
+
+def test_kill_minus_nine_then_resume_is_bitwise_identical(tmp_path):
+    data = make_pair_data(tmp_path / "data", n=40)
+    args = ["train", "--train", data["train"], "--negatives", data["negatives"], "--image-root", data["image_root"],
+            "--model-config", "tiny", "--pretrained", "none", "--epochs", "3", "--batch-size", "8", "--lr", "1e-3",
+            "--warmup", "2", "--workers", "0", "--log-every", "1", "--save-every", "1", "--no-progress"]
+    clean = tmp_path / "clean"
+    assert main([*args, "-o", str(clean)]) == 0
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "slipform.cli", *args, "-o", str(killed)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = killed / "log.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 6):
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    steps_done = len(log.read_text().splitlines())
+    assert 6 <= steps_done < 15, "the run was not killed mid-way"
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    a, b = _weights(clean / "checkpoints" / "latest.pt"), _weights(killed / "checkpoints" / "latest.pt")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [r["step"] for r in lines] == list(range(1, 16))  # no duplicate log lines after resuming

@@ -1,0 +1,117 @@
+"""Training data: the join with negatives, NegCLIP's TSV, tar shards, masking and skipping."""
+
+import io
+import json
+import math
+import tarfile
+
+import torch
+
+from slipform.data import (
+    Collate,
+    DataConfig,
+    PairDataset,
+    ResumableSampler,
+    ShardDataset,
+    expand_shards,
+    read_samples,
+)
+from slipform.models import ModelSpec, load_model, tiny_open_clip_config
+
+from conftest import SHARED, make_pair_data
+
+
+def _tiny():
+    return load_model(ModelSpec("open_clip", "tiny", None, tiny_open_clip_config()))
+
+
+def test_join_with_negatives_and_masking(tmp_path):
+    data = make_pair_data(tmp_path, n=10)
+    samples = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"]))
+    assert len(samples) == 10
+    assert samples[0].negatives[0][0] == "a green square" and samples[0].negatives[0][1] == 4.0
+    assert samples[9].negatives == ()  # no negative planted: trains masked
+    model = _tiny()
+    ds = PairDataset(samples, model.preprocess_train, seed=1)
+    batch = Collate(model.tokenize)([ds[0], ds[9]])
+    assert batch["hard_mask"].tolist() == [[True], [False]]
+    assert batch["images"].shape == (2, 3, 32, 32) and batch["hard_tokens"].shape == (2, 1, 32)
+    assert batch["concreteness"][0, 0] == 4.0
+
+
+def test_samples_are_a_function_of_seed_epoch_and_index(tmp_path):
+    data = make_pair_data(tmp_path, n=6)
+    samples = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"]))
+    model = _tiny()
+    a, b = PairDataset(samples, model.preprocess_train, 3), PairDataset(samples, model.preprocess_train, 3)
+    torch.manual_seed(123)  # global RNG state must not matter
+    x = a[2]["pixels"]
+    torch.manual_seed(999)
+    assert torch.equal(x, b[2]["pixels"])
+    b.set_epoch(1)
+    assert not torch.equal(x, b[2]["pixels"])
+
+
+def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
+    data = make_pair_data(tmp_path, n=8, corrupt=2, missing=1)
+    model = _tiny()
+    ds = PairDataset(read_samples(DataConfig(data["train"], data["negatives"], data["image_root"])),
+                     model.preprocess_train)
+    batch = Collate(model.tokenize)([ds[i] for i in range(8)])
+    assert batch["skipped"] == 3 and batch["size"] == 5
+
+
+def test_negclip_tsv_real_file(tmp_path):
+    tsv = SHARED / "negclip" / "valid_neg_clip.tsv"
+    samples = read_samples(DataConfig(str(tsv), image_root="/data"))
+    assert len(samples) == 4839  # indices 0..4838; one caption holds a quoted newline, so 4,848 lines
+    first = samples[0]
+    assert first.caption == "A child holding a flowered umbrella and petting a yak."
+    assert first.image == "/data/coco/val2014/COCO_val2014_000000184613.jpg"
+    assert first.negatives[0][0] == "A umbrella holding a flowered child and petting a yak ."
+    assert math.isnan(first.negatives[0][1]) and len(first.negative_images) == 3
+
+
+def _png(colour):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (36, 36), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_tar_shards(tmp_path):
+    for s in range(2):
+        with tarfile.open(tmp_path / f"shard-{s:02d}.tar", "w") as tar:
+            for i in range(3):
+                key = f"s{s}_{i}"
+                meta = {"caption": f"a red square {s}{i}",
+                        "negatives": [{"negative": "a blue square", "concreteness": 4.2}]}
+                for name, payload in ((f"{key}.jpg", _png((200, 0, 0))), (f"{key}.json", json.dumps(meta).encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(payload)
+                    tar.addfile(info, io.BytesIO(payload))
+            bad = tarfile.TarInfo("broken.jpg")
+            bad.size = 3
+            tar.addfile(bad, io.BytesIO(b"xyz"))
+    shards = expand_shards(str(tmp_path / "shard-{00..01}.tar"))
+    assert [p.rsplit("/", 1)[1] for p in shards] == ["shard-00.tar", "shard-01.tar"]
+    model = _tiny()
+    items = list(ShardDataset(shards, model.preprocess_train))
+    assert len(items) == 6 and {x["negative"] for x in items} == {"a blue square"}
+    rank0 = list(ShardDataset(shards, model.preprocess_train, rank=0, world=2))
+    rank1 = list(ShardDataset(shards, model.preprocess_train, rank=1, world=2))
+    assert len(rank0) == len(rank1) == 3
+    assert {x["caption"] for x in rank0}.isdisjoint({x["caption"] for x in rank1})
+
+
+def test_resumable_sampler():
+    s = ResumableSampler(20, 4, seed=0, rank=0, world=2)
+    assert s.batches_per_epoch == 2
+    full = list(s)
+    s.set_epoch(0, start_batch=1)
+    assert list(s) == full[4:]
+    other = ResumableSampler(20, 4, seed=0, rank=1, world=2)
+    assert set(full).isdisjoint(list(other))
+    s.set_epoch(1)
+    assert list(s) != full

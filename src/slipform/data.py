@@ -272,7 +272,10 @@ class ResumableSampler(torch.utils.data.Sampler):
     """A seeded permutation per epoch, split over ranks, that can start at any batch.
 
     Every rank gets the same number of indices (the tail is dropped), so gathered batches
-    line up across ranks.
+    line up across ranks::
+
+        perm:    | batch 0          | batch 1          | ...
+                 | rank 0 | rank 1  | rank 0 | rank 1  |
     """
 
     def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1):
@@ -288,9 +291,12 @@ class ResumableSampler(torch.utils.data.Sampler):
     def __iter__(self):
         g = torch.Generator().manual_seed(_seed(self.seed, self.epoch, "perm") % (2**63))
         perm = torch.randperm(self.n, generator=g).tolist()
-        per_rank = self.batches_per_epoch * self.batch_size
-        mine = perm[self.rank * per_rank:(self.rank + 1) * per_rank]
-        return iter(mine[self.start_batch * self.batch_size:])
+        # global batch b is perm[b*G:(b+1)*G] (G = batch x world), split over ranks in rank order, so
+        # N processes see the batches one process with an N-times larger batch would see
+        b, w = self.batch_size, self.world
+        mine = [i for batch in range(self.start_batch, self.batches_per_epoch)
+                for i in perm[(batch * w + self.rank) * b:(batch * w + self.rank + 1) * b]]
+        return iter(mine)
 
     def __len__(self) -> int:
         return (self.batches_per_epoch - self.start_batch) * self.batch_size

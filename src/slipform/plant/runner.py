@@ -135,12 +135,14 @@ def _limit_threads(threads: int) -> None:
     threadpool_limits(threads)
 
 
-def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int = 1) -> None:
+def _init_spawned(config: PlantConfig, vocab_dict: dict | None) -> None:
+    _limit_threads(1)
+    _init_worker(config, vocab_dict, threads=1)
+
+
+def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int) -> None:
     from .lexical import Vocabulary
     from .nlp import load_nlp
-
-    if threads == 1:
-        _limit_threads(1)
 
     os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)  # read if MiniLM has to be loaded
     vocab = Vocabulary.from_dict(vocab_dict) if vocab_dict else None
@@ -244,13 +246,13 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     try:
         # Workers are forked with the pipeline and embeddings already loaded when that is safe;
         # once torch has started its thread pools (MiniLM was needed), they are spawned afresh.
-        _init_worker(config, vocab_dict, threads=1 if workers > 1 else max(1, os.cpu_count() or 1))
+        _init_worker(config, vocab_dict, threads=max(1, os.cpu_count() or 1))
         _save_vectors()
         summary.startup_seconds = time.perf_counter() - start
         if workers > 1:
             method = "spawn" if encoder_loaded() else "fork"
             ctx = mp.get_context(method)
-            init = (_init_worker, (config, vocab_dict)) if method == "spawn" else (_limit_threads, (1,))
+            init = (_init_spawned, (config, vocab_dict)) if method == "spawn" else (_limit_threads, (1,))
             pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])
             results = pool.imap(_plant_chunk, chunks())
         else:

@@ -29,7 +29,7 @@ def test_join_with_negatives_and_masking(tmp_path):
     data = make_pair_data(tmp_path, n=10)
     samples = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"]))
     assert len(samples) == 10
-    assert samples[0].negatives[0][0] == "a green square" and samples[0].negatives[0][1] == 4.0
+    assert samples[0].negatives[0] == ("a green square", 4.0, None)
     assert samples[9].negatives == ()  # no negative planted: trains masked
     model = _tiny()
     ds = PairDataset(samples, model.preprocess_train, seed=1)
@@ -69,7 +69,8 @@ def test_negclip_tsv_real_file(tmp_path):
     assert first.caption == "A child holding a flowered umbrella and petting a yak."
     assert first.image == "/data/coco/val2014/COCO_val2014_000000184613.jpg"
     assert first.negatives[0][0] == "A umbrella holding a flowered child and petting a yak ."
-    assert math.isnan(first.negatives[0][1]) and len(first.negative_images) == 3
+    assert math.isnan(first.negatives[0][1]) and first.negatives[0][2] is None
+    assert len(first.negatives) == 2
 
 
 def _png(colour):
@@ -115,3 +116,20 @@ def test_resumable_sampler():
     assert set(full).isdisjoint(list(other))
     s.set_epoch(1)
     assert list(s) != full
+
+
+def test_image_negatives_pair_with_their_negative_caption(tmp_path):
+    data = make_pair_data(tmp_path, n=8)
+    lines = [json.loads(x) for x in open(data["negatives"])]
+    for rec in lines:  # the "edited" image of a negative: here the next colour's image
+        rec["negative_image"] = f"images/{(int(rec['id']) + 1) % 8:03d}.png"
+    with open(data["negatives"], "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in lines))
+    model = _tiny()
+    samples = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"], image_negatives=True))
+    assert samples[0].negatives[0][2].endswith("images/001.png")
+    ds = PairDataset(samples, model.preprocess, image_negatives=True)
+    item = ds[0]
+    assert torch.equal(item["neg_pixels"], ds[1]["pixels"])
+    batch = Collate(model.tokenize)([ds[0], ds[7]])
+    assert batch["neg_image_mask"].tolist() == [True, False]  # caption 7 has no negative

@@ -24,7 +24,7 @@ TINY = ModelSpec("open_clip", "tiny", None, tiny_open_clip_config())
 def _config(tmp_path, data, **kw):
     base = dict(output=str(tmp_path / "run"), epochs=2, batch_size=8, lr=1e-3, warmup=2, workers=0, log_every=1,
                 save_every=2, progress=False, model=TINY, loss=LossConfig("cement"),
-                data=DataConfig(data["train"], data["negatives"], data["image_root"]))
+                data=kw.pop("data_config", None) or DataConfig(data["train"], data["negatives"], data["image_root"]))
     base.update(kw)
     return TrainConfig(**base)
 
@@ -128,3 +128,17 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path):
     for k in a:
         # float sums in another order; Adam can turn a ~0 gradient's rounding into up to ~lr per step
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=4e-5, msg=k)
+
+
+def test_image_negatives_train(tmp_path):
+    data = make_pair_data(tmp_path / "data", n=16)
+    lines = [json.loads(x) for x in open(data["negatives"])]
+    for rec in lines:
+        rec["negative_image"] = f"images/{(int(rec['id']) + 1) % 16:03d}.png"
+    with open(data["negatives"], "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in lines))
+    cfg = _config(tmp_path, data, epochs=1, data_config=DataConfig(data["train"], data["negatives"], data["image_root"],
+                                                                   image_negatives=True))
+    train(cfg)
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(r["loss_image_negatives"] > 0 for r in rows)

@@ -47,10 +47,16 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class Sample:
+    """An image, its caption, and its hard negatives as (caption, concreteness or NaN, image or None).
+
+    A negative's image is an *edited* image that shows the negative caption (TripletCLIP-style,
+    e.g. from the world's editor); NegCLIP's ``neg_image`` column lists nearest-neighbour real
+    images instead, which are a different thing and are not used as such.
+    """
+
     image: str
     caption: str
-    negatives: tuple[tuple[str, float], ...] = ()  # (negative caption, concreteness or NaN)
-    negative_images: tuple[str, ...] = ()
+    negatives: tuple[tuple[str, float, str | None], ...] = ()
 
 
 def _seed(*parts) -> int:
@@ -61,16 +67,22 @@ def _resolve(root: str | None, path: str) -> str:
     return str(Path(root) / path) if root and not Path(path).is_absolute() else path
 
 
-def load_negatives(path: str | Path) -> dict[str, list[tuple[str, float]]]:
-    """``id`` -> [(negative, concreteness)], from a ``slipform plant`` output; bad lines are counted."""
-    table: dict[str, list[tuple[str, float]]] = {}
+def load_negatives(path: str | Path, image_root: str | None = None) -> dict[str, list[tuple]]:
+    """``id`` -> [(negative, concreteness, negative image)], from a ``slipform plant`` output.
+
+    A record's optional ``negative_image`` names an edited image showing the negative.
+    Unreadable lines are counted and reported.
+    """
+    table: dict[str, list[tuple]] = {}
     bad = 0
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
                 rec = json.loads(line)
                 c = rec.get("concreteness")
-                table.setdefault(str(rec["id"]), []).append((rec["negative"], math.nan if c is None else float(c)))
+                img = rec.get("negative_image")
+                table.setdefault(str(rec["id"]), []).append(
+                    (rec["negative"], math.nan if c is None else float(c), _resolve(image_root, img) if img else None))
             except (ValueError, KeyError, TypeError):
                 bad += 1
     if bad:
@@ -85,7 +97,7 @@ def read_samples(config: DataConfig) -> list[Sample]:
     fmt = config.format
     if fmt == "negclip" or (fmt is None and _is_negclip(config.train)):
         return _negclip_samples(config)
-    negatives = load_negatives(config.negatives) if config.negatives else {}
+    negatives = load_negatives(config.negatives, config.image_root) if config.negatives else {}
     samples = []
     for item in read_captions(config.train, fmt, Columns(config.caption_col, config.image_col)):
         if isinstance(item, Caption) and item.image and item.caption.strip():
@@ -104,18 +116,14 @@ def _is_negclip(path: str) -> bool:
 def _negclip_samples(config: DataConfig) -> list[Sample]:
     with open(config.train, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    paths = [r["filepath"] for r in rows]
     samples = []
     for n, r in enumerate(rows, 2):
         try:
             negs = ast.literal_eval(r["neg_caption"]) if r.get("neg_caption") else []
-            neg_imgs = ast.literal_eval(r["neg_image"]) if r.get("neg_image") else []
         except (ValueError, SyntaxError):
-            raise ValueError(f"{config.train}:{n}: neg_caption/neg_image is not a Python list literal") from None
+            raise ValueError(f"{config.train}:{n}: neg_caption is not a Python list literal") from None
         samples.append(Sample(_resolve(config.image_root, r["filepath"]), r["title"],
-                              tuple((str(x), math.nan) for x in negs),
-                              tuple(_resolve(config.image_root, paths[int(j)]) for j in neg_imgs
-                                    if 0 <= int(j) < len(paths))))
+                              tuple((str(x), math.nan, None) for x in negs)))
     return samples
 
 
@@ -141,17 +149,17 @@ class _Draw:
             return None
         state = torch.random.get_rng_state()
         torch.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
+        negative, conc, neg_image = rng.choice(sample.negatives) if sample.negatives else (None, math.nan, None)
         try:
             pixels = transform(image)
             neg_pixels = None
-            if image_negatives and sample.negative_images:
+            if image_negatives and neg_image:
                 try:
-                    neg_pixels = transform(load(rng.choice(sample.negative_images)))
-                except Exception:  # noqa: BLE001
+                    neg_pixels = transform(load(neg_image))
+                except Exception:  # noqa: BLE001 - the caption still trains without its edited image
                     neg_pixels = None
         finally:
             torch.random.set_rng_state(state)
-        negative, conc = rng.choice(sample.negatives) if sample.negatives else (None, math.nan)
         return {"pixels": pixels, "caption": sample.caption, "negative": negative, "concreteness": conc,
                 "neg_pixels": neg_pixels}
 
@@ -216,9 +224,10 @@ def _read_shard(path: str):
         files = groups[key]
         try:
             meta = json.loads(files["json"])
-            negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]))
-                         for n in meta.get("negatives", []))
-            sample = Sample("jpg", meta["caption"], negs, ("neg.jpg",) if "neg.jpg" in files else ())
+            negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]),
+                          "neg.jpg" if i == 0 and "neg.jpg" in files else None)
+                         for i, n in enumerate(meta.get("negatives", [])))
+            sample = Sample("jpg", meta["caption"], negs)
         except (KeyError, ValueError, TypeError):
             continue
         yield index, sample, files

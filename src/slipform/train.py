@@ -42,7 +42,12 @@ from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_mode
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Defaults follow the published recipe: ViT-B-32 ``openai``, lr 1e-6..5e-6, batch 256, 5 epochs."""
+    """Defaults follow the published recipe: ViT-B-32 ``openai``, lr 1e-6..5e-6, batch 256, 5 epochs.
+
+    ``batch_size`` is per process; ``accum_steps`` splits it into micro-batches whose losses are
+    averaged, each contrasting within itself (unlike open_clip's feature-cache accumulation, it
+    trades in-batch negatives for memory). ``max_steps`` caps the run (tests, benchmarks).
+    """
 
     output: str = "runs/slipform"
     epochs: int = 5

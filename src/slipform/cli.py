@@ -213,6 +213,73 @@ def _run_plot(args) -> int:
     return 0
 
 
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a model on compositional, retrieval and probing benchmarks")
+    p.add_argument("--model", required=True, help="open_clip architecture, HF directory / hub id, or a run directory")
+    p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
+    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
+    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+    p.add_argument("--benchmarks", default="sugarcrepe,valse,winoground,aro,retrieval_coco,retrieval_flickr30k",
+                   help="comma-separated; 'all' for every registered benchmark")
+    p.add_argument("--data-root", default="data", help="folder with the benchmarks' files")
+    p.add_argument("-o", "--output", default="results.json", help="JSON (a CSV and a Markdown table go beside it)")
+    p.add_argument("--limit", type=int, help="items per benchmark/subset, for a quick smoke run")
+    p.add_argument("--cache-dir", default=None, help="image feature cache (default: ~/.cache/slipform/features)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default=None)
+    p.add_argument("--check-overlap", metavar="TRAIN_FILE", help="count benchmark images that occur in a training file")
+    p.set_defaults(func=_run_eval)
+
+
+def _eval_model(args):
+    from .models import ModelSpec, load_model, tiny_open_clip_config
+
+    path = Path(args.model)
+    if (path / "model.pt").exists() and (path / "config.json").exists():  # a Slipform run directory
+        run = json.loads((path / "config.json").read_text())["model"]
+        return load_model(ModelSpec("open_clip", run["name"], str(path / "model.pt"), run.get("config"),
+                                    run.get("quick_gelu")))
+    family = args.model_family or ("hf" if (path / "config.json").exists() or "/" in args.model and not
+                                   path.exists() else "open_clip")
+    config = tiny_open_clip_config() if args.model_config == "tiny" else (
+        json.loads(Path(args.model_config).read_text()) if args.model_config else None)
+    pretrained = None if str(args.pretrained).lower() == "none" else args.pretrained
+    return load_model(ModelSpec(family, args.model, pretrained if family == "open_clip" else None, config))
+
+
+def _run_eval(args) -> int:
+    import torch
+
+    from .evaluate import list_benchmarks, run
+    from .evaluate.report import write_results
+
+    names = list_benchmarks() if args.benchmarks == "all" else [b.strip() for b in args.benchmarks.split(",") if b]
+    unknown = sorted(set(names) - set(list_benchmarks()))
+    if unknown:
+        print(f"slipform eval: error: unknown benchmark(s) {unknown}; available: {list_benchmarks()}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        model = _eval_model(args)
+    except (ValueError, FileNotFoundError, OSError, RuntimeError) as exc:
+        print(f"slipform eval: error: cannot load the model: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    cache = args.cache_dir or str(Path.home() / ".cache" / "slipform" / "features")
+    results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
+                  workers=args.workers, batch_size=args.batch_size, progress=True)
+    if args.check_overlap:
+        from .evaluate.overlap import check_overlap
+
+        results["overlap"] = check_overlap(args.check_overlap, args.data_root, names)
+    table = write_results(results, args.output, model_name=args.model)
+    print(table)
+    errors = [n for n, r in results.items() if isinstance(r, dict) and "error" in r]
+    for n in errors:
+        print(f"slipform eval: {n}: {results[n]['error']}", file=sys.stderr)
+    return EXIT_NOTHING if errors and len(errors) == len(names) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -222,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plant(sub)
     _add_export(sub)
     _add_train(sub)
+    _add_eval(sub)
     _add_plot(sub)
     return parser
 

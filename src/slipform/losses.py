@@ -136,15 +136,16 @@ class ContrastiveLoss(torch.nn.Module):
         mask = gather(hard_mask.to(torch.bool))
         k = all_hard.shape[1]
         hard_sims = all_images @ all_hard.reshape(n * k, -1).T  # (N, N*K): every image vs every negative
+        rows = torch.arange(n, device=hard_sims.device).repeat_interleave(k)
+        cols = torch.arange(n * k, device=hard_sims.device)
         own = torch.zeros(n, n * k, dtype=torch.bool, device=hard_sims.device)
-        rows = torch.arange(n, device=own.device).repeat_interleave(k)
-        own[rows, torch.arange(n * k, device=own.device)] = mask.reshape(-1)  # image i's own negatives
+        own[rows, cols] = mask.reshape(-1)  # image i's own negatives: columns i*K .. i*K+K-1
         if self.config.kind == "cement":
             c = gather(concreteness.to(hard_sims.dtype)) if concreteness is not None else \
                 torch.full(mask.shape, math.nan, device=hard_sims.device, dtype=hard_sims.dtype)
             c = torch.where(torch.isnan(c), torch.full_like(c, self.config.default_concreteness), c)
-            m = self.margin(c).reshape(1, n * k).expand(n, n * k)
-            hard_sims = hard_sims + torch.where(own, m, torch.zeros_like(m))
+            # only the N*K own entries get a margin: O(N*K) work, not a full (N, N*K) matrix
+            hard_sims = hard_sims.index_put((rows, cols), self.margin(c).reshape(-1), accumulate=True)
         # a missing negative (masked) must not enter any softmax
         valid = mask.reshape(1, n * k).expand(n, n * k)
         hard_logits = (logit_scale * hard_sims).masked_fill(~valid, float("-inf"))

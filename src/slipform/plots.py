@@ -44,7 +44,7 @@ def plot_gradients(runs: list[str | Path], output: str | Path | None = None) -> 
         title = Path(run).name
         if cfg_path.exists():
             loss = json.loads(cfg_path.read_text()).get("loss", {})
-            title = f"{title} ({loss.get('kind', '?')})"
+            title = f"{title}: {loss.get('kind', '?')} loss"
         ax.set_title(title)
         ax.set_yscale("log")
         ax.set_xlabel("step")

@@ -1,0 +1,79 @@
+"""Evaluation: one module per benchmark behind a registry, each with a uniform ``evaluate``.
+
+    >>> from slipform.evaluate import list_benchmarks, run
+    >>> results = run(model, ["sugarcrepe", "winoground"], data_root="data/")
+
+A benchmark is a function ``evaluate(encoder, data_root, limit=None) -> dict`` of flat metric
+names to numbers, registered with :func:`register`. It never sees command-line options. The
+:class:`~slipform.evaluate.encode.Encoder` it receives encodes each image once per model,
+caching features on disk, and batches texts. Adding a benchmark is adding one module here
+(and importing it in ``_MODULES``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from .encode import BenchmarkDataError, Encoder
+
+
+class Benchmark(Protocol):
+    def __call__(self, encoder: Encoder, data_root: Path, limit: int | None = None) -> dict: ...
+
+
+_REGISTRY: dict[str, Callable] = {}
+_MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "retrieval", "zeroshot", "probe")
+
+
+def register(name: str):
+    """Decorator: ``@register("sugarcrepe")`` over a module's ``evaluate``."""
+    def wrap(fn):
+        if name in _REGISTRY:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        _REGISTRY[name] = fn
+        return fn
+    return wrap
+
+
+def _load_all() -> None:
+    for module in _MODULES:
+        importlib.import_module(f".{module}", __name__)
+
+
+def list_benchmarks() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get_benchmark(name: str) -> Benchmark:
+    _load_all()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown benchmark {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None = None,
+        cache_dir: str | Path | None = None, device: str = "cpu", workers: int = 2, batch_size: int = 64,
+        progress: bool = False) -> dict:
+    """Evaluate ``model`` (a :class:`~slipform.models.ClipModel`) on each benchmark.
+
+    Returns ``{benchmark: metrics}``; a benchmark whose files are missing gets
+    ``{"error": message}`` and the others still run.
+    """
+    encoder = Encoder(model, cache_dir=cache_dir, device=device, workers=workers, batch_size=batch_size,
+                      progress=progress)
+    results = {}
+    for name in benchmarks:
+        fn = get_benchmark(name)
+        try:
+            results[name] = fn(encoder, Path(data_root), limit=limit)
+        except BenchmarkDataError as exc:
+            results[name] = {"error": str(exc)}
+    encoder.save()
+    return results
+
+
+__all__ = ["Benchmark", "BenchmarkDataError", "Encoder", "get_benchmark", "list_benchmarks", "register", "run"]

@@ -1,0 +1,109 @@
+"""Encoding images and texts once per model, with an on-disk feature cache.
+
+Image features are keyed by the model's fingerprint and, per image, by its path, size,
+modification time and crop box, so an image shared by several benchmarks (COCO val2017 in
+SugarCrepe and SugarCrepe++) is encoded once, and a repeated run reads features from disk.
+Images load in DataLoader worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class BenchmarkDataError(FileNotFoundError):
+    """A benchmark's files are missing or malformed; the message says what and where."""
+
+
+def require_files(paths: list[Path], benchmark: str, expected: str) -> None:
+    """Raise a clear error naming how many files are missing and where they were expected."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise BenchmarkDataError(f"{benchmark}: {len(missing)} of {len(paths)} files missing (first: {missing[0]}); "
+                                 f"expected layout: {expected}")
+
+
+class _Images(Dataset):
+    def __init__(self, items, transform):
+        self.items, self.transform = items, transform
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        path, box = self.items[i]
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            if box is not None:
+                im = im.crop(box)
+            return self.transform(im)
+
+
+class Encoder:
+    """Normalised image and text features of one model, cached."""
+
+    def __init__(self, model, cache_dir: str | Path | None = None, device: str = "cpu", workers: int = 2,
+                 batch_size: int = 64, progress: bool = False):
+        self.model = model.to(device).eval()
+        self.device, self.workers, self.batch_size, self.progress = device, workers, batch_size, progress
+        self.fingerprint = model.fingerprint()
+        root = Path(cache_dir) if cache_dir else None
+        self.path = root / f"features-{self.fingerprint}.pt" if root else None
+        self._images: dict[str, torch.Tensor] = {}
+        if self.path is not None and self.path.exists():
+            self._images = torch.load(self.path, weights_only=True)
+        self._texts: dict[str, torch.Tensor] = {}
+        self._dirty = False
+        self.encoded_images = 0  # how many were computed rather than read from the cache
+
+    @staticmethod
+    def _key(path, box) -> str:
+        st = os.stat(path)
+        return f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{box}"
+
+    @torch.no_grad()
+    def images(self, paths: list, boxes: list | None = None) -> torch.Tensor:
+        """Features (N, D) of image files, optionally cropped to (left, top, right, bottom)."""
+        boxes = boxes or [None] * len(paths)
+        keys = [self._key(p, tuple(b) if b is not None else None) for p, b in zip(paths, boxes)]
+        todo = sorted({k: (p, tuple(b) if b is not None else None) for k, p, b in zip(keys, paths, boxes)
+                       if k not in self._images}.items())
+        if todo:
+            ds = _Images([item for _, item in todo], self.model.preprocess)
+            loader = DataLoader(ds, batch_size=self.batch_size, num_workers=self.workers)
+            feats = []
+            if self.progress:
+                from tqdm import tqdm
+
+                loader = tqdm(loader, desc="images", unit="batch")
+            for batch in loader:
+                feats.append(self.model.encode_image(batch.to(self.device)).float().cpu())
+            for (key, _), f in zip(todo, torch.cat(feats)):
+                self._images[key] = f.clone()
+            self.encoded_images += len(todo)
+            self._dirty = True
+        return torch.stack([self._images[k] for k in keys])
+
+    @torch.no_grad()
+    def texts(self, texts: list[str]) -> torch.Tensor:
+        todo = sorted({t for t in texts if t not in self._texts})
+        for s in range(0, len(todo), 256):
+            chunk = todo[s:s + 256]
+            feats = self.model.encode_text(self.model.tokenize(chunk).to(self.device)).float().cpu()
+            self._texts.update(zip(chunk, feats))
+        return torch.stack([self._texts[t] for t in texts]) if texts else torch.zeros(0)
+
+    def save(self) -> None:
+        if self.path is None or not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        torch.save(self._images, tmp)
+        os.replace(tmp, self.path)
+        self._dirty = False

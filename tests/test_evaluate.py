@@ -215,3 +215,20 @@ def test_overlap_by_coco_id(tmp_path):
     (tmp_path / "dataset_coco.json").write_text(json.dumps(kp))
     res = check_overlap(tmp_path / "dataset_coco.json", SHARED, ["sugarcrepe"])
     assert res["sugarcrepe"]["overlap"] == 1 and res["sugarcrepe"]["examples"] == ["coco:331352"]
+
+
+def test_voc2007_multilabel_probe(tiny, tmp_path):
+    """A miniature VOC 2007 in its published layout: XML annotations, image sets, JPEGs."""
+    base = tmp_path / "voc" / "VOCdevkit" / "VOC2007"
+    (base / "Annotations").mkdir(parents=True)
+    (base / "ImageSets" / "Main").mkdir(parents=True)
+    sets = {"trainval": [f"{i:06d}" for i in range(20)], "test": [f"{i:06d}" for i in range(20, 30)]}
+    for name, ids in sets.items():
+        (base / "ImageSets" / "Main" / f"{name}.txt").write_text("\n".join(ids) + "\n")
+    for i in range(30):
+        classes = ["dog"] + (["person"] if i % 2 else []) + (["car"] if i % 3 == 0 else [])
+        objs = "".join(f"<object><name>{c}</name></object>" for c in classes)
+        (base / "Annotations" / f"{i:06d}.xml").write_text(f"<annotation>{objs}</annotation>")
+        _image(base / "JPEGImages" / f"{i:06d}.jpg")
+    out = get_benchmark("probe_voc2007")(Encoder(tiny, workers=0), tmp_path)
+    assert out["n_train"] == 20 and out["n_test"] == 10 and 0 <= out["mAP"] <= 100

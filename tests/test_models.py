@@ -88,3 +88,12 @@ def test_quick_gelu_guard(tmp_path):
 def test_unknown_family():
     with pytest.raises(ValueError, match="unknown model family"):
         ModelSpec("jax")
+
+
+def test_text_features_do_not_depend_on_padding(tiny):
+    """encode_text trims the context after the last end token; features equal the full-context ones."""
+    tokens = tiny.tokenize(CAPTIONS)
+    with torch.no_grad():
+        trimmed = tiny.encode_text(tokens)
+        full = torch.nn.functional.normalize(tiny.model.encode_text(tokens), dim=-1)
+    torch.testing.assert_close(trimmed, full, atol=1e-6, rtol=1e-5)

@@ -75,8 +75,11 @@ class ClipModel(torch.nn.Module):
         return F.normalize(x, dim=-1) if normalize else x
 
     def encode_text(self, tokens: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        # Captions are short: cut the padded context (77) after the batch's last end token. The
+        # causal mask keeps tokens from seeing what follows them, so the features are unchanged.
+        tokens = tokens[:, : int(tokens.argmax(dim=1).max()) + 1]
         if self.family == "open_clip":
-            x = self.model.encode_text(tokens)
+            x = _open_clip_text(self.model, tokens)
         else:
             x = _features(self.model.get_text_features(input_ids=tokens))
         return F.normalize(x, dim=-1) if normalize else x
@@ -99,6 +102,26 @@ class ClipModel(torch.nn.Module):
             h.update(name.encode())
             h.update(tensor.detach().float().cpu().numpy().tobytes()[:4096])
         return h.hexdigest()
+
+
+def _open_clip_text(model, tokens: torch.Tensor) -> torch.Tensor:
+    """open_clip's ``CLIP.encode_text`` for a context shorter than the model's."""
+    import open_clip
+
+    n = tokens.shape[1]
+    full = getattr(model, "positional_embedding", None)
+    if type(model) is not open_clip.CLIP or getattr(model, "text_pool_type", "argmax") != "argmax" or \
+            model.attn_mask is None or full is None or n >= full.shape[0]:
+        pad = 0 if full is None or n >= full.shape[0] else full.shape[0] - n
+        return model.encode_text(F.pad(tokens, (0, pad)))  # the model's own path, full context
+    from open_clip.transformer import text_global_pool
+
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast) + full[:n].to(cast)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))
+    x = text_global_pool(x, tokens, "argmax")
+    return x @ model.text_projection if not isinstance(model.text_projection, torch.nn.Linear) \
+        else model.text_projection(x)
 
 
 def _features(out):

@@ -77,9 +77,10 @@ def margin_fn(config: LossConfig) -> Callable[[torch.Tensor], torch.Tensor]:
     lo, hi = config.margin_min, config.margin_max
     if config.schedule == "static":
         return lambda c: torch.full_like(c, config.margin)
-    if config.schedule == "adaptive":
-        return lambda c: lo + (hi - lo) * (c.clamp(1, 5) - 1) / 4
-    return lambda c: hi - (hi - lo) * (c.clamp(1, 5) - 1) / 4
+    # linear in c on [1, 5]: m = slope * c + offset, from m(1) to m(5)
+    start, end = (lo, hi) if config.schedule == "adaptive" else (hi, lo)
+    slope = (end - start) / 4
+    return lambda c: c.clamp(1, 5).mul(slope).add(start - slope)
 
 
 # --------------------------------------------------------------------------- distributed helpers
@@ -141,11 +142,13 @@ class ContrastiveLoss(torch.nn.Module):
         own = torch.zeros(n, n * k, dtype=torch.bool, device=hard_sims.device)
         own[rows, cols] = mask.reshape(-1)  # image i's own negatives: columns i*K .. i*K+K-1
         if self.config.kind == "cement":
-            c = gather(concreteness.to(hard_sims.dtype)) if concreteness is not None else \
-                torch.full(mask.shape, math.nan, device=hard_sims.device, dtype=hard_sims.dtype)
-            c = torch.where(torch.isnan(c), torch.full_like(c, self.config.default_concreteness), c)
-            # only the N*K own entries get a margin: O(N*K) work, not a full (N, N*K) matrix
-            hard_sims = hard_sims.index_put((rows, cols), self.margin(c).reshape(-1), accumulate=True)
+            with torch.no_grad():  # margins are constants of the loss: no graph for them
+                c = gather(concreteness.to(hard_sims.dtype)) if concreteness is not None else \
+                    torch.full(mask.shape, math.nan, device=hard_sims.device, dtype=hard_sims.dtype)
+                margins = self.margin(torch.nan_to_num(c, nan=self.config.default_concreteness)).reshape(-1)
+            # only the N*K own entries get a margin: O(N*K) work, not a full (N, N*K) matrix; in place,
+            # which autograd allows because the matrix product does not keep its output for backward
+            hard_sims.index_put_((rows, cols), margins, accumulate=True)
         # a missing negative (masked) must not enter any softmax
         valid = mask.reshape(1, n * k).expand(n, n * k)
         hard_logits = (logit_scale * hard_sims).masked_fill(~valid, float("-inf"))

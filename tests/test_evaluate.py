@@ -226,9 +226,10 @@ def test_voc2007_multilabel_probe(tiny, tmp_path):
     for name, ids in sets.items():
         (base / "ImageSets" / "Main" / f"{name}.txt").write_text("\n".join(ids) + "\n")
     for i in range(30):
-        classes = ["dog"] + (["person"] if i % 2 else []) + (["car"] if i % 3 == 0 else [])
+        classes = (["dog"] if i % 4 else ["cat"]) + (["person"] if i % 2 else []) + (["car"] if i % 3 == 0 else [])
         objs = "".join(f"<object><name>{c}</name></object>" for c in classes)
         (base / "Annotations" / f"{i:06d}.xml").write_text(f"<annotation>{objs}</annotation>")
         _image(base / "JPEGImages" / f"{i:06d}.jpg")
     out = get_benchmark("probe_voc2007")(Encoder(tiny, workers=0), tmp_path)
     assert out["n_train"] == 20 and out["n_test"] == 10 and 0 <= out["mAP"] <= 100
+    assert out["classes"] == 4  # dog, cat, person, car: VOC's other 16 classes never occur here

@@ -159,18 +159,23 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_run_train)
 
 
+def _model_config(arg: str | None) -> dict | None:
+    """``--model-config``: 'tiny' (the test-sized ViT), a JSON file of an open_clip config, or nothing."""
+    from .models import tiny_open_clip_config
+
+    if arg == "tiny":
+        return tiny_open_clip_config()
+    return json.loads(Path(arg).read_text()) if arg else None
+
+
 def _run_train(args) -> int:
     from .data import DataConfig
     from .losses import LossConfig
-    from .models import ModelSpec, tiny_open_clip_config
+    from .models import ModelSpec
     from .train import TrainConfig, train
 
     try:
-        config = None
-        if args.model_config == "tiny":
-            config = tiny_open_clip_config()
-        elif args.model_config:
-            config = json.loads(Path(args.model_config).read_text())
+        config = _model_config(args.model_config)
         pretrained = None if args.pretrained.lower() == "none" else args.pretrained
         quick = {"auto": None, "on": True, "off": False}[args.quick_gelu]
         cfg = TrainConfig(
@@ -233,7 +238,7 @@ def _add_eval(sub) -> None:
 
 
 def _eval_model(args):
-    from .models import ModelSpec, load_model, tiny_open_clip_config
+    from .models import ModelSpec, load_model
 
     path = Path(args.model)
     if (path / "model.pt").exists() and (path / "config.json").exists():  # a Slipform run directory
@@ -242,8 +247,7 @@ def _eval_model(args):
                                     run.get("quick_gelu")))
     family = args.model_family or ("hf" if (path / "config.json").exists() or "/" in args.model and not
                                    path.exists() else "open_clip")
-    config = tiny_open_clip_config() if args.model_config == "tiny" else (
-        json.loads(Path(args.model_config).read_text()) if args.model_config else None)
+    config = _model_config(args.model_config)
     pretrained = None if str(args.pretrained).lower() == "none" else args.pretrained
     return load_model(ModelSpec(family, args.model, pretrained if family == "open_clip" else None, config))
 

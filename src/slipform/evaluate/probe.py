@@ -56,13 +56,16 @@ def fit_multi_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     def model(c):
         return OneVsRestClassifier(LogisticRegression(C=c, max_iter=1000))
 
+    # a class that is always (or never) present in train cannot be fit; it is left out, and said so
+    keep = train_y.any(0) & ~train_y.all(0)
+    train_y, test_y = train_y[:, keep], test_y[:, keep]
     tr, va = _split(len(train_y), seed)
-    usable = train_y[tr].any(0) & ~train_y[tr].all(0)  # classes with both labels in the fitting part
+    part = train_y[tr].any(0) & ~train_y[tr].all(0)  # and the same within the fitting part
     best = max(C_GRID, key=lambda c: mean_average_precision(
-        model(c).fit(train_x[tr], train_y[tr][:, usable]).predict_proba(train_x[va]), train_y[va][:, usable]))
+        model(c).fit(train_x[tr], train_y[tr][:, part]).predict_proba(train_x[va]), train_y[va][:, part]))
     clf = model(best).fit(train_x, train_y)
     return {"mAP": mean_average_precision(clf.predict_proba(test_x), test_y), "C": best,
-            "n_train": len(train_y), "n_test": len(test_y)}
+            "n_train": len(train_y), "n_test": len(test_y), "classes": int(keep.sum())}
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""The Concrete Jungle world: determinism, caption <-> scene round trip, splits, the editor."""
+
+import numpy as np
+import pytest
+
+from slipform.world import (
+    COLOURS,
+    SHAPES,
+    ParseError,
+    Scene,
+    Thing,
+    WorldConfig,
+    WorldEditor,
+    caption,
+    parse,
+    render,
+    sample_scene,
+    split_scenes,
+)
+from slipform.world.caption import FILLER_ADJECTIVES, FILLER_ADVERBS, FILLER_PHRASES
+from slipform.world.render import layout
+
+
+def test_world_has_enough_kinds():
+    assert len(SHAPES) >= 6 and len(COLOURS) >= 8
+
+
+def test_rendering_is_deterministic_and_scene_dependent():
+    scene = sample_scene(7)
+    a, b = np.asarray(render(scene)), np.asarray(render(sample_scene(7)))
+    assert a.shape == (64, 64, 3) and np.array_equal(a, b)
+    assert not np.array_equal(a, np.asarray(render(sample_scene(8))))
+
+
+def test_layout_follows_the_relation():
+    for rel in ("left of", "right of", "above", "below"):
+        scene = Scene((Thing("circle", "red"), Thing("square", "blue")), rel, seed=3)
+        (ax, ay, _), (bx, by, _) = layout(scene)
+        assert {"left of": ax < bx - 15, "right of": ax > bx + 15, "above": ay < by - 15,
+                "below": ay > by + 15}[rel]
+
+
+def test_pixels_show_the_colours():
+    scene = Scene((Thing("square", "red", "large"), Thing("square", "blue", "large")), "left of", seed=1)
+    img = np.asarray(render(scene)).astype(int)
+    (ax, ay, _), (bx, by, _) = layout(scene)
+    assert img[int(ay), int(ax), 0] > 180 and img[int(ay), int(ax), 2] < 90  # red at the first centre
+    assert img[int(by), int(bx), 2] > 180 and img[int(by), int(bx), 0] < 90  # blue at the second
+
+
+@pytest.mark.parametrize("n_things", [1, 2, 3])
+def test_caption_scene_round_trip(n_things):
+    config = WorldConfig(n_things=n_things, textures=True)
+    for scene in split_scenes("train", 60, config):
+        for k in range(4):
+            text = caption(scene, k)
+            assert parse(text).same_as(scene), text
+
+
+def test_captions_vary_and_carry_abstract_fillers(lexicon):
+    texts = [caption(s, k) for s in split_scenes("train", 30) for k in range(3)]
+    assert len({t.split()[0] for t in texts}) > 3  # several phrasings
+    fillers = FILLER_ADJECTIVES + FILLER_ADVERBS
+    assert sum(any(f in t.lower() for f in fillers) for t in texts) > len(texts) / 3
+    for w in fillers:
+        assert lexicon.rating(w) <= 2.2, w
+    for phrase in FILLER_PHRASES:
+        content = [r for w, r in zip(phrase.split(), map(lexicon.rating, phrase.split()))
+                   if r is not None and w not in ("in", "as", "for", "some")]
+        assert content and max(content) <= 2.2, phrase  # theory, principle, essence, fairness, reason
+
+
+def test_parse_rejects_what_is_not_a_scene():
+    with pytest.raises(ParseError):
+        parse("A large red dog to the left of a small blue square.")
+    with pytest.raises(ParseError):
+        parse("A large red circle and a small blue square.")
+    with pytest.raises(ParseError):
+        parse("Nothing to see here.")
+
+
+def test_compositional_split_holds_out_combinations():
+    config = WorldConfig()
+    held = set(config.held_out)
+    for split in ("train", "val", "test"):
+        for scene in split_scenes(split, 300, config):
+            assert not {(t.colour, t.shape) for t in scene.things} & held
+    comp = split_scenes("compositional", 100, config)
+    assert all((s.things[0].colour, s.things[0].shape) in held for s in comp)
+    train_seeds = {s.seed for s in split_scenes("train", 100)}
+    assert train_seeds.isdisjoint(s.seed for s in split_scenes("test", 100))
+
+
+def test_editor_renders_the_negative_exactly():
+    scene = Scene((Thing("circle", "red", "large"), Thing("square", "blue", "small")), "left of", seed=5)
+    editor = WorldEditor()
+    neg = editor.edit_scene(scene, "A large green circle to the left of a small blue square.")
+    want = render(Scene((Thing("circle", "green", "large"), Thing("square", "blue", "small")), "left of", seed=5))
+    assert np.array_equal(np.asarray(neg), np.asarray(want))
+    swapped = editor.negative_scene(scene, "A large red circle to the right of a small blue square.")
+    assert swapped.relation == "left of" and swapped.things[0].shape == "square"  # canonical form
+    assert editor.edit_scene(scene, "A large red dog to the left of a small blue square.") is None

@@ -100,3 +100,29 @@ def test_editor_renders_the_negative_exactly():
     swapped = editor.negative_scene(scene, "A large red circle to the right of a small blue square.")
     assert swapped.relation == "left of" and swapped.things[0].shape == "square"  # canonical form
     assert editor.edit_scene(scene, "A large red dog to the left of a small blue square.") is None
+
+
+def test_concrete_targets_make_true_negatives_in_the_world(tmp_path):
+    """ConcretePlant on world captions, replacements kept in the world's own words: a concrete
+    target changes what the image shows far more often than an abstract one (a filler word)."""
+    import json
+
+    from slipform.plant import PlantConfig, plant_file
+
+    scenes = split_scenes("train", 150)
+    src = tmp_path / "captions.txt"
+    src.write_text("\n".join(caption(s, 0) for s in scenes) + "\n")
+    changed = {}
+    for strategy in ("concrete", "abstract"):
+        out = tmp_path / f"{strategy}.jsonl"
+        plant_file(src, out, PlantConfig(strategy=strategy, vocab_sample=150, fallback_vocabulary=False),
+                   progress=False)
+        n = 0
+        for line in out.read_text().splitlines():
+            rec = json.loads(line)
+            try:
+                n += not parse(rec["negative"]).same_as(scenes[int(rec["id"]) - 1])
+            except ParseError:
+                pass
+        changed[strategy] = n / len(scenes)
+    assert changed["concrete"] > 0.6 and changed["concrete"] > changed["abstract"] + 0.3, changed

@@ -41,6 +41,8 @@ def _add_plant(sub) -> None:
     p.add_argument("--spacy-model", help="spaCy pipeline (default: en_core_web_sm, else its PyPI copy)")
     p.add_argument("--band", default="0.30,0.75", help="MiniLM similarity band of replacements (lo,hi)")
     p.add_argument("--vocab-sample", type=int, default=5000, help="captions read for the in-domain vocabulary")
+    p.add_argument("--no-fallback-vocab", action="store_true",
+                   help="replace only with the input's own words (closed worlds), not the built-in lists")
     p.add_argument("--max-words", type=int, default=128, help="skip longer captions")
     p.add_argument("--caption-similarity", action="store_true", help="add MiniLM cosine of caption and negative")
     p.add_argument("--model", help="hf: local directory or hub id; openai: model name")
@@ -68,7 +70,7 @@ def _run_plant(args) -> int:
             role_weights=tuple(sorted(weights.items())) if weights else None,
             lexicon_path=args.lexicon, lexicon_source=args.lexicon_source, spacy_model=args.spacy_model,
             band=(lo, hi), caption_similarity=args.caption_similarity, max_words=args.max_words,
-            vocab_sample=args.vocab_sample,
+            vocab_sample=args.vocab_sample, fallback_vocabulary=not args.no_fallback_vocab,
             llm=LLMConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
                           batch_size=args.batch_size, timeout=args.timeout, retries=args.retries))
     except ValueError as exc:

@@ -50,6 +50,7 @@ class PlantConfig:
     caption_similarity: bool = False
     max_words: int = 128
     vocab_sample: int = 5000
+    fallback_vocabulary: bool = True  # False: replacements only from the input's own words
     llm: LLMConfig = field(default_factory=LLMConfig)
 
     def __post_init__(self):
@@ -123,7 +124,8 @@ class ConcretePlant:
         if backend == "lexical":
             from .lexical import LexicalRewriter, Vocabulary
 
-            return LexicalRewriter(self.lexicon, self._vocabulary or Vocabulary(), self.vectors, self.config.band)
+            return LexicalRewriter(self.lexicon, self._vocabulary or Vocabulary(), self.vectors, self.config.band,
+                                   fallback=self.config.fallback_vocabulary)
         if backend == "openai":
             from .llm import OpenAIRewriter
 

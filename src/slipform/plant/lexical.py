@@ -85,8 +85,10 @@ class Vocabulary:
         keep = {k: sorted(w for w, n in c.items() if n >= min_count) for k, c in counts.items()}
         return cls(keep["n"], keep["a"], keep["v"])
 
-    def merged(self) -> Vocabulary:
-        """In-domain words together with the fallback lists, without duplicates."""
+    def merged(self, fallback: bool = True) -> Vocabulary:
+        """In-domain words, with the built-in lists unless ``fallback`` is off, without duplicates."""
+        if not fallback:
+            return Vocabulary(sorted(set(self.nouns)), sorted(set(self.adjectives)), sorted(set(self.verbs)))
         return Vocabulary(sorted(set(self.nouns) | set(OBJECT_FALLBACK)),
                           sorted(set(self.adjectives) | set(_FAMILY_OF)),
                           sorted(set(self.verbs) | set(VERB_CONTRASTS)))
@@ -111,10 +113,15 @@ class LexicalRewriter:
     """Rewrite one target of a parsed caption; ``None`` when no good replacement exists."""
 
     def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary, vectors: WordVectors,
-                 band: tuple[float, float] = (0.30, 0.75), pool: int = 5, shortlist: int = 15):
+                 band: tuple[float, float] = (0.30, 0.75), pool: int = 5, shortlist: int = 15,
+                 fallback: bool = True):
+        """``fallback=False`` keeps every replacement inside the input's own vocabulary (a closed
+        world such as :mod:`slipform.world`): objects from its nouns, family members from its
+        adjectives."""
         self.lexicon, self.vectors, self.band = lexicon, vectors, band
         self.pool, self.shortlist = pool, shortlist
-        vocab = vocabulary.merged()
+        vocab = vocabulary.merged(fallback)
+        self._in_domain = None if fallback else set(vocabulary.adjectives)
         vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
         table_words = {w for ws in RELATION_CONTRASTS.values() for w in ws} | set(RELATION_CONTRASTS)
         vectors.ensure([*vocab.nouns, *vocab.adjectives, *vocab.verbs, *table_words, *_FAMILY_OF])
@@ -177,10 +184,14 @@ class LexicalRewriter:
         low = t.text.lower()
         if t.pos == "NUM":
             return self._number(doc, t, rng)
-        if low in ATTRIBUTE_OPPOSITES:
+        if low in ATTRIBUTE_OPPOSITES and (self._in_domain is None or ATTRIBUTE_OPPOSITES[low] in self._in_domain):
             new = ATTRIBUTE_OPPOSITES[low]
         elif low in _FAMILY_OF:
             family = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
+            if self._in_domain is not None:
+                family = [w for w in family if w in self._in_domain]
+            if not family:
+                return None
             new = rng.choice(family)
         else:
             new = self._neighbours(t.lemma, "a", t.concreteness, rng, avoid)

@@ -126,3 +126,27 @@ def test_concrete_targets_make_true_negatives_in_the_world(tmp_path):
                 pass
         changed[strategy] = n / len(scenes)
     assert changed["concrete"] > 0.6 and changed["concrete"] > changed["abstract"] + 0.3, changed
+
+
+def test_world_benchmark_negatives_are_false_by_construction():
+    from slipform.world.benchmarks import negatives_are_false
+
+    assert all(negatives_are_false(s) for s in split_scenes("test", 300))
+
+
+def test_world_benchmarks_are_registered_and_run(tmp_path):
+    import torch
+
+    from slipform.evaluate import list_benchmarks, run
+    from slipform.models import ModelSpec, load_model, tiny_open_clip_config
+
+    names = ["world_sugarcrepe", "world_sugarcrepe_comp", "world_aro", "world_retrieval", "world_probe"]
+    assert set(names) <= set(list_benchmarks())
+    torch.manual_seed(0)
+    model = load_model(ModelSpec("open_clip", "tiny", None, tiny_open_clip_config(image_size=64)))
+    res = run(model, names, tmp_path, limit=40, workers=0)
+    assert set(res["world_sugarcrepe"]) >= {"replace_obj", "replace_att", "replace_rel", "swap_obj", "swap_att",
+                                            "add_obj", "add_att", "macro"}
+    assert 0 <= res["world_aro"]["relation_swap"] <= 100 and "order_precision@1" in res["world_aro"]
+    assert "image_to_text_R@1" in res["world_retrieval"] and "colours_shapes_mAP" in res["world_probe"]
+    assert len(list((tmp_path / "world" / "images" / "test").glob("*.png"))) == 40

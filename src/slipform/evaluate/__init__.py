@@ -41,6 +41,7 @@ def register(name: str):
 def _load_all() -> None:
     for module in _MODULES:
         importlib.import_module(f".{module}", __name__)
+    importlib.import_module("slipform.world.benchmarks")  # the built-in world's benchmarks
 
 
 def list_benchmarks() -> list[str]:

@@ -142,3 +142,15 @@ def test_image_negatives_train(tmp_path):
     train(cfg)
     rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert all(r["loss_image_negatives"] > 0 for r in rows)
+
+
+def test_eval_reads_a_run_directory(tmp_path):
+    """`slipform eval --model RUN_DIR` loads the fine-tuned weights the run exported."""
+    data = make_pair_data(tmp_path / "data", n=16)
+    train(_config(tmp_path, data, epochs=1))
+    out = tmp_path / "res.json"
+    assert main(["eval", "--model", str(tmp_path / "run"), "--benchmarks", "world_aro", "--data-root",
+                 str(tmp_path / "bench"), "--limit", "12", "--workers", "0", "--cache-dir", str(tmp_path / "c"),
+                 "-o", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["model"] == str(tmp_path / "run") and "relation_swap" in res["results"]["world_aro"]

@@ -113,13 +113,12 @@ def seed_everything(seed: int) -> None:
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """AdamW groups: no weight decay for gains, biases, embeddings' scalars and the logit scale."""
+    """AdamW groups: no weight decay for gains, biases (any 1-d parameter) and the logit scale."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        flat = p.ndim < 2 or "bias" in name or "ln" in name or "norm" in name or "logit_scale" in name \
-            or "embedding" in name and p.ndim < 2
+        flat = p.ndim < 2 or "bias" in name or "logit_scale" in name
         (no_decay if flat else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 

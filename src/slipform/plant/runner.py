@@ -14,7 +14,7 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -231,7 +231,16 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
         if batch:
             yield batch
 
-    pending_skips: list[dict] = []
+    # filled by chunks(), which pool.imap runs in its feeder thread while the loop below drains
+    # it: a deque's append and popleft are thread-safe, a list's copy-then-clear is not
+    pending_skips: deque[dict] = deque()
+
+    def drain() -> list[dict]:
+        taken = []
+        while pending_skips:
+            taken.append(pending_skips.popleft())
+        return taken
+
     total = _count_lines(input)
     if total is not None:
         total = total // num_shards
@@ -259,8 +268,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
             results = map(_plant_chunk, chunks())
         for n, records, skipped in results:
             _write_lines(out_fd, records)
-            _write_lines(skip_fd, pending_skips + skipped)
-            pending_skips.clear()
+            _write_lines(skip_fd, drain() + skipped)
             summary.negatives += len(records)
             summary.planted += len({r["id"] for r in records})
             for s in skipped:
@@ -268,7 +276,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
             if bar is not None:
                 bar.update(n)
                 bar.set_postfix(planted=summary.planted, skipped=sum(summary.skipped.values()), refresh=False)
-        _write_lines(skip_fd, pending_skips)
+        _write_lines(skip_fd, drain())
         if bar is not None and total is None:
             bar.total = bar.n
     finally:
@@ -279,8 +287,8 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
         if pool is not None:
             pool.close()
             pool.join()
-    if messages >= max_messages:
-        bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
+    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
+    if bad > messages:
         log(f"warning: {bad - messages} more input problems not shown; see {skip_out}")
     summary.seconds = time.perf_counter() - start
     return summary

@@ -9,8 +9,8 @@ scores measure the model, not the benchmark's noise. Images are rendered on firs
 - ``world_sugarcrepe``: replace-obj/att/rel, swap-obj/att, add-obj/att; accuracy (%) per
   subset and macro.
 - ``world_retrieval``: image<->text R@1/5/10.
-- ``world_probe``: linear probes on frozen features -- single-label (shape of the first thing,
-  top-1) and multi-label (colours and shapes present, mAP); fit on ``train`` scenes.
+- ``world_probe``: linear probes on frozen features -- single-label (shape of the left or upper
+  thing, top-1) and multi-label (colours and shapes present, mAP); fit on ``train`` scenes.
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = No
 
 
 def _labels(scenes):
-    single = np.array([SHAPES.index(s.things[0].shape) for s in scenes])
+    # the left (or upper) thing: canonical scenes put it first, so the label is visible in the image
+    single = np.array([SHAPES.index(s.canonical().things[0].shape) for s in scenes])
     multi = np.zeros((len(scenes), len(COLOURS) + len(SHAPES)), dtype=int)
     for n, s in enumerate(scenes):
         for t in s.things:
@@ -143,7 +144,7 @@ def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) 
     xa, xb = encoder.images(train_paths).numpy().astype(np.float64), encoder.images(test_paths).numpy().astype(np.float64)
     (sa, ma), (sb, mb) = _labels(train), _labels(test)
     single, multi = fit_single_label(xa, sa, xb, sb), fit_multi_label(xa, ma, xb, mb)
-    return {"first_shape_top1": single["top1"], "colours_shapes_mAP": multi["mAP"]}
+    return {"left_shape_top1": single["top1"], "colours_shapes_mAP": multi["mAP"]}
 
 
 def negatives_are_false(scene: Scene) -> bool:

@@ -1,0 +1,186 @@
+"""``slipform demo``: the protocol on the world, end to end on a CPU, with a report folder.
+
+    >>> from slipform.world.demo import DemoConfig, run_demo
+    >>> run_demo(DemoConfig(output="slipform-demo"))
+
+The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``full=True``
+(``--full``) adds every ablation. The report folder holds ``results.md``/``results.csv``,
+``results.json`` (every metric of every run), ``benchmarks.png``, ``gradients.png``,
+``samples.png`` and ``runs/``, ``negatives/`` with the training logs and planted negatives.
+Re-running the same command reuses every finished stage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .protocol import (
+    DEMO_METHODS,
+    FULL_METHODS,
+    METHODS,
+    ProtocolConfig,
+    add_negative_images,
+    evaluate_checkpoint,
+    finetune,
+    plant_negatives,
+    pretrain,
+    world_data,
+)
+from .report import bar_chart, gradient_stats, sample_sheet, write_table
+from .summary import aggregate
+
+# rough relative cost of each stage on 2 CPU cores, for the ETA
+_COST = {"data": 0.3, "pretrain": 10.0, "plant": 2.0, "images": 0.5, "finetune": 3.5, "evaluate": 0.3, "report": 0.3}
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("SLIPFORM_CACHE", Path.home() / ".cache" / "slipform")) / "world"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    output: str = "slipform-demo"
+    methods: tuple[str, ...] = DEMO_METHODS
+    seeds: tuple[int, ...] = (0,)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    cache: str | None = None  # default: $SLIPFORM_CACHE/world or ~/.cache/slipform/world
+    progress: bool = True
+
+    def __post_init__(self):
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+        if not self.seeds:
+            raise ValueError("at least one seed")
+
+    @classmethod
+    def full(cls, **kw) -> DemoConfig:
+        return cls(methods=FULL_METHODS, **kw)
+
+
+class _Progress:
+    """Prints ``[stage i/n] what ... (elapsed, ETA)`` lines; training shows its own step bar."""
+
+    def __init__(self, stages: list[tuple[str, str]], log):
+        self.stages, self.log = stages, log
+        self.total = sum(_COST[k] for k, _ in stages)
+        self.done, self.i, self.start = 0.0, 0, time.perf_counter()
+
+    def begin(self, kind: str, what: str) -> None:
+        self.i += 1
+        elapsed = time.perf_counter() - self.start
+        eta = "" if not self.done else f", ETA {_clock(elapsed / self.done * (self.total - self.done))}"
+        self.log(f"[{self.i}/{len(self.stages)}] {what} ({_clock(elapsed)} elapsed{eta})")
+        self._kind = kind
+
+    def end(self) -> None:
+        self.done += _COST[self._kind]
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s"
+
+
+def _negative_kinds(methods) -> list[str]:
+    kinds = []
+    for m in methods:
+        k = METHODS[m].negatives
+        if k and k not in kinds:
+            kinds.append(k)
+    return kinds
+
+
+def _plan(config: DemoConfig) -> list[tuple[str, str]]:
+    stages = [("data", "world data")]
+    needs_images = any(METHODS[m].image_negatives for m in config.methods)
+    for seed in config.seeds:
+        stages.append(("pretrain", f"pretrain CLIP from scratch (seed {seed})"))
+        for kind in _negative_kinds(config.methods):
+            stages.append(("plant", f"plant {kind} negatives (seed {seed})"))
+            if needs_images and kind == "concrete":
+                stages.append(("images", f"render negative images (seed {seed})"))
+        for m in config.methods:
+            if METHODS[m].finetune:
+                stages.append(("finetune", f"fine-tune {METHODS[m].label} (seed {seed})"))
+            stages.append(("evaluate", f"evaluate {METHODS[m].label} (seed {seed})"))
+    stages.append(("report", "report"))
+    return stages
+
+
+def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
+    """Run the protocol and write the report; returns ``{"table", "results", "report"}``."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = Path(config.output)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(config.cache) if config.cache else default_cache()
+    p = config.protocol
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=1, default=str))
+    progress = _Progress(_plan(config), log)
+    progress.begin("data", f"world data: {p.n_train} training scenes x {p.captions_per_scene} captions")
+    data = world_data(cache, p)
+    progress.end()
+    results: dict[str, dict[int, dict]] = {m: {} for m in config.methods}
+    grads: dict[str, dict[int, dict]] = {}
+    image_counts = {}
+    for seed in config.seeds:
+        progress.begin("pretrain", f"pretrain CLIP from scratch with InfoNCE (seed {seed})")
+        base = pretrain(cache, data, p, seed, config.progress)
+        progress.end()
+        negatives = {}
+        for kind in _negative_kinds(config.methods):
+            progress.begin("plant", f"plant {kind} negatives (seed {seed})")
+            negatives[kind] = plant_negatives(out, data, kind, seed, p, config.progress)
+            progress.end()
+            if kind == "concrete" and any(METHODS[m].image_negatives for m in config.methods):
+                progress.begin("images", f"render negative images (seed {seed})")
+                negatives["concrete+images"], image_counts[seed] = add_negative_images(negatives[kind], data)
+                progress.end()
+        for name in config.methods:
+            method = METHODS[name]
+            checkpoint = base
+            if method.finetune:
+                progress.begin("finetune", f"fine-tune {method.label} (seed {seed})")
+                neg = negatives.get("concrete+images" if method.image_negatives else method.negatives)
+                checkpoint = finetune(out, data, method, base, neg, seed, p, config.progress)
+                if method.negatives:
+                    grads.setdefault(name, {})[seed] = gradient_stats(checkpoint.parent)
+                progress.end()
+            progress.begin("evaluate", f"evaluate {method.label} (seed {seed})")
+            results[name][seed] = evaluate_checkpoint(checkpoint, out / "eval" / f"{name}-s{seed}.json", cache, p)
+            progress.end()
+    progress.begin("report", "report")
+    report = write_report(out, config, results, grads, data, image_counts)
+    progress.end()
+    log(f"done in {_clock(time.perf_counter() - progress.start)}; report: {out}")
+    return report
+
+
+def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data: Path, image_counts: dict) -> dict:
+    labels = {m: METHODS[m].label for m in config.methods}
+    table = aggregate(results)
+    extra = {}
+    for name, per_seed in grads.items():
+        ratios = [g["hard_to_easy"] for g in per_seed.values()]
+        extra[name] = {"hard/easy gradient": f"{sum(ratios) / len(ratios):.3f}"}
+    md = write_table(table, labels, out, extra, seeds=len(config.seeds))
+    (out / "results.json").write_text(json.dumps({"results": results, "gradients": grads,
+                                                   "negative_images": image_counts}, indent=1))
+    bar_chart(table, labels, out / "benchmarks.png")
+    seed = config.seeds[0]
+    pair = [m for m in ("concrete_negclip", "negclip") if m in config.methods][:1] + \
+        [m for m in ("slipform",) if m in config.methods]
+    if len(pair) == 2:
+        from ..plots import plot_gradients
+
+        plot_gradients([out / "runs" / f"{m}-s{seed}" for m in pair], out / "gradients.png")
+    concrete = out / "negatives" / f"concrete-s{seed}.jsonl"
+    if concrete.exists():
+        sample_sheet(concrete, data, out / "samples.png")
+    print(md)
+    return {"table": table, "results": results, "gradients": grads, "report": str(out)}

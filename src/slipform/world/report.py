@@ -1,0 +1,120 @@
+"""The demo's report folder: results table (Markdown, CSV), bar chart, gradient plot, sample sheet."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from pathlib import Path
+
+from .summary import COLUMNS, fmt
+
+
+def gradient_stats(run: Path) -> dict[str, float]:
+    """Mean gradient shares over a run's log, and the hard-to-easy ratio (claim c)."""
+    rows = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines() if line.strip()]
+    out = {}
+    for key in ("grad_pos", "grad_hard", "grad_easy"):
+        vals = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
+        out[key] = statistics.fmean(vals) if vals else math.nan
+    out["hard_to_easy"] = out["grad_hard"] / out["grad_easy"] if out["grad_easy"] else math.nan
+    return out
+
+
+def write_table(table: dict, labels: dict[str, str], folder: Path, extra: dict[str, dict[str, str]] | None = None,
+                seeds: int = 1) -> str:
+    """``results.md`` and ``results.csv``; returns the Markdown table."""
+    names = [c[0] for c in COLUMNS]
+    extra = extra or {}
+    extra_cols = sorted({k for v in extra.values() for k in v})
+    head = ["Method", *names, *extra_cols]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    with open(folder / "results.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "label", "seeds"] + [x for n in names for x in (n, f"{n} ci95")] + extra_cols)
+        for method, cols in table.items():
+            lines.append("| " + " | ".join([labels.get(method, method), *(fmt(*cols[n]) for n in names),
+                                              *(extra.get(method, {}).get(c, "-") for c in extra_cols)]) + " |")
+            w.writerow([method, labels.get(method, method), seeds]
+                       + [("" if math.isnan(x) else round(x, 3)) for n in names for x in cols[n]]
+                       + [extra.get(method, {}).get(c, "") for c in extra_cols])
+    note = "" if seeds == 1 else f"\n\nMean ± half-width of the 95% t-interval over {seeds} seeds."
+    md = "\n".join(lines) + note + "\n"
+    (folder / "results.md").write_text("# World results\n\nAccuracy and recall in %.\n\n" + md)
+    return md
+
+
+def bar_chart(table: dict, labels: dict[str, str], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [c[0] for c in COLUMNS]
+    methods = list(table)
+    width = 0.8 / max(1, len(methods))
+    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(names)), 4))
+    for i, method in enumerate(methods):
+        means = [table[method][n][0] for n in names]
+        errs = [0 if math.isnan(table[method][n][1]) else table[method][n][1] for n in names]
+        ax.bar([j + i * width for j in range(len(names))], means, width, yerr=errs, capsize=2,
+               label=labels.get(method, method))
+    ax.set_xticks([j + width * (len(methods) - 1) / 2 for j in range(len(names))])
+    ax.set_xticklabels(names, rotation=25, ha="right")
+    ax.axhline(50, color="grey", lw=0.8, ls="--")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("World benchmarks per method (dashed: chance for two-way choices)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def sample_sheet(negatives: Path, data: Path, path: Path, n: int = 6) -> Path:
+    """Images with their caption, the planted negative and the negative image the editor renders."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from .editor import WorldEditor
+    from .protocol import scene_of
+
+    records = []
+    with open(negatives) as f:
+        for line in f:
+            records.append(json.loads(line))
+            if len(records) >= n:
+                break
+    editor = WorldEditor()
+    fig, axes = plt.subplots(len(records), 2, figsize=(8, 2.1 * len(records)), squeeze=False)
+    for row, rec in zip(axes, records):
+        scene = scene_of(rec["id"])
+        row[0].imshow(Image.open(Path(data) / rec["image"]))
+        neg = editor.edit_scene(scene, rec["negative"])
+        if neg is not None and not editor.negative_scene(scene, rec["negative"]).same_as(scene):
+            row[1].imshow(neg)
+            note = ""
+        else:
+            row[1].imshow(Image.new("RGB", (64, 64), (235, 235, 235)))
+            note = "\n(no image: the negative does not change the scene)" if neg is not None else \
+                "\n(no image: the negative does not parse)"
+        row[0].set_title(_wrap(rec["caption"]), fontsize=7)
+        row[1].set_title(_wrap(f"{rec['negative']}  [{rec.get('role')}: {rec.get('target')} -> "
+                               f"{rec.get('replacement')}, c={rec.get('concreteness')}]") + note, fontsize=7)
+        for ax in row:
+            ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))

@@ -1,0 +1,58 @@
+"""Headline metrics of the world benchmarks, aggregated over seeds with 95% confidence intervals."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+# (column, benchmark, how to read it from that benchmark's metrics)
+COLUMNS = (
+    ("Retrieval R@1", "world_retrieval", lambda m: (m["image_to_text_R@1"] + m["text_to_image_R@1"]) / 2),
+    ("ARO relation", "world_aro", lambda m: m["relation_swap"]),
+    ("ARO attribute", "world_aro", lambda m: m["attribute_swap"]),
+    ("ARO order", "world_aro", lambda m: m["order_precision@1"]),
+    ("SugarCrepe", "world_sugarcrepe", lambda m: m["macro"]),
+    ("SC swap", "world_sugarcrepe", lambda m: (m["swap_att"] + m["swap_obj"]) / 2),
+    ("SC compositional", "world_sugarcrepe_comp", lambda m: m["macro"]),
+    ("Probe shape", "world_probe", lambda m: m["left_shape_top1"]),
+    ("Probe mAP", "world_probe", lambda m: m["colours_shapes_mAP"]),
+)
+# two-sided 97.5% quantiles of Student's t for 1..10 degrees of freedom; 1.96 beyond
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+
+
+def headline(metrics: dict) -> dict[str, float]:
+    """The table's columns from one evaluation (``{benchmark: metrics}``); NaN where missing."""
+    out = {}
+    for name, bench, read in COLUMNS:
+        try:
+            out[name] = float(read(metrics[bench]))
+        except (KeyError, TypeError):
+            out[name] = math.nan
+    return out
+
+
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """Mean and the half-width of its 95% t-interval (NaN for a single value)."""
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return math.nan, math.nan
+    if len(values) == 1:
+        return values[0], math.nan
+    t = _T975[len(values) - 2] if len(values) - 1 <= len(_T975) else 1.96
+    return statistics.fmean(values), t * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def aggregate(per_seed: dict[str, dict[int, dict]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """``{method: {seed: metrics}}`` -> ``{method: {column: (mean, ci)}}``."""
+    table = {}
+    for method, seeds in per_seed.items():
+        rows = [headline(m) for m in seeds.values()]
+        table[method] = {name: mean_ci([r[name] for r in rows]) for name, _, _ in COLUMNS}
+    return table
+
+
+def fmt(mean: float, ci: float) -> str:
+    if math.isnan(mean):
+        return "-"
+    return f"{mean:.1f}" if math.isnan(ci) else f"{mean:.1f} ± {ci:.1f}"

@@ -1,0 +1,122 @@
+"""The protocol end to end on a miniature world: plant, train, evaluate, report, analyse."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from slipform.cli import main
+from slipform.world.demo import DemoConfig, run_demo
+from slipform.world.protocol import ProtocolConfig, add_negative_images, pretrain_dir, scene_of
+from slipform.world.summary import aggregate, mean_ci
+
+MINI = ProtocolConfig(n_train=48, captions_per_scene=1, pretrain_epochs=2, pretrain_lr=1e-3, finetune_epochs=1,
+                      batch_size=16, eval_limit=16, workers=0)
+METHODS = ("pretrained", "clip_ft", "negclip", "slipform", "image_negatives")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    config = DemoConfig(output=str(root / "report"), methods=METHODS, protocol=MINI, cache=str(root / "cache"),
+                        progress=False)
+    lines = []
+    report = run_demo(config, log=lines.append)
+    return config, report, lines, root
+
+
+def test_demo_writes_the_report(demo):
+    config, report, lines, root = demo
+    out = root / "report"
+    for name in ("results.md", "results.csv", "results.json", "benchmarks.png", "gradients.png", "samples.png"):
+        assert (out / name).stat().st_size > 0, name
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [r["method"] for r in rows] == list(METHODS)
+    for r in rows:
+        for col in ("Retrieval R@1", "ARO relation", "SugarCrepe", "Probe mAP"):
+            assert 0 <= float(r[col]) <= 100
+    md = (out / "results.md").read_text()
+    assert "Slipform (ConcretePlant + Cement)" in md and "NegCLIP" in md
+    # progress names every stage with its position and an ETA after the first
+    assert lines[0].startswith("[1/") and any("ETA" in line for line in lines)
+    # the runs really trained through the real trainer, with hard negatives where the method has them
+    logs = {m: [json.loads(x) for x in (out / "runs" / f"{m}-s0" / "log.jsonl").read_text().splitlines()]
+            for m in ("clip_ft", "negclip", "slipform")}
+    assert all(math.isnan(r["grad_hard"]) for r in logs["clip_ft"])
+    assert all(r["grad_hard"] > 0 for r in logs["negclip"] + logs["slipform"])
+    assert json.loads((out / "runs" / "slipform-s0" / "config.json").read_text())["loss"]["kind"] == "cement"
+    # the pretrained model is cached by its config, and the fine-tuned models differ from it
+    assert (pretrain_dir(root / "cache", MINI, 0) / "model.pt").exists()
+    res = report["results"]
+    assert res["clip_ft"][0] != res["pretrained"][0]
+    assert report["gradients"]["slipform"][0]["hard_to_easy"] > 0
+
+
+def test_demo_resumes_without_redoing_work(demo):
+    config, report, _, root = demo
+    model = root / "report" / "runs" / "slipform-s0" / "model.pt"
+    before = model.stat().st_mtime_ns
+    lines = []
+    again = run_demo(config, log=lines.append)
+    assert model.stat().st_mtime_ns == before
+    assert again["results"] == report["results"]
+
+
+def test_image_negatives_render_the_planted_change(demo):
+    _, _, _, root = demo
+    neg = root / "report" / "negatives" / "concrete-s0.jsonl"
+    out, counts = add_negative_images(neg, next((root / "cache").glob("data-*")))
+    assert counts["records"] == MINI.n_train
+    assert counts["with_image"] + counts["unparsable"] + counts["same_scene"] == counts["records"]
+    assert counts["with_image"] > counts["records"] // 2  # concrete targets mostly change the scene
+    from slipform.world.caption import parse
+
+    for line in open(out):
+        rec = json.loads(line)
+        if "negative_image" in rec:
+            assert not parse(rec["negative"]).same_as(scene_of(rec["id"]))
+
+
+def test_analyze_relates_properties_to_contribution(demo):
+    _, _, _, root = demo
+    from slipform.world.analyze import analyze
+
+    result = analyze(root / "report", sample=40, log=lambda m: None)
+    folder = root / "report" / "analysis"
+    rows = list(csv.DictReader(open(folder / "negatives.csv")))
+    assert {r["strategy"] for r in rows} == {"concrete", "swap"}
+    assert all(0 < float(r["grad_share_start"]) < 1 for r in rows)
+    corr = list(csv.DictReader(open(folder / "correlations.csv")))
+    assert {c["property"] for c in corr} >= {"concreteness", "pixel_distance", "embedding_distance"}
+    gains = list(csv.DictReader(open(folder / "gains.csv")))
+    assert {g["group"] for g in gains} == {"role", "concreteness"} and (folder / "analysis.png").exists()
+    # a negative that changes nothing in the scene has zero pixel distance; one that does, more
+    changed = [float(r["pixel_distance"]) for r in rows if r["changes_scene"] == "1.0"]
+    same = [float(r["pixel_distance"]) for r in rows if r["changes_scene"] == "0.0"]
+    assert changed and min(changed) > 0 and all(d == 0 for d in same)
+    assert result["by_strategy"]["concrete"]["concreteness"] > 3.5
+
+
+def test_mean_ci_uses_student_t():
+    m, ci = mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0 and ci == pytest.approx(4.303 / math.sqrt(3), rel=1e-4)
+    assert math.isnan(mean_ci([5.0])[1])
+    table = aggregate({"a": {0: {"world_aro": {"relation_swap": 50, "attribute_swap": 60, "order_precision@1": 20}},
+                             1: {"world_aro": {"relation_swap": 60, "attribute_swap": 60, "order_precision@1": 20}}}})
+    assert table["a"]["ARO relation"][0] == 55 and math.isnan(table["a"]["SugarCrepe"][0])
+
+
+def test_pretrain_cache_is_keyed_by_config(tmp_path):
+    a = pretrain_dir(tmp_path, MINI, 0)
+    assert a == pretrain_dir(tmp_path, ProtocolConfig(**vars(MINI)), 0)
+    assert a != pretrain_dir(tmp_path, MINI, 1)
+    assert a != pretrain_dir(tmp_path, ProtocolConfig(**{**vars(MINI), "pretrain_lr": 5e-4}), 0)
+
+
+def test_cli_demo_rejects_unknown_methods(capsys):
+    assert main(["demo", "--methods", "slipform,bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err
+    assert main(["analyze", "/nonexistent/demo"]) == 2

@@ -64,22 +64,30 @@ class DemoConfig:
 
 
 class _Progress:
-    """Prints ``[stage i/n] what ... (elapsed, ETA)`` lines; training shows its own step bar."""
+    """Prints ``[stage i/n] what (elapsed, ETA)`` lines; training shows its own step bar.
+
+    The ETA extrapolates the time per unit of expected cost from the stages that did work
+    (a stage reused from an earlier run takes no time and says nothing about the rest)."""
 
     def __init__(self, stages: list[tuple[str, str]], log):
         self.stages, self.log = stages, log
-        self.total = sum(_COST[k] for k, _ in stages)
-        self.done, self.i, self.start = 0.0, 0, time.perf_counter()
+        self.remaining = sum(_COST[k] for k, _ in stages)
+        self.worked_cost, self.worked_seconds, self.i = 0.0, 0.0, 0
+        self.start = self._t0 = time.perf_counter()
 
     def begin(self, kind: str, what: str) -> None:
         self.i += 1
-        elapsed = time.perf_counter() - self.start
-        eta = "" if not self.done else f", ETA {_clock(elapsed / self.done * (self.total - self.done))}"
-        self.log(f"[{self.i}/{len(self.stages)}] {what} ({_clock(elapsed)} elapsed{eta})")
-        self._kind = kind
+        self._kind, self._t0 = kind, time.perf_counter()
+        eta = "" if not self.worked_cost else \
+            f", ETA {_clock(self.worked_seconds / self.worked_cost * self.remaining)}"
+        self.log(f"[{self.i}/{len(self.stages)}] {what} ({_clock(self._t0 - self.start)} elapsed{eta})")
 
     def end(self) -> None:
-        self.done += _COST[self._kind]
+        took = time.perf_counter() - self._t0
+        self.remaining -= _COST[self._kind]
+        if took > 0.5:
+            self.worked_cost += _COST[self._kind]
+            self.worked_seconds += took
 
 
 def _clock(seconds: float) -> str:

@@ -16,7 +16,12 @@ from slipform.world.render import render  # noqa: E402
 @pytest.fixture(scope="module")
 def tiny_pipe(tmp_path_factory):
     import torch
-    from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, StableDiffusionImg2ImgPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionImg2ImgPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     from slipform.models import _hf_tokenizer_files

@@ -120,3 +120,11 @@ def test_cli_demo_rejects_unknown_methods(capsys):
     assert main(["demo", "--methods", "slipform,bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
     assert main(["analyze", "/nonexistent/demo"]) == 2
+
+
+def test_demo_refuses_a_folder_made_with_other_settings(demo):
+    config, _, _, root = demo
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="other settings"):
+        run_demo(replace(config, protocol=replace(MINI, finetune_lr=1e-5)), log=lambda m: None)

@@ -298,6 +298,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--n-train", type=int, help="training scenes (default 3000)")
     p.add_argument("--pretrain-epochs", type=int, help="default 8")
     p.add_argument("--finetune-epochs", type=int, help="default 2")
+    p.add_argument("--batch-size", type=int, help="default 128")
     p.add_argument("--eval-limit", type=int, help="test scenes per benchmark (default 300)")
     p.add_argument("--workers", type=int, help="data-loading processes (default 2)")
     p.add_argument("--no-progress", action="store_true")
@@ -312,6 +313,7 @@ def _run_demo(args) -> int:
 
     overrides = {k: v for k, v in (("n_train", args.n_train), ("pretrain_epochs", args.pretrain_epochs),
                                    ("finetune_epochs", args.finetune_epochs), ("eval_limit", args.eval_limit),
+                                   ("batch_size", args.batch_size),
                                    ("workers", args.workers)) if v is not None}
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else \
         FULL_METHODS if args.full else DEMO_METHODS
@@ -324,7 +326,11 @@ def _run_demo(args) -> int:
     except ValueError as exc:
         print(f"slipform demo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    run_demo(config)
+    try:
+        run_demo(config)
+    except ValueError as exc:
+        print(f"slipform demo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 

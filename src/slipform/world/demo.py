@@ -128,7 +128,13 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(config.cache) if config.cache else default_cache()
     p = config.protocol
-    (out / "config.json").write_text(json.dumps(asdict(config), indent=1, default=str))
+    previous = out / "config.json"
+    if previous.exists():  # finished stages are reused only when they were made with the same settings
+        before = json.loads(previous.read_text()).get("protocol")
+        if before is not None and before != json.loads(json.dumps(asdict(p))):
+            raise ValueError(f"{out} holds a demo run with other settings ({previous}); "
+                             "choose another output folder or delete it")
+    previous.write_text(json.dumps(asdict(config), indent=1, default=str))
     progress = _Progress(_plan(config), log)
     progress.begin("data", f"world data: {p.n_train} training scenes x {p.captions_per_scene} captions")
     data = world_data(cache, p)

@@ -128,3 +128,14 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo):
 
     with pytest.raises(ValueError, match="other settings"):
         run_demo(replace(config, protocol=replace(MINI, finetune_lr=1e-5)), log=lambda m: None)
+
+
+def test_spearman_matches_scipy_with_ties():
+    from scipy.stats import spearmanr
+
+    from slipform.world.analyze import spearman
+
+    x = [1, 2, 2, 3, 5, 5, 5, 8, 9, 1]
+    y = [2, 1, 4, 3, 7, 6, 6, 9, 8, 0]
+    assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic)
+    assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))

@@ -139,3 +139,19 @@ def test_spearman_matches_scipy_with_ties():
     y = [2, 1, 4, 3, 7, 6, 6, 9, 8, 0]
     assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic)
     assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))
+
+
+def test_paired_differences_remove_shared_seed_variance(tmp_path):
+    from slipform.world.report import write_comparisons
+    from slipform.world.summary import paired
+
+    def ev(x):
+        return {"world_aro": {"relation_swap": x, "attribute_swap": 50, "order_precision@1": 20}}
+
+    # the seeds differ by 30 points, the methods by exactly 2 in every seed
+    res = {"slipform": {0: ev(52), 1: ev(82), 2: ev(62)}, "concrete_negclip": {0: ev(50), 1: ev(80), 2: ev(60)}}
+    [c] = paired(res)
+    assert (c["a"], c["b"]) == ("slipform", "concrete_negclip")
+    assert c["diff"]["ARO relation"] == (pytest.approx(2.0), pytest.approx(0.0))
+    md = write_comparisons([c], tmp_path)
+    assert "+2.0 ± 0.0 *" in md and (tmp_path / "comparisons.csv").exists()

@@ -31,8 +31,8 @@ from .protocol import (
     pretrain,
     world_data,
 )
-from .report import bar_chart, gradient_stats, sample_sheet, write_table
-from .summary import aggregate
+from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, write_table
+from .summary import aggregate, paired
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
 _COST = {"data": 0.3, "pretrain": 10.0, "plant": 2.0, "images": 0.5, "finetune": 3.5, "evaluate": 0.3, "report": 0.3}
@@ -183,6 +183,9 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         ratios = [g["hard_to_easy"] for g in per_seed.values()]
         extra[name] = {"hard/easy gradient": f"{sum(ratios) / len(ratios):.3f}"}
     md = write_table(table, labels, out, extra, seeds=len(config.seeds))
+    comparisons = paired(results)
+    if len(config.seeds) > 1 and comparisons:
+        md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out)
     (out / "results.json").write_text(json.dumps({"results": results, "gradients": grads,
                                                    "negative_images": image_counts}, indent=1))
     bar_chart(table, labels, out / "benchmarks.png")

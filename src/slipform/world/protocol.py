@@ -62,7 +62,7 @@ class ProtocolConfig:
 
     Pretraining is from scratch (lr 1e-3, 8 epochs); fine-tuning starts from the pretrained
     weights at a lower learning rate for 3 epochs, the same for every method. (A first choice,
-    lr 1e-4 for 2 epochs, moved no method by more than 1.6 points on any benchmark, so the
+    lr 1e-4 for 2 epochs, moved no method by more than 1.5 points on any benchmark, so the
     budget was raised once, for all methods alike; docs/RESULTS.md records both.)
     """
 

@@ -45,6 +45,28 @@ def write_table(table: dict, labels: dict[str, str], folder: Path, extra: dict[s
     return md
 
 
+def write_comparisons(comparisons: list[dict], folder: Path) -> str:
+    """``comparisons.md`` and ``.csv``: paired per-seed differences (points) with 95% intervals."""
+    names = [c[0] for c in COLUMNS]
+    lines = ["| a − b | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+    with open(folder / "comparisons.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "b", "what", "seeds"] + [x for n in names for x in (n, f"{n} ci95")])
+        for c in comparisons:
+            cells = []
+            for n in names:
+                m, ci = c["diff"][n]
+                sig = "" if math.isnan(ci) or abs(m) <= ci else " *"
+                cells.append("-" if math.isnan(m) else (f"{m:+.1f}" if math.isnan(ci) else f"{m:+.1f} ± {ci:.1f}") + sig)
+            lines.append(f"| {c['a']} − {c['b']} | " + " | ".join(cells) + " |")
+            w.writerow([c["a"], c["b"], c["what"], c["seeds"]]
+                       + [("" if math.isnan(x) else round(x, 3)) for n in names for x in c["diff"][n]])
+    md = "\n".join(lines) + "\n\n* the 95% interval of the paired difference excludes 0.\n"
+    (folder / "comparisons.md").write_text("# Paired differences between methods\n\nPoints; per-seed "
+                                           "differences, mean ± 95% t-interval.\n\n" + md)
+    return md
+
+
 def bar_chart(table: dict, labels: dict[str, str], path: Path) -> Path:
     import matplotlib
 

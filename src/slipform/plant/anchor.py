@@ -14,8 +14,9 @@ import random
 from dataclasses import dataclass
 
 from ..lexicon import Lexicon
-from .vocab import MULTIWORD_RELATIONS
+from .vocab import ATTRIBUTE_FAMILIES, MULTIWORD_RELATIONS
 
+_COLOURS = frozenset(ATTRIBUTE_FAMILIES["colour"])
 ROLE_OF_POS = {"NOUN": "O", "PROPN": "O", "ADJ": "A", "NUM": "A", "ADP": "R", "VERB": "R"}
 ROLES = ("A", "R", "O")
 STRATEGIES = ("concrete", "abstract", "random")
@@ -36,7 +37,7 @@ class Candidate:
 
 
 _RELATION_PARTS = {}
-for _phrase in MULTIWORD_RELATIONS:
+for _phrase in sorted(MULTIWORD_RELATIONS, key=lambda p: -len(p.split())):  # the longest match first
     _RELATION_PARTS.setdefault(_phrase.split()[0], []).append(_phrase.split())
 
 
@@ -89,6 +90,8 @@ def candidates(doc, lexicon: Lexicon) -> list[Candidate]:
                 i += 2
                 continue
         role = ROLE_OF_POS.get(pos[i])
+        if role == "O" and lowers[i] in _COLOURS and tok.dep_ in ("compound", "amod", "nmod") and tok.head.i > i:
+            role = "A"  # a colour the tagger calls a noun but that modifies one ("orange square") is an attribute
         if role is not None and any(c.isalnum() for c in tok.text):
             out.append(Candidate(i, i + 1, tok.text, tok.lemma_.lower(), pos[i], tok.tag_, role,
                                  lexicon.lookup(tok.text, tok.lemma_)))

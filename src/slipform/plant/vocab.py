@@ -53,6 +53,9 @@ PREPOSITION_CONTRASTS: dict[str, tuple[str, ...]] = {
     "among": ("beside", "behind"), "in front of": ("behind",), "on top of": ("under", "beside"),
     "across from": ("beside", "behind"), "close to": ("far from",), "far from": ("next to", "near"),
     "away from": ("toward",), "out of": ("into",),
+    "to the left of": ("to the right of", "above", "below"), "to the right of": ("to the left of", "above", "below"),
+    "on the left of": ("on the right of",), "on the right of": ("on the left of",),
+    "left of": ("right of",), "right of": ("left of",),
 }
 # verbs as base forms; the inflector restores the tense
 VERB_CONTRASTS: dict[str, tuple[str, ...]] = {

@@ -339,7 +339,7 @@ class Trainer:
                 samples_since += sum(b["size"] for b in micro) * self.dist.world
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+                    bar.set_postfix(epoch=f"{self.epoch + 1}/{cfg.epochs}", loss=f"{logs['loss']:.4f}", refresh=False)
                 if self.step % cfg.log_every == 0 or self.step == self.total_steps:
                     now = time.perf_counter()
                     logger.write({"step": self.step, "epoch": self.epoch, "loss": logs["loss"],

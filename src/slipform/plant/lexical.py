@@ -42,6 +42,7 @@ _SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", 
 _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
 _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")
+MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the target
 
 
 def _looks_alike(a: str, b: str) -> bool:
@@ -159,6 +160,11 @@ class LexicalRewriter:
             return None
         if concreteness is not None:
             conc = self._conc[kind]
+            # a concrete word is not replaced by an abstract one ("heart" -> "reason"): that negative
+            # would change what the caption claims, not what an image of it shows
+            ranked = [i for i in ranked if np.isnan(conc[i]) or abs(conc[i] - concreteness) <= MAX_CONCRETENESS_GAP]
+            if not ranked:
+                return None
             ranked.sort(key=lambda i: abs(conc[i] - concreteness) if not np.isnan(conc[i]) else 9.0)
         return words[rng.choice(ranked[: self.pool])]
 

@@ -159,3 +159,23 @@ def test_synonyms_and_neighbour_lookalikes_are_not_replacements(rewriter, nlp, l
     for seed in range(12):
         assert _rewrite(rewriter, doc, target, seed)[0].replacement_key not in {"guy", "gentleman", "male", "dude"}
         assert _rewrite(rewriter, doc2, target2, seed)[0].replacement_key != "wood"
+
+
+def test_concrete_nouns_are_not_replaced_by_abstract_ones(nlp, lexicon):
+    """In a closed vocabulary whose nouns include abstract ones ("reason", "theory"), a shape stays a
+    shape: replacements are rated within MAX_CONCRETENESS_GAP of the target."""
+    from slipform.plant.embed import WordVectors
+    from slipform.plant.lexical import MAX_CONCRETENESS_GAP, LexicalRewriter, Vocabulary
+
+    corpus = ["a red heart above a blue star, for some reason.", "a green circle left of a white square, in theory.",
+              "a black diamond below a yellow cross.", "a purple triangle and a red heart, in principle."]
+    vocab = Vocabulary.from_docs(nlp.pipe(corpus * 2), lexicon)
+    closed = LexicalRewriter(lexicon, vocab, WordVectors(), fallback=False)
+    doc, target = _target(nlp, lexicon, "a red heart above a blue star.", "heart")
+    seen = set()
+    for seed in range(20):
+        rw = closed.rewrite(doc, target, caption_rng(seed, doc.text))
+        if rw is not None:
+            seen.add(rw.replacement)
+    assert seen and not seen & {"reason", "theory", "principle"}
+    assert all(abs(lexicon.rating(w) - lexicon.rating("heart")) <= MAX_CONCRETENESS_GAP for w in seen)

@@ -68,16 +68,24 @@ def test_demo_resumes_without_redoing_work(demo):
 def test_image_negatives_render_the_planted_change(demo):
     _, _, _, root = demo
     neg = root / "report" / "negatives" / "concrete-s0.jsonl"
-    out, counts = add_negative_images(neg, next((root / "cache").glob("data-*")))
+    out, counts = add_negative_images(neg)
     assert counts["records"] == MINI.n_train
     assert counts["with_image"] + counts["unparsable"] + counts["same_scene"] == counts["records"]
     assert counts["with_image"] > counts["records"] // 2  # concrete targets mostly change the scene
+    import numpy as np
+    from PIL import Image
+
     from slipform.world.caption import parse
+    from slipform.world.editor import WorldEditor
 
     for line in open(out):
         rec = json.loads(line)
         if "negative_image" in rec:
-            assert not parse(rec["negative"]).same_as(scene_of(rec["id"]))
+            scene = scene_of(rec["id"])
+            assert not parse(rec["negative"]).same_as(scene)
+            # the file shows this negative (not an image left by another run)
+            shown = np.asarray(Image.open(rec["negative_image"]).convert("RGB"))
+            assert np.array_equal(shown, np.asarray(WorldEditor().edit_scene(scene, rec["negative"])))
 
 
 def test_analyze_relates_properties_to_contribution(demo):

@@ -98,7 +98,14 @@ def test_editor_renders_the_negative_exactly():
     want = render(Scene((Thing("circle", "green", "large"), Thing("square", "blue", "small")), "left of", seed=5))
     assert np.array_equal(np.asarray(neg), np.asarray(want))
     swapped = editor.negative_scene(scene, "A large red circle to the right of a small blue square.")
-    assert swapped.relation == "left of" and swapped.things[0].shape == "square"  # canonical form
+    assert swapped.relation == "right of" and swapped.things[0].shape == "circle"  # in the original's order
+    assert not swapped.same_as(scene)
+    # a scene written "right of": the negative keeps each thing's place, only the colour changes
+    from slipform.world.render import layout
+
+    scene = Scene((Thing("square", "black", "small"), Thing("circle", "blue", "large")), "right of", seed=7)
+    neg = editor.negative_scene(scene, "A large blue circle to the left of a small white square.")
+    assert neg.things[0] == Thing("square", "white", "small") and layout(neg) == layout(scene)
     assert editor.edit_scene(scene, "A large red dog to the left of a small blue square.") is None
 
 

@@ -100,9 +100,8 @@ def _negative_images(records, data: Path, folder: Path):
             out.append((None, 0.0))
         else:
             path = folder / "images" / r["strategy"] / f"{r['id']}.png"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                render(neg).save(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            render(neg).save(path)
             out.append((path, 1.0))
     return out
 

@@ -153,7 +153,7 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
             progress.end()
             if kind == "concrete" and any(METHODS[m].image_negatives for m in config.methods):
                 progress.begin("images", f"render negative images (seed {seed})")
-                negatives["concrete+images"], image_counts[seed] = add_negative_images(negatives[kind], data)
+                negatives["concrete+images"], image_counts[seed] = add_negative_images(negatives[kind])
                 progress.end()
         for name in config.methods:
             method = METHODS[name]

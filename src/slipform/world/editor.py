@@ -17,7 +17,7 @@ from PIL import Image
 
 from .caption import ParseError, parse
 from .render import render
-from .scene import Scene, WorldConfig
+from .scene import INVERSE, Scene, WorldConfig
 
 
 class ImageEditor(Protocol):
@@ -37,7 +37,7 @@ class WorldEditor:
             return None
         if len(parsed.things) != len(scene.things):
             return None
-        return replace(parsed, seed=scene.seed)
+        return replace(_orient(parsed, scene), seed=scene.seed)
 
     def edit_scene(self, scene: Scene, negative: str) -> Image.Image | None:
         neg = self.negative_scene(scene, negative)
@@ -49,6 +49,22 @@ class WorldEditor:
         except ParseError:
             return None
         return self.edit_scene(scene, negative)
+
+
+def _orient(negative: Scene, original: Scene) -> Scene:
+    """The negative written in the original's order ("B right of A" or "A left of B"), so that each
+    thing keeps its place and jitter in the layout and the images differ only in the change."""
+    if negative.relation is None:
+        return negative
+    a, b, *rest = negative.things
+    flipped = Scene((b, a, *rest), INVERSE[negative.relation], negative.seed)
+
+    def agreement(s: Scene) -> float:
+        fields = ("shape", "colour", "size", "texture")
+        same = sum(getattr(s.things[k], f) == getattr(original.things[k], f) for k in (0, 1) for f in fields)
+        return same + 0.5 * (s.relation == original.relation)
+
+    return flipped if agreement(flipped) > agreement(negative) else negative
 
 
 class DiffusionEditor:

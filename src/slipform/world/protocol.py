@@ -143,14 +143,15 @@ def scene_of(record_id: str):
     return sample_scene(int(str(record_id).split("-")[0]), WorldConfig(), "train")
 
 
-def add_negative_images(negatives: Path, data: Path) -> tuple[Path, dict]:
+def add_negative_images(negatives: Path) -> tuple[Path, dict]:
     """A copy of ``negatives`` whose records carry ``negative_image``: the scene the negative caption
     describes, rendered by the exact editor. A negative that does not parse, or that describes the
     same scene (an abstract change), gets none -- an identical image is no negative."""
     out = negatives.with_name(negatives.stem + ".images.jsonl")
     counts = {"records": 0, "with_image": 0, "unparsable": 0, "same_scene": 0}
     editor = WorldEditor()
-    image_dir = Path(data) / "images" / "negatives" / negatives.stem
+    # beside the negatives they show (not in the shared data cache, where another run's would linger)
+    image_dir = (negatives.parent / "images" / negatives.stem).resolve()
     if out.exists():
         return out, json.loads(out.with_name(out.name + ".counts.json").read_text())
     image_dir.mkdir(parents=True, exist_ok=True)
@@ -167,9 +168,8 @@ def add_negative_images(negatives: Path, data: Path) -> tuple[Path, dict]:
                 counts["same_scene"] += 1
             else:
                 path = image_dir / f"{rec['id']}.png"
-                if not path.exists():
-                    render(neg).save(path)
-                rec["negative_image"] = str(path.relative_to(data))
+                render(neg).save(path)
+                rec["negative_image"] = str(path)  # absolute: read as is, whatever the image root
                 counts["with_image"] += 1
             dst.write(json.dumps(rec) + "\n")
     out.with_name(out.name + ".counts.json").write_text(json.dumps(counts))

@@ -145,8 +145,9 @@ def scene_of(record_id: str):
 
 def add_negative_images(negatives: Path) -> tuple[Path, dict]:
     """A copy of ``negatives`` whose records carry ``negative_image``: the scene the negative caption
-    describes, rendered by the exact editor. A negative that does not parse, or that describes the
-    same scene (an abstract change), gets none -- an identical image is no negative."""
+    describes, rendered by the exact editor into ``images/<name>/`` beside ``negatives``. A negative
+    that does not parse, or that describes the same scene (an abstract change), gets none -- an
+    identical image is no negative. Returns the new file and counts of each case."""
     out = negatives.with_name(negatives.stem + ".images.jsonl")
     counts = {"records": 0, "with_image": 0, "unparsable": 0, "same_scene": 0}
     editor = WorldEditor()

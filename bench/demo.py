@@ -3,7 +3,7 @@
     python bench/demo.py            # a fresh cache: pretraining included, as on a new machine
     python bench/demo.py --warm     # the cache of an earlier run: pretraining reused
 
-Runs the command in a child process and samples, every 0.2 s, the summed proportional set
+Runs the command in a child process and samples, every second, the summed proportional set
 size (PSS, from /proc/<pid>/smaps_rollup) of the child and all its descendants (data-loader
 workers, planting workers), so shared pages are not counted twice. Prints the ratios measured
 to the targets (<= 1 meets them).
@@ -62,7 +62,7 @@ def main() -> None:
         peak = 0
         while child.poll() is None:
             peak = max(peak, sum(pss(p) for p in descendants(child.pid)))
-            time.sleep(0.2)
+            time.sleep(1.0)
         seconds = time.perf_counter() - start
         table = child.stdout.read()
         if child.returncode:

@@ -163,3 +163,12 @@ def test_paired_differences_remove_shared_seed_variance(tmp_path):
     assert c["diff"]["ARO relation"] == (pytest.approx(2.0), pytest.approx(0.0))
     md = write_comparisons([c], tmp_path)
     assert "+2.0 ± 0.0 *" in md and (tmp_path / "comparisons.csv").exists()
+
+
+def test_cli_help_names_every_method(capsys):
+    from slipform.world.protocol import METHODS
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(m in text for m in METHODS)

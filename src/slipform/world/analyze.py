@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .protocol import ProtocolConfig, model_spec, scene_of
+from .protocol import ProtocolConfig, model_spec, planted_change
 
 PROPERTIES = ("concreteness", "similarity", "changes_scene", "pixel_distance", "embedding_distance")
 CONTRIBUTIONS = ("grad_share_start", "loss_start", "grad_share_end", "loss_end")
@@ -78,11 +78,21 @@ def _records(folder: Path, seed: int, sample: int) -> list[dict]:
     return rows
 
 
-def _load(checkpoint: Path, config: ProtocolConfig):
-    from ..models import load_model
+class _Encoders:
+    """One feature encoder per checkpoint, so each model's images are encoded once for all measures."""
 
-    model = load_model(model_spec(config, checkpoint))
-    return model.eval()
+    def __init__(self, config: ProtocolConfig, cache: Path):
+        self.config, self.cache, self._by_path = config, cache, {}
+
+    def __call__(self, checkpoint: Path):
+        from ..evaluate.encode import Encoder
+        from ..models import load_model
+
+        key = str(Path(checkpoint).resolve())
+        if key not in self._by_path:
+            model = load_model(model_spec(self.config, checkpoint)).eval()
+            self._by_path[key] = Encoder(model, cache_dir=self.cache, workers=0)
+        return self._by_path[key]
 
 
 def _negative_images(records, data: Path, folder: Path):
@@ -92,12 +102,9 @@ def _negative_images(records, data: Path, folder: Path):
 
     editor, out = WorldEditor(), []
     for r in records:
-        scene = scene_of(r["id"])
-        neg = editor.negative_scene(scene, r["negative"])
+        kind, neg = planted_change(editor, r)
         if neg is None:
-            out.append((None, math.nan))
-        elif neg.same_as(scene):
-            out.append((None, 0.0))
+            out.append((None, 0.0 if kind == "same_scene" else math.nan))
         else:
             path = folder / "images" / r["strategy"] / f"{r['id']}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,15 +122,13 @@ def _pixel_distance(a: Path, b: Path) -> float:
 
 
 @torch.no_grad()
-def contributions(model, records, data: Path, batch: int = 128, cache: Path | None = None) -> tuple[list, list]:
+def contributions(enc, records, data: Path, batch: int = 128) -> tuple[list, list]:
     """Per negative: its share p_ih of the anchor's image->text softmax (InfoNCE with hard negatives,
-    in batches of ``batch`` from the same sample), and its loss term log(1 + e^{(s_ih - s_ii)/τ})."""
-    from ..evaluate.encode import Encoder
-
-    enc = Encoder(model, cache_dir=cache, workers=0)
+    in batches of ``batch`` from the same sample), and its loss term log(1 + e^{(s_ih - s_ii)/τ}).
+    ``enc`` is the model's :class:`~slipform.evaluate.encode.Encoder`."""
     img = enc.images([data / r["image"] for r in records])
     pos, neg = enc.texts([r["caption"] for r in records]), enc.texts([r["negative"] for r in records])
-    scale = float(model.logit_scale)
+    scale = float(enc.model.logit_scale)
     share, loss = [], []
     for start in range(0, len(records), batch):
         sl = slice(start, start + batch)
@@ -156,14 +161,11 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
     if not records:
         raise FileNotFoundError(f"{folder}/negatives: no planted negatives for seed {seed}")
     log(f"analysing {len(records)} negatives ({', '.join(sorted({r['strategy'] for r in records}))})")
-    start, end = _load(pretrained, protocol), _load(runs["slipform"] / "model.pt", protocol)
-    cache = folder / "analysis" / "features"
+    encoders = _Encoders(protocol, folder / "analysis" / "features")
     rows = [{"id": r["id"], "strategy": r["strategy"], "role": r.get("role"), "target": r.get("target"),
              "replacement": r.get("replacement"), "concreteness": _num(r.get("concreteness")),
              "similarity": _num(r.get("similarity"))} for r in records]
-    from ..evaluate.encode import Encoder
-
-    start_enc = Encoder(start, cache_dir=cache, workers=0)
+    start_enc = encoders(pretrained)
     negs = _negative_images(records, data, out)
     have = [k for k, (p, _) in enumerate(negs) if p is not None]
     emb_a = start_enc.images([data / records[k]["image"] for k in have])
@@ -174,8 +176,8 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
         row["pixel_distance"] = _pixel_distance(data / records[k]["image"], path) if path else \
             (0.0 if changed == 0.0 else math.nan)
         row["embedding_distance"] = emb_dist.get(k, 0.0 if changed == 0.0 else math.nan)
-    for tag, model in (("start", start), ("end", end)):
-        share, loss = contributions(model, records, data, cache=cache)
+    for tag, checkpoint in (("start", pretrained), ("end", runs["slipform"] / "model.pt")):
+        share, loss = contributions(encoders(checkpoint), records, data)
         for row, s, lo in zip(rows, share, loss):
             row[f"grad_share_{tag}"], row[f"loss_{tag}"] = s, lo
     _write_csv(out / "negatives.csv", rows)
@@ -187,7 +189,7 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
             corr.append({"property": prop, "contribution": con, "spearman": spearman(x, y), "ci_low": lo,
                          "ci_high": hi, "n": int(np.isfinite(np.asarray(x, float)).sum())})
     _write_csv(out / "correlations.csv", corr)
-    gains = benchmark_gains(folder, seed, protocol)
+    gains = benchmark_gains(folder, seed, protocol, pretrained, encoders)
     _write_csv(out / "gains.csv", gains)
     plot(rows, corr, gains, out / "analysis.png")
     by_strategy = {}
@@ -203,15 +205,16 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
     return {"by_strategy": by_strategy, "correlations": corr, "gains": gains, "folder": str(out)}
 
 
-def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig) -> list[dict]:
+def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig, pretrained: Path, encoders) -> list[dict]:
     """Per fine-tuned method: accuracy gain over the pretrained model on world SugarCrepe items,
     grouped by the role of the change and by the concreteness bin of the changed word."""
-    from ..evaluate.encode import Encoder
     from ..lexicon import load_lexicon
     from . import benchmarks as wb
+    from .demo import cache_root
 
     lex = load_lexicon()
-    scenes, paths = wb._scenes(Path(_cache_of(folder)), "test", protocol.eval_limit)
+    scenes, paths = wb._scenes(cache_root(json.loads((folder / "config.json").read_text()).get("cache")), "test",
+                               protocol.eval_limit)
     items = []
     for i, scene in enumerate(scenes):
         for kind, neg in wb.negatives(scene, random.Random(f"wsc:{scene.seed}")).items():
@@ -220,11 +223,10 @@ def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig) -> list[d
             rated = [lex.rating(w) for w in changed if lex.rating(w) is not None]
             items.append((i, pos, neg, ROLE_OF_SUBSET[kind], sum(rated) / len(rated) if rated else math.nan))
     correct = {}
-    runs = {"pretrained": None, **{p.name[: -len(f"-s{seed}")]: p / "model.pt"
-                                    for p in sorted((folder / "runs").glob(f"*-s{seed}")) if (p / "model.pt").exists()}}
-    base_ckpt = Path(json.loads((folder / "runs" / f"slipform-s{seed}" / "config.json").read_text())["model"]["pretrained"])
+    runs = {"pretrained": pretrained, **{p.name[: -len(f"-s{seed}")]: p / "model.pt"
+                                          for p in sorted((folder / "runs").glob(f"*-s{seed}")) if (p / "model.pt").exists()}}
     for name, ckpt in runs.items():
-        enc = Encoder(_load(ckpt or base_ckpt, protocol), cache_dir=folder / "analysis" / "features", workers=0)
+        enc = encoders(ckpt)
         img = enc.images(paths)
         idx = torch.tensor([it[0] for it in items])
         a = (img[idx] * enc.texts([it[1] for it in items])).sum(-1)
@@ -243,13 +245,6 @@ def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig) -> list[d
                 out.append({"method": name, "group": group, "value": value, "items": len(ks),
                             "accuracy": 100 * float(correct[name][ks].mean()), "gain": gain})
     return out
-
-
-def _cache_of(folder: Path) -> Path:
-    cfg = json.loads((folder / "config.json").read_text())
-    from .demo import default_cache
-
-    return Path(cfg["cache"]) if cfg.get("cache") else default_cache()
 
 
 def plot(rows, corr, gains, path: Path) -> Path:

@@ -40,15 +40,17 @@ def write_split(root: str | Path, split: str, n: int, config: WorldConfig = Worl
     root = Path(root)
     scenes = split_scenes(split, n, config)
     paths = ensure_images(root, split, scenes, config)
+    with open(root / f"{split}.scenes.jsonl", "w") as f:
+        for scene in scenes:
+            f.write(json.dumps({"seed": scene.seed, "relation": scene.relation,
+                                "things": [asdict(t) for t in scene.things]}) + "\n")
     out = root / f"{split}.csv"
-    with open(out, "w", newline="") as f:
+    tmp = out.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "filepath", "title"])
         for scene, path in zip(scenes, paths):
             for k in range(captions_per_scene):
                 w.writerow([f"{scene.seed}-{k}", str(path.relative_to(root)), caption(scene, k)])
-    with open(root / f"{split}.scenes.jsonl", "w") as f:
-        for scene in scenes:
-            f.write(json.dumps({"seed": scene.seed, "relation": scene.relation,
-                                "things": [asdict(t) for t in scene.things]}) + "\n")
+    tmp.replace(out)  # last and atomic: a killed run leaves no CSV that looks finished
     return out

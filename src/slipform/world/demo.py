@@ -38,7 +38,10 @@ from .summary import aggregate, paired
 _COST = {"data": 0.3, "pretrain": 10.0, "plant": 2.0, "images": 0.5, "finetune": 3.5, "evaluate": 0.3, "report": 0.3}
 
 
-def default_cache() -> Path:
+def cache_root(cache: str | None = None) -> Path:
+    """World data and pretrained models: ``cache``, else $SLIPFORM_CACHE/world or ~/.cache/slipform/world."""
+    if cache:
+        return Path(cache)
     return Path(os.environ.get("SLIPFORM_CACHE", Path.home() / ".cache" / "slipform")) / "world"
 
 
@@ -126,7 +129,7 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
-    cache = Path(config.cache) if config.cache else default_cache()
+    cache = cache_root(config.cache)
     p = config.protocol
     previous = out / "config.json"
     if previous.exists():  # finished stages are reused only when they were made with the same settings

@@ -90,9 +90,8 @@ def world_data(cache: Path, config: ProtocolConfig) -> Path:
     """The world's training split on disk (shared by every method and seed)."""
     root = Path(cache) / f"data-{_digest([asdict(WorldConfig()), config.n_train, config.captions_per_scene])}"
     csv = root / "train.csv"
-    if not csv.exists():
-        tmp = write_split(root, "train", config.n_train, captions_per_scene=config.captions_per_scene)
-        assert tmp == csv
+    if not csv.exists():  # write_split writes the CSV last and atomically: it marks a finished split
+        write_split(root, "train", config.n_train, captions_per_scene=config.captions_per_scene)
     return root
 
 
@@ -143,6 +142,17 @@ def scene_of(record_id: str):
     return sample_scene(int(str(record_id).split("-")[0]), WorldConfig(), "train")
 
 
+def planted_change(editor: WorldEditor, record: dict):
+    """What a planted negative does to its training scene: ``("unparsable", None)``,
+    ``("same_scene", None)`` (an abstract change: the caption is still true), or
+    ``("with_image", scene)`` with the negative scene the editor renders."""
+    scene = scene_of(record["id"])
+    neg = editor.negative_scene(scene, record["negative"])
+    if neg is None:
+        return "unparsable", None
+    return ("same_scene", None) if neg.same_as(scene) else ("with_image", neg)
+
+
 def add_negative_images(negatives: Path) -> tuple[Path, dict]:
     """A copy of ``negatives`` whose records carry ``negative_image``: the scene the negative caption
     describes, rendered by the exact editor into ``images/<name>/`` beside ``negatives``. A negative
@@ -161,17 +171,12 @@ def add_negative_images(negatives: Path) -> tuple[Path, dict]:
         for line in src:
             rec = json.loads(line)
             counts["records"] += 1
-            scene = scene_of(rec["id"])
-            neg = editor.negative_scene(scene, rec["negative"])
-            if neg is None:
-                counts["unparsable"] += 1
-            elif neg.same_as(scene):
-                counts["same_scene"] += 1
-            else:
+            kind, neg = planted_change(editor, rec)
+            counts[kind] += 1
+            if neg is not None:
                 path = image_dir / f"{rec['id']}.png"
                 render(neg).save(path)
                 rec["negative_image"] = str(path)  # absolute: read as is, whatever the image root
-                counts["with_image"] += 1
             dst.write(json.dumps(rec) + "\n")
     out.with_name(out.name + ".counts.json").write_text(json.dumps(counts))
     tmp.replace(out)

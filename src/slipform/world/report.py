@@ -104,7 +104,8 @@ def sample_sheet(negatives: Path, data: Path, path: Path, n: int = 6) -> Path:
     from PIL import Image
 
     from .editor import WorldEditor
-    from .protocol import scene_of
+    from .protocol import planted_change
+    from .render import render
 
     records = []
     with open(negatives) as f:
@@ -115,15 +116,14 @@ def sample_sheet(negatives: Path, data: Path, path: Path, n: int = 6) -> Path:
     editor = WorldEditor()
     fig, axes = plt.subplots(len(records), 2, figsize=(8, 2.1 * len(records)), squeeze=False)
     for row, rec in zip(axes, records):
-        scene = scene_of(rec["id"])
         row[0].imshow(Image.open(Path(data) / rec["image"]))
-        neg = editor.edit_scene(scene, rec["negative"])
-        if neg is not None and not editor.negative_scene(scene, rec["negative"]).same_as(scene):
-            row[1].imshow(neg)
+        kind, neg = planted_change(editor, rec)
+        if neg is not None:
+            row[1].imshow(render(neg))
             note = ""
         else:
             row[1].imshow(Image.new("RGB", (64, 64), (235, 235, 235)))
-            note = "\n(no image: the negative does not change the scene)" if neg is not None else \
+            note = "\n(no image: the negative does not change the scene)" if kind == "same_scene" else \
                 "\n(no image: the negative does not parse)"
         row[0].set_title(_wrap(rec["caption"]), fontsize=7)
         row[1].set_title(_wrap(f"{rec['negative']}  [{rec.get('role')}: {rec.get('target')} -> "

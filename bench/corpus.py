@@ -1,4 +1,4 @@
-"""Real COCO captions from ../shared/data: SugarCrepe's `caption` fields and NegCLIP's `title` column."""
+"""Real COCO captions from the repository's fixtures/: SugarCrepe's `caption` fields and NegCLIP's `title` column."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import csv
 import json
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def real_captions(limit: int | None = None) -> list[str]:
     seen, out = set(), []
-    for path in sorted((SHARED / "sugarcrepe").glob("*.json")):
+    for path in sorted((FIXTURES / "sugarcrepe").glob("*.json")):
         for item in json.loads(path.read_text()).values():
             out.append(item["caption"].strip())
-    with open(SHARED / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
+    with open(FIXTURES / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
         rows = csv.reader(f, delimiter="\t")
         next(rows)
         out += [r[1].strip() for r in rows]

@@ -2,7 +2,7 @@
 
     python bench/plant_memory.py --n 100000
 
-Writes N captions (the real COCO captions of ../shared/data, repeated), plants them with the
+Writes N captions (the real COCO captions of fixtures/, repeated), plants them with the
 lexical backend in a child process, and prints the child's peak resident memory (ru_maxrss).
 """
 

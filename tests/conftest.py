@@ -1,4 +1,4 @@
-"""Shared fixtures: the real spaCy pipeline, the real norms, real COCO captions from ../shared/data."""
+"""Shared fixtures: the real spaCy pipeline, the real norms, real COCO captions from fixtures/ (in this repository)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+FIXTURES = ROOT / "fixtures"  # published annotation files with their licences
 sys.path.insert(0, str(ROOT / "bench"))
 
 
@@ -38,8 +38,6 @@ def lexicon():
 
 @pytest.fixture(scope="session")
 def real_captions():
-    if not (SHARED / "sugarcrepe").exists():
-        pytest.skip("../shared/data is not present")
     from corpus import real_captions as load
 
     return load()
@@ -47,9 +45,7 @@ def real_captions():
 
 @pytest.fixture(scope="session")
 def sugarcrepe_captions():
-    path = SHARED / "sugarcrepe" / "replace_att.json"
-    if not path.exists():
-        pytest.skip("../shared/data is not present")
+    path = FIXTURES / "sugarcrepe" / "replace_att.json"
     return [v["caption"] for v in json.loads(path.read_text()).values()]
 
 

@@ -18,7 +18,7 @@ from slipform.data import (
 )
 from slipform.models import ModelSpec, load_model, tiny_open_clip_config
 
-from conftest import SHARED, make_pair_data
+from conftest import FIXTURES, make_pair_data
 
 
 def _tiny():
@@ -62,7 +62,7 @@ def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
 
 
 def test_negclip_tsv_real_file(tmp_path):
-    tsv = SHARED / "negclip" / "valid_neg_clip.tsv"
+    tsv = FIXTURES / "negclip" / "valid_neg_clip.tsv"
     samples = read_samples(DataConfig(str(tsv), image_root="/data"))
     assert len(samples) == 4839  # indices 0..4838; one caption holds a quoted newline, so 4,848 lines
     first = samples[0]

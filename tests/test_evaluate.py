@@ -16,7 +16,7 @@ from slipform.evaluate.sugarcrepe import SUBSETS, load_subset
 from slipform.evaluate.valse import INSTRUMENTS, load_instrument
 from slipform.models import ModelSpec, load_model, tiny_open_clip_config
 
-from conftest import SHARED
+from conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +94,11 @@ def test_order_perturbations_keep_the_words():
 # ----------------------------------------------------------------------------- real annotation files
 
 def test_real_sugarcrepe_and_valse_counts():
-    counts = {s: len(load_subset(SHARED / "sugarcrepe" / f"{s}.json")) for s in SUBSETS}
+    counts = {s: len(load_subset(FIXTURES / "sugarcrepe" / f"{s}.json")) for s in SUBSETS}
     assert counts == {"add_att": 692, "add_obj": 2062, "replace_att": 788, "replace_obj": 1652, "replace_rel": 1406,
                       "swap_att": 666, "swap_obj": 245}
-    kept = {i: len(load_instrument(SHARED / "valse" / f"{i}.json")) for i in INSTRUMENTS}
-    raw = {i: len(json.loads((SHARED / "valse" / f"{i}.json").read_text())) for i in INSTRUMENTS}
+    kept = {i: len(load_instrument(FIXTURES / "valse" / f"{i}.json")) for i in INSTRUMENTS}
+    raw = {i: len(json.loads((FIXTURES / "valse" / f"{i}.json").read_text())) for i in INSTRUMENTS}
     assert all(0 < kept[i] <= raw[i] for i in INSTRUMENTS)
     assert sum(kept.values()) < sum(raw.values())  # the mturk filter removes samples
     assert raw["existence"] == 534 and raw["relations"] == 614
@@ -107,8 +107,8 @@ def test_real_sugarcrepe_and_valse_counts():
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
-    shutil.copytree(SHARED / "sugarcrepe", root / "sugarcrepe")
-    shutil.copytree(SHARED / "valse", root / "valse")
+    shutil.copytree(FIXTURES / "sugarcrepe", root / "sugarcrepe")
+    shutil.copytree(FIXTURES / "valse", root / "valse")
     for s in SUBSETS:
         for it in load_subset(root / "sugarcrepe" / f"{s}.json", 3):
             _image(root / "coco" / "val2017" / it["filename"])
@@ -213,7 +213,7 @@ def test_overlap_by_coco_id(tmp_path):
     kp = {"images": [{"filename": "COCO_val2014_000000331352.jpg", "split": "restval", "sentences": [{"raw": "x"}]},
                      {"filename": "COCO_val2014_000000000001.jpg", "split": "test", "sentences": [{"raw": "y"}]}]}
     (tmp_path / "dataset_coco.json").write_text(json.dumps(kp))
-    res = check_overlap(tmp_path / "dataset_coco.json", SHARED, ["sugarcrepe"])
+    res = check_overlap(tmp_path / "dataset_coco.json", FIXTURES, ["sugarcrepe"])
     assert res["sugarcrepe"]["overlap"] == 1 and res["sugarcrepe"]["examples"] == ["coco:331352"]
 
 

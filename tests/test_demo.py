@@ -9,12 +9,12 @@ import math
 import pytest
 
 from slipform.cli import main
-from slipform.world.demo import DemoConfig, run_demo
-from slipform.world.protocol import ProtocolConfig, add_negative_images, pretrain_dir, scene_of
-from slipform.world.summary import aggregate, mean_ci
+from slipform.experiment.demo import DemoConfig, run_demo
+from slipform.experiment.protocol import ProtocolConfig, add_negative_images, pretrain_dir, scene_of
+from slipform.experiment.summary import aggregate, mean_ci
 
 MINI = ProtocolConfig(n_train=48, captions_per_scene=1, pretrain_epochs=2, pretrain_lr=1e-3, finetune_epochs=1,
-                      batch_size=16, eval_limit=16, workers=0)
+                      batch_size=16, eval_limit=16, workers=0, width=8)
 METHODS = ("pretrained", "clip_ft", "negclip", "slipform", "image_negatives")
 
 
@@ -90,7 +90,7 @@ def test_image_negatives_render_the_planted_change(demo):
 
 def test_analyze_relates_properties_to_contribution(demo):
     _, _, _, root = demo
-    from slipform.world.analyze import analyze
+    from slipform.experiment.analyze import analyze
 
     result = analyze(root / "report", sample=40, log=lambda m: None)
     folder = root / "report" / "analysis"
@@ -141,7 +141,7 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo):
 def test_spearman_matches_scipy_with_ties():
     from scipy.stats import spearmanr
 
-    from slipform.world.analyze import spearman
+    from slipform.experiment.analyze import spearman
 
     x = [1, 2, 2, 3, 5, 5, 5, 8, 9, 1]
     y = [2, 1, 4, 3, 7, 6, 6, 9, 8, 0]
@@ -150,8 +150,8 @@ def test_spearman_matches_scipy_with_ties():
 
 
 def test_paired_differences_remove_shared_seed_variance(tmp_path):
-    from slipform.world.report import write_comparisons
-    from slipform.world.summary import paired
+    from slipform.experiment.report import write_comparisons
+    from slipform.experiment.summary import paired
 
     def ev(x):
         return {"world_aro": {"relation_swap": x, "attribute_swap": 50, "order_precision@1": 20}}
@@ -166,7 +166,7 @@ def test_paired_differences_remove_shared_seed_variance(tmp_path):
 
 
 def test_cli_help_names_every_method(capsys):
-    from slipform.world.protocol import METHODS
+    from slipform.experiment.protocol import METHODS
 
     with pytest.raises(SystemExit):
         main(["demo", "--help"])

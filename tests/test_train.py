@@ -154,3 +154,15 @@ def test_eval_reads_a_run_directory(tmp_path):
                  "-o", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["model"] == str(tmp_path / "run") and "relation_swap" in res["results"]["world_aro"]
+
+
+def test_log_is_strict_json_with_null_for_missing_terms(tmp_path):
+    data = make_pair_data(tmp_path / "data", n=16)
+    train(_config(tmp_path, data, epochs=1, loss=LossConfig(kind="clip")))
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c} in log.jsonl"))
+
+    rows = [strict(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert rows and all(r["grad_hard"] is None for r in rows) and all(r["grad_easy"] > 0 for r in rows)
+    assert main(["plot", "gradients", str(tmp_path / "run")]) == 0

@@ -138,7 +138,7 @@ def test_concrete_targets_make_true_negatives_in_the_world(tmp_path):
 
 
 def test_world_benchmark_negatives_are_false_by_construction():
-    from slipform.world.benchmarks import negatives_are_false
+    from slipform.evaluate.world import negatives_are_false
 
     assert all(negatives_are_false(s) for s in split_scenes("test", 300))
 

@@ -287,20 +287,27 @@ def _run_eval(args) -> int:
 
 
 def _add_demo(sub) -> None:
+    from .experiment.config import ProtocolConfig
+
     p = sub.add_parser("demo", help="the whole pipeline on the built-in world, with a report (CPU, minutes)",
                        description="Pretrain a small CLIP on the Concrete Jungle world, fine-tune it with each "
                                    "method through plant/train/eval, and write a report folder. Re-running resumes.")
     p.add_argument("-o", "--output", default="slipform-demo", help="report folder (default: slipform-demo)")
-    p.add_argument("--full", action="store_true", help="every method and ablation, not just the main four")
+    p.add_argument("--full", action="store_true", help="every method, ablation and positive control")
+    p.add_argument("--controls", action="store_true",
+                   help="the positive controls only: CLIP-FT, NegCLIP and fine-tuning with the benchmark's own "
+                        "relation- and attribute-swap negatives (is the instrument sensitive?)")
     p.add_argument("--methods", help="comma-separated, overrides --full: pretrained, clip_ft, negclip, concrete_negclip, "
-                                     "slipform, abstract_target, random_target, static_margin, image_negatives")
+                                     "slipform, abstract_target, random_target, static_margin, image_negatives, "
+                                     "control_relation, control_attribute")
     p.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1); the table shows mean ± 95%% CI")
     p.add_argument("--cache", help="world data and pretrained models (default: ~/.cache/slipform/world)")
-    p.add_argument("--n-train", type=int, help="training scenes (default 3000)")
-    p.add_argument("--pretrain-epochs", type=int, help="default 8")
-    p.add_argument("--finetune-epochs", type=int, help="default 3")
-    p.add_argument("--batch-size", type=int, help="default 128")
-    p.add_argument("--eval-limit", type=int, help="test scenes per benchmark (default 300)")
+    defaults = ProtocolConfig()
+    p.add_argument("--n-train", type=int, help=f"training scenes (default {defaults.n_train})")
+    p.add_argument("--pretrain-epochs", type=int, help=f"default {defaults.pretrain_epochs}")
+    p.add_argument("--finetune-epochs", type=int, help=f"default {defaults.finetune_epochs}")
+    p.add_argument("--batch-size", type=int, help=f"default {defaults.batch_size}")
+    p.add_argument("--eval-limit", type=int, help=f"test scenes per benchmark (default {defaults.eval_limit})")
     p.add_argument("--workers", type=int, help="data-loading processes (default 2)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_demo)
@@ -309,15 +316,15 @@ def _add_demo(sub) -> None:
 def _run_demo(args) -> int:
     from dataclasses import replace
 
-    from .world.demo import DemoConfig, run_demo
-    from .world.protocol import DEMO_METHODS, FULL_METHODS, ProtocolConfig
+    from .experiment.demo import DemoConfig, run_demo
+    from .experiment.protocol import CONTROL_METHODS, DEMO_METHODS, FULL_METHODS, ProtocolConfig
 
     overrides = {k: v for k, v in (("n_train", args.n_train), ("pretrain_epochs", args.pretrain_epochs),
                                    ("finetune_epochs", args.finetune_epochs), ("eval_limit", args.eval_limit),
                                    ("batch_size", args.batch_size),
                                    ("workers", args.workers)) if v is not None}
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else \
-        FULL_METHODS if args.full else DEMO_METHODS
+        FULL_METHODS if args.full else CONTROL_METHODS if args.controls else DEMO_METHODS
     try:
         if args.seeds < 1:
             raise ValueError("--seeds must be >= 1")
@@ -347,7 +354,7 @@ def _add_analyze(sub) -> None:
 
 
 def _run_analyze(args) -> int:
-    from .world.analyze import analyze
+    from .experiment.analyze import analyze
 
     try:
         analyze(args.demo, seed=args.seed, sample=args.sample, log=lambda m: print(m, file=sys.stderr))

@@ -37,7 +37,7 @@ def plot_gradients(runs: list[str | Path], output: str | Path | None = None) -> 
         rows = read_log(run)
         steps = [r["step"] for r in rows]
         for key, label in SERIES:
-            values = [r.get(key, math.nan) for r in rows]
+            values = [math.nan if r.get(key) is None else r[key] for r in rows]  # null: no such term
             if any(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in values):
                 ax.plot(steps, values, label=label)
         cfg_path = Path(run) / "config.json"

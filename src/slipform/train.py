@@ -407,8 +407,9 @@ class _Logger:
     def write(self, row: dict) -> None:
         if not self.active:
             return
-        with open(self.path, "a") as f:
-            f.write(json.dumps(row) + "\n")
+        with open(self.path, "a") as f:  # strict JSON: a non-finite number (no hard negative) is null
+            f.write(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v
+                                for k, v in row.items()}, allow_nan=False) + "\n")
         if self.tb is not None:
             for k, v in row.items():
                 if k != "step" and isinstance(v, (int, float)) and math.isfinite(v):

@@ -8,6 +8,11 @@ names to numbers, registered with :func:`register`. It never sees command-line o
 :class:`~slipform.evaluate.encode.Encoder` it receives encodes each image once per model,
 caching features on disk, and batches texts. Adding a benchmark is adding one module here
 (and importing it in ``_MODULES``).
+
+A benchmark may also return the per-item scores behind its metrics under ``"_items"``
+(``{metric: array over test items}``, as the world's benchmarks do); :func:`run` moves them
+into the ``items`` dict when the caller passes one (for paired comparisons of two models over
+the same items) and drops them otherwise, so results stay flat metrics.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ class Benchmark(Protocol):
 
 
 _REGISTRY: dict[str, Callable] = {}
-_MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "retrieval", "zeroshot", "probe")
+_MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "retrieval", "zeroshot", "probe", "world")
 
 
 def register(name: str):
@@ -41,7 +46,6 @@ def register(name: str):
 def _load_all() -> None:
     for module in _MODULES:
         importlib.import_module(f".{module}", __name__)
-    importlib.import_module("slipform.world.benchmarks")  # the built-in world's benchmarks
 
 
 def list_benchmarks() -> list[str]:
@@ -58,11 +62,12 @@ def get_benchmark(name: str) -> Benchmark:
 
 def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None = None,
         cache_dir: str | Path | None = None, device: str = "cpu", workers: int = 2, batch_size: int = 64,
-        progress: bool = False) -> dict:
+        progress: bool = False, items: dict | None = None) -> dict:
     """Evaluate ``model`` (a :class:`~slipform.models.ClipModel`) on each benchmark.
 
     Returns ``{benchmark: metrics}``; a benchmark whose files are missing gets
-    ``{"error": message}`` and the others still run.
+    ``{"error": message}`` and the others still run. With ``items`` (a dict), per-item scores of
+    the benchmarks that give them are stored there as ``{benchmark: {metric: array}}``.
     """
     encoder = Encoder(model, cache_dir=cache_dir, device=device, workers=workers, batch_size=batch_size,
                       progress=progress)
@@ -71,6 +76,9 @@ def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None =
         fn = get_benchmark(name)
         try:
             results[name] = fn(encoder, Path(data_root), limit=limit)
+            per_item = results[name].pop("_items", None)
+            if items is not None and per_item is not None:
+                items[name] = per_item
         except BenchmarkDataError as exc:
             results[name] = {"error": str(exc)}
     encoder.save()

@@ -10,15 +10,11 @@ def pairwise_accuracy(image: torch.Tensor, positive: torch.Tensor, negative: tor
     return (image * positive).sum(-1) > (image * negative).sum(-1)
 
 
-def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10)) -> dict:
-    """Image<->text retrieval recall in the CLIP-paper convention.
-
-    ``sim`` is (n_images, n_texts); ``image_of_text[t]`` is the image of caption t. An image
-    counts as found at K when any of its captions ranks in its top K (image->text); a caption
-    when its image ranks in its top K (text->image).
-    """
+def retrieval_ranks(sim: torch.Tensor, image_of_text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image, the best rank of its captions (image->text); per caption, the rank of its image
+    (text->image); 0 is first. ``sim`` is (n_images, n_texts); ``image_of_text[t]`` is the image
+    of caption t."""
     n_img, n_txt = sim.shape
-    out = {}
     # text -> image: rank of the correct image among all images, per caption
     correct = sim[image_of_text, torch.arange(n_txt)]
     rank_t2i = (sim > correct.unsqueeze(0)).sum(0)
@@ -28,6 +24,19 @@ def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10)) -
     ranks.scatter_(1, order, torch.arange(n_txt).expand(n_img, n_txt))
     owns = image_of_text.unsqueeze(0) == torch.arange(n_img).unsqueeze(1)
     best = ranks.masked_fill(~owns, n_txt).min(1).values
+    return best, rank_t2i
+
+
+def retrieval_hits(sim: torch.Tensor, image_of_text: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image and per caption: found within the top ``k`` (see :func:`retrieval_ranks`)."""
+    best, rank_t2i = retrieval_ranks(sim, image_of_text)
+    return best < k, rank_t2i < k
+
+
+def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10)) -> dict:
+    """Image<->text retrieval recall in the CLIP-paper convention (see :func:`retrieval_hits`)."""
+    best, rank_t2i = retrieval_ranks(sim, image_of_text)
+    out = {}
     for k in ks:
         out[f"image_to_text_R@{k}"] = float((best < k).float().mean() * 100)
         out[f"text_to_image_R@{k}"] = float((rank_t2i < k).float().mean() * 100)

@@ -18,11 +18,11 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
+from ..inflect import all_verb_forms, pluralize, verb_form
 from ..lexicon import Lexicon
 from .anchor import Candidate
 from .edit import Edit, same_stem
 from .embed import WordVectors
-from .inflect import all_verb_forms, pluralize, verb_form
 from .vocab import (
     ATTRIBUTE_FAMILIES,
     ATTRIBUTE_OPPOSITES,

@@ -6,6 +6,9 @@ concreteness norms ("honest", "seemingly", "in theory") -- drawn independently o
 as abstract words are in real captions. The parser ignores fillers and recovers the scene,
 so ``parse(caption(scene))`` equals the scene; a caption that does not describe a world
 scene (an unknown word where a colour or shape belongs) raises :class:`ParseError`.
+
+:func:`listing` writes the other style: the things without their relation, as web alt-text
+does (the pretraining captions of the experiment).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import random
 import re
 
-from ..plant.inflect import article_for
+from ..inflect import article_for
 from .scene import COLOURS, INVERSE, RELATIONS, SHAPES, SIZES, TEXTURES, Scene, Thing
 
 # Abstract fillers (Brysbaert ratings <= 2.2, checked by the tests against the norms).
@@ -60,6 +63,21 @@ def caption(scene: Scene, seed: int = 0, filler_rate: float = 0.5) -> str:
             text = f"{text}, {rng.choice(FILLER_PHRASES)}"
     return text[0].upper() + text[1:] + "."
 
+
+def listing(scene: Scene, seed: int = 0, filler_rate: float = 0.5) -> str:
+    """An alt-text-like caption of ``scene``: its things in random order, joined by "and", with
+    no relation ("A small red circle and a large blue square."). Web captions, on which CLIP
+    models are pretrained, rarely say where things are; this is the world's analogue."""
+    rng = random.Random(f"listing:{scene.seed}:{seed}")
+    things = list(scene.things)
+    rng.shuffle(things)
+    text = " and ".join(describe(t, rng, rng.random() < filler_rate) for t in things)
+    if rng.random() < filler_rate:
+        text = f"{rng.choice(FILLER_ADVERBS)}, {text}"
+    return text[0].upper() + text[1:] + "."
+
+
+STYLES = {"relation": caption, "list": listing}
 
 _WORD = re.compile(r"[a-z]+")
 _THING = re.compile(rf"(?:({'|'.join(SIZES)}) )?({'|'.join(COLOURS)}) (?:({'|'.join(TEXTURES)}) )?(\w+)")

@@ -1,6 +1,6 @@
 """``slipform demo``: the protocol on the world, end to end on a CPU, with a report folder.
 
-    >>> from slipform.world.demo import DemoConfig, run_demo
+    >>> from slipform.experiment.demo import DemoConfig, run_demo
     >>> run_demo(DemoConfig(output="slipform-demo"))
 
 The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``full=True``
@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .layout import DemoLayout
 from .protocol import (
     DEMO_METHODS,
     FULL_METHODS,
@@ -27,12 +28,13 @@ from .protocol import (
     add_negative_images,
     evaluate_checkpoint,
     finetune,
+    load_items,
     plant_negatives,
     pretrain,
     world_data,
 )
 from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, write_table
-from .summary import aggregate, paired
+from .summary import aggregate, paired, paired_over_items
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
 _COST = {"data": 0.3, "pretrain": 10.0, "plant": 2.0, "images": 0.5, "finetune": 3.5, "evaluate": 0.3, "report": 0.3}
@@ -129,9 +131,10 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
+    layout = DemoLayout(out)
     cache = cache_root(config.cache)
     p = config.protocol
-    previous = out / "config.json"
+    previous = layout.config
     if previous.exists():  # finished stages are reused only when they were made with the same settings
         before = json.loads(previous.read_text()).get("protocol")
         if before is not None and before != json.loads(json.dumps(asdict(p))):
@@ -169,7 +172,8 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
                     grads.setdefault(name, {})[seed] = gradient_stats(checkpoint.parent)
                 progress.end()
             progress.begin("evaluate", f"evaluate {method.label} (seed {seed})")
-            results[name][seed] = evaluate_checkpoint(checkpoint, out / "eval" / f"{name}-s{seed}.json", cache, p)
+            results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed), cache, p,
+                                                      items=layout.items(name, seed))
             progress.end()
     progress.begin("report", "report")
     report = write_report(out, config, results, grads, data, image_counts)
@@ -179,6 +183,7 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
 
 
 def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data: Path, image_counts: dict) -> dict:
+    layout = DemoLayout(out)
     labels = {m: METHODS[m].label for m in config.methods}
     table = aggregate(results)
     extra = {}
@@ -186,21 +191,45 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         ratios = [g["hard_to_easy"] for g in per_seed.values()]
         extra[name] = {"hard/easy gradient": f"{sum(ratios) / len(ratios):.3f}"}
     md = write_table(table, labels, out, extra, seeds=len(config.seeds))
-    comparisons = paired(results)
-    if len(config.seeds) > 1 and comparisons:
+    seed = config.seeds[0]
+    if len(config.seeds) > 1:
+        comparisons = paired(results)
+    else:  # one seed: pair the methods over the test items they all answered
+        items = {m: load_items(layout.items(m, seed)) for m in config.methods if layout.items(m, seed).exists()}
+        comparisons = paired_over_items(items, seed)
+    if comparisons:
         md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out)
+        md += positive_control(comparisons)
+        (out / "results.md").write_text((out / "results.md").read_text() + positive_control(comparisons))
     (out / "results.json").write_text(json.dumps({"results": results, "gradients": grads,
+                                                   "comparisons": comparisons,
                                                    "negative_images": image_counts}, indent=1))
     bar_chart(table, labels, out / "benchmarks.png")
-    seed = config.seeds[0]
     pair = [m for m in ("concrete_negclip", "negclip") if m in config.methods][:1] + \
         [m for m in ("slipform",) if m in config.methods]
     if len(pair) == 2:
         from ..plots import plot_gradients
 
-        plot_gradients([out / "runs" / f"{m}-s{seed}" for m in pair], out / "gradients.png")
-    concrete = out / "negatives" / f"concrete-s{seed}.jsonl"
+        plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
+    concrete = layout.negatives("concrete", seed)
     if concrete.exists():
         sample_sheet(concrete, data, out / "samples.png")
     print(md)
-    return {"table": table, "results": results, "gradients": grads, "report": str(out)}
+    return {"table": table, "results": results, "gradients": grads, "comparisons": comparisons, "report": str(out)}
+
+
+def positive_control(comparisons: list[dict], column: str = "ARO relation") -> str:
+    """One sentence on whether the instrument detects the effect known to exist: NegCLIP's
+    hard negatives lift relation swap over CLIP-FT (Yuksekgonul et al., 2023)."""
+    found = [c for c in comparisons if (c["a"], c["b"]) == ("negclip", "clip_ft")]
+    if not found:
+        return ""
+    c = found[0]
+    m, ci = c["diff"][column]
+    over = f"{c['n']} test scenes" if c.get("over") == "items" else f"{c['seeds']} seeds"
+    sig = c["excludes_zero"][column] if "excludes_zero" in c else abs(m) > ci
+    verdict = ("the 95% interval excludes 0: the instrument detects the known effect" if sig and m > 0 else
+               "the 95% interval does not exclude a null or negative effect: the instrument FAILS its positive "
+               "control, and the comparisons above say nothing about the methods")
+    return (f"\nPositive control: NegCLIP − CLIP-FT on {column} = {m:+.1f} ± {ci:.1f} points "
+            f"(paired over {over}); {verdict}.\n")

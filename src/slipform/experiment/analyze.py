@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .layout import DemoLayout
 from .protocol import ProtocolConfig, model_spec, planted_change
 
 PROPERTIES = ("concreteness", "similarity", "changes_scene", "pixel_distance", "embedding_distance")
@@ -69,8 +70,7 @@ def bootstrap_ci(x, y, n: int = 300, seed: int = 0) -> tuple[float, float]:
 
 def _records(folder: Path, seed: int, sample: int) -> list[dict]:
     rows = []
-    for path in sorted((folder / "negatives").glob(f"*-s{seed}.jsonl")):
-        kind = path.name[: -len(f"-s{seed}.jsonl")]
+    for kind, path in DemoLayout(folder).negative_files(seed).items():
         with open(path) as f:
             recs = [json.loads(line) for line in f]
         random.Random(f"analyze:{kind}:{seed}").shuffle(recs)
@@ -97,8 +97,8 @@ class _Encoders:
 
 def _negative_images(records, data: Path, folder: Path):
     """Render each parsable, scene-changing negative; returns per-record (path | None, changes_scene)."""
-    from .editor import WorldEditor
-    from .render import render
+    from ..world.editor import WorldEditor
+    from ..world.render import render
 
     editor, out = WorldEditor(), []
     for r in records:
@@ -149,9 +149,9 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
         raise FileNotFoundError(f"{cfg_path}: not a demo folder (run 'slipform demo' first)")
     cfg = json.loads(cfg_path.read_text())
     protocol = ProtocolConfig(**cfg["protocol"])
-    runs = {p.name[: -len(f"-s{seed}")]: p for p in (folder / "runs").glob(f"*-s{seed}") if (p / "model.pt").exists()}
+    runs = DemoLayout(folder).runs(seed)
     if "slipform" not in runs:
-        raise FileNotFoundError(f"{folder}/runs/slipform-s{seed}: no finished Slipform run to analyse")
+        raise FileNotFoundError(f"{DemoLayout(folder).run('slipform', seed)}: no finished Slipform run to analyse")
     run_cfg = json.loads((runs["slipform"] / "config.json").read_text())
     pretrained = Path(run_cfg["model"]["pretrained"])
     data = Path(run_cfg["data"]["image_root"])
@@ -208,23 +208,22 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
 def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig, pretrained: Path, encoders) -> list[dict]:
     """Per fine-tuned method: accuracy gain over the pretrained model on world SugarCrepe items,
     grouped by the role of the change and by the concreteness bin of the changed word."""
+    from ..evaluate import world as wb
     from ..lexicon import load_lexicon
-    from . import benchmarks as wb
     from .demo import cache_root
 
     lex = load_lexicon()
-    scenes, paths = wb._scenes(cache_root(json.loads((folder / "config.json").read_text()).get("cache")), "test",
+    scenes, paths = wb.test_scenes(cache_root(json.loads((folder / "config.json").read_text()).get("cache")), "test",
                                protocol.eval_limit)
     items = []
     for i, scene in enumerate(scenes):
         for kind, neg in wb.negatives(scene, random.Random(f"wsc:{scene.seed}")).items():
-            pos = wb._plain(scene)
+            pos = wb.plain_caption(scene)
             changed = set(neg.lower().strip(".").split()) - set(pos.lower().strip(".").split())
             rated = [lex.rating(w) for w in changed if lex.rating(w) is not None]
             items.append((i, pos, neg, ROLE_OF_SUBSET[kind], sum(rated) / len(rated) if rated else math.nan))
     correct = {}
-    runs = {"pretrained": pretrained, **{p.name[: -len(f"-s{seed}")]: p / "model.pt"
-                                          for p in sorted((folder / "runs").glob(f"*-s{seed}")) if (p / "model.pt").exists()}}
+    runs = {"pretrained": pretrained, **{m: p / "model.pt" for m, p in DemoLayout(folder).runs(seed).items()}}
     for name, ckpt in runs.items():
         enc = encoders(ckpt)
         img = enc.images(paths)

@@ -46,24 +46,38 @@ def write_table(table: dict, labels: dict[str, str], folder: Path, extra: dict[s
 
 
 def write_comparisons(comparisons: list[dict], folder: Path) -> str:
-    """``comparisons.md`` and ``.csv``: paired per-seed differences (points) with 95% intervals."""
+    """``comparisons.md`` and ``.csv``: paired differences a − b (points) with 95% intervals and,
+    in brackets, the minimum detectable difference (80% power, α = 0.05)."""
     names = [c[0] for c in COLUMNS]
     lines = ["| a − b | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     with open(folder / "comparisons.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["a", "b", "what", "seeds"] + [x for n in names for x in (n, f"{n} ci95")])
+        w.writerow(["a", "b", "what", "over", "seeds", "items"]
+                   + [x for n in names for x in (n, f"{n} ci95", f"{n} mdd")] + ["excludes 0"])
         for c in comparisons:
-            cells = []
+            cells, sig_cols = [], []
             for n in names:
                 m, ci = c["diff"][n]
-                sig = "" if math.isnan(ci) or abs(m) <= ci else " *"
-                cells.append("-" if math.isnan(m) else (f"{m:+.1f}" if math.isnan(ci) else f"{m:+.1f} ± {ci:.1f}") + sig)
+                sig = c["excludes_zero"][n] if "excludes_zero" in c else not math.isnan(ci) and abs(m) > ci
+                if sig:
+                    sig_cols.append(n)
+                mdd = c.get("mdd", {}).get(n, math.nan)
+                cell = "-" if math.isnan(m) else (f"{m:+.1f}" if math.isnan(ci) else f"{m:+.1f} ± {ci:.1f}")
+                cell += " *" if sig else ""
+                cell += "" if math.isnan(mdd) or math.isnan(m) else f" [{mdd:.1f}]"
+                cells.append(cell)
             lines.append(f"| {c['a']} − {c['b']} | " + " | ".join(cells) + " |")
-            w.writerow([c["a"], c["b"], c["what"], c["seeds"]]
-                       + [("" if math.isnan(x) else round(x, 3)) for n in names for x in c["diff"][n]])
-    md = "\n".join(lines) + "\n\n* the 95% interval of the paired difference excludes 0.\n"
-    (folder / "comparisons.md").write_text("# Paired differences between methods\n\nPoints; per-seed "
-                                           "differences, mean ± 95% t-interval.\n\n" + md)
+            w.writerow([c["a"], c["b"], c["what"], c.get("over", "seeds"), c["seeds"], c.get("n", "")]
+                       + [("" if math.isnan(x) else round(x, 3))
+                          for n in names for x in (*c["diff"][n], c.get("mdd", {}).get(n, math.nan))]
+                       + [";".join(sig_cols)])
+    over_items = comparisons and comparisons[0].get("over") == "items"
+    how = (f"over the {comparisons[0]['n']} test scenes of seed {comparisons[0]['seed']} (paired bootstrap, "
+           "2,000 resamples; the two models see the same scenes)") if over_items else \
+        "over seeds (mean ± 95% t-interval of the per-seed differences)"
+    md = "\n".join(lines) + ("\n\n* the 95% interval of the paired difference excludes 0. [x]: the smallest "
+                             "difference this comparison detects with 80% power at α = 0.05.\n")
+    (folder / "comparisons.md").write_text(f"# Paired differences between methods\n\nPoints, {how}.\n\n" + md)
     return md
 
 
@@ -103,9 +117,9 @@ def sample_sheet(negatives: Path, data: Path, path: Path, n: int = 6) -> Path:
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    from .editor import WorldEditor
+    from ..world.editor import WorldEditor
+    from ..world.render import render
     from .protocol import planted_change
-    from .render import render
 
     records = []
     with open(negatives) as f:

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from ..data import DataConfig
 from ..losses import LossConfig
-from ..models import ModelSpec, tiny_open_clip_config
-from .dataset import write_split
-from .editor import WorldEditor
-from .render import render
-from .scene import WorldConfig, sample_scene
+from ..models import ModelSpec
+from ..world.dataset import write_split
+from ..world.editor import WorldEditor
+from ..world.render import render
+from ..world.scene import WorldConfig, sample_scene
+from .config import ProtocolConfig
+from .layout import DemoLayout
 
 
 @dataclass(frozen=True)
@@ -50,36 +54,17 @@ METHODS = {m.name: m for m in (
     Method("random_target", "Random targets + Cement", "random", _CEMENT),
     Method("static_margin", "Slipform, static margin", "concrete", LossConfig(kind="cement", schedule="static")),
     Method("image_negatives", "Slipform + negative images", "concrete", _CEMENT, image_negatives=True),
+    # positive controls: the benchmark's own swaps as training negatives (an upper bound on what
+    # hard negatives can teach the model about that test)
+    Method("control_relation", "Control: relation-swap negatives", "relation_swap", LossConfig(kind="negclip")),
+    Method("control_attribute", "Control: attribute-swap negatives", "attribute_swap", LossConfig(kind="negclip")),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
+CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")
 FULL_METHODS = tuple(METHODS)
+# negatives written from the scenes, not planted: the world_aro swaps of every training caption
+CONTROL_NEGATIVES = ("relation_swap", "attribute_swap")
 BENCHMARKS = ("world_retrieval", "world_aro", "world_sugarcrepe", "world_sugarcrepe_comp", "world_probe")
-
-
-@dataclass(frozen=True)
-class ProtocolConfig:
-    """The protocol's settings, chosen once for every method (docs/RESULTS.md lists them).
-
-    Pretraining is from scratch (lr 1e-3, 8 epochs); fine-tuning starts from the pretrained
-    weights at a lower learning rate for 3 epochs, the same for every method. (A first choice,
-    lr 1e-4 for 2 epochs, moved no method by more than 1.5 points on any benchmark, so the
-    budget was raised once, for all methods alike; docs/RESULTS.md records both.)
-    """
-
-    n_train: int = 3000  # scenes; each has ``captions_per_scene`` captions
-    captions_per_scene: int = 2
-    pretrain_epochs: int = 8
-    pretrain_lr: float = 1e-3
-    finetune_epochs: int = 3
-    finetune_lr: float = 3e-4
-    batch_size: int = 128
-    eval_limit: int = 300  # test scenes per benchmark
-    workers: int = 2
-    plant_workers: int = 1
-    image_size: int = 64
-
-    def model_config(self) -> dict:
-        return tiny_open_clip_config(image_size=self.image_size)
 
 
 def _digest(obj) -> str:
@@ -87,17 +72,25 @@ def _digest(obj) -> str:
 
 
 def world_data(cache: Path, config: ProtocolConfig) -> Path:
-    """The world's training split on disk (shared by every method and seed)."""
+    """The world's training split on disk (shared by every method and seed): ``train.csv`` with
+    relation captions (fine-tuning) and ``pretrain.csv`` in the pretraining style, same images."""
     root = Path(cache) / f"data-{_digest([asdict(WorldConfig()), config.n_train, config.captions_per_scene])}"
-    csv = root / "train.csv"
-    if not csv.exists():  # write_split writes the CSV last and atomically: it marks a finished split
+    # write_split writes its CSV last and atomically: an existing CSV marks a finished split
+    if not (root / "train.csv").exists():
         write_split(root, "train", config.n_train, captions_per_scene=config.captions_per_scene)
+    if not (root / "pretrain-list.csv").exists():
+        write_split(root, "train", config.n_train, captions_per_scene=config.captions_per_scene, style="list",
+                    name="pretrain-list")
     return root
+
+
+def pretrain_csv(data: Path, config: ProtocolConfig) -> Path:
+    return Path(data) / ("pretrain-list.csv" if config.pretrain_captions == "list" else "train.csv")
 
 
 def pretrain_dir(cache: Path, config: ProtocolConfig, seed: int) -> Path:
     key = [asdict(WorldConfig()), config.model_config(), config.n_train, config.captions_per_scene,
-           config.pretrain_epochs, config.pretrain_lr, config.batch_size, seed]
+           config.pretrain_captions, config.pretrain_epochs, config.pretrain_lr, config.batch_size, seed]
     return Path(cache) / f"pretrain-{_digest(key)}"
 
 
@@ -115,19 +108,22 @@ def pretrain(cache: Path, data: Path, config: ProtocolConfig, seed: int, progres
         train(TrainConfig(output=str(out), epochs=config.pretrain_epochs, batch_size=config.batch_size,
                           lr=config.pretrain_lr, warmup=50, seed=seed, workers=config.workers, log_every=10,
                           save_every=100, progress=progress, model=model_spec(config, None),
-                          loss=LossConfig(kind="clip"), data=DataConfig(train=str(data / "train.csv"),
+                          loss=LossConfig(kind="clip"), data=DataConfig(train=str(pretrain_csv(data, config)),
                                                                         image_root=str(data))))
     return out / "model.pt"
 
 
 def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: ProtocolConfig,
                     progress: bool = True) -> Path:
-    """Negatives of the training captions: ``swap`` (NegCLIP's) or a ConcretePlant strategy."""
+    """Negatives of the training captions: ``swap`` (NegCLIP's), a ConcretePlant strategy, or a
+    control's swaps (:data:`CONTROL_NEGATIVES`)."""
     from ..plant import PlantConfig, plant_file
 
-    out = Path(work) / "negatives" / f"{kind}-s{seed}.jsonl"
+    out = DemoLayout(work).negatives(kind, seed)
     done = out.with_name(out.name + ".done")
-    if not done.exists():
+    if not done.exists() and kind in CONTROL_NEGATIVES:
+        done.write_text(json.dumps(write_control_negatives(data / "train.csv", out, kind)))
+    elif not done.exists():
         plant = PlantConfig(backend="negclip" if kind == "swap" else "lexical",
                             strategy="concrete" if kind == "swap" else kind, seed=seed,
                             fallback_vocabulary=False)  # a closed world: replace with its own words
@@ -135,6 +131,42 @@ def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: Protoc
                              progress=progress, log=lambda msg: None)
         done.write_text(json.dumps(summary.as_dict()))
     return out
+
+
+def write_control_negatives(captions: Path, out: Path, kind: str) -> dict:
+    """For every training caption, the same caption of its scene with the two things swapped
+    (``relation_swap``) or their colours swapped (``attribute_swap``; none when the colours are
+    equal). The caption's own seed redraws its phrasing and fillers, so the negative differs from
+    it in the tested change only -- never in a word the image cannot refute."""
+    import csv
+
+    from ..world.caption import caption
+
+    counts = {"read": 0, "planted": 0, "skipped": 0}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(captions, newline="") as f, open(tmp, "w") as dst:
+        for row in csv.DictReader(f):
+            counts["read"] += 1
+            scene = scene_of(row["id"])
+            k = int(row["id"].split("-")[1])
+            a, b, *rest = scene.things
+            if kind == "relation_swap":
+                neg_scene = replace(scene, things=(b, a, *rest))
+            elif a.colour != b.colour:
+                neg_scene = replace(scene, things=(replace(a, colour=b.colour), replace(b, colour=a.colour), *rest))
+            else:
+                counts["skipped"] += 1
+                continue
+            neg = caption(neg_scene, k)
+            if neg == row["title"]:  # the same two things: nothing to swap
+                counts["skipped"] += 1
+                continue
+            counts["planted"] += 1
+            dst.write(json.dumps({"id": row["id"], "caption": row["title"], "negative": neg, "role": "R" if
+                                  kind == "relation_swap" else "A", "strategy": kind, "concreteness": None}) + "\n")
+    tmp.replace(out)
+    return counts
 
 
 def scene_of(record_id: str):
@@ -187,7 +219,7 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
              config: ProtocolConfig, progress: bool = True) -> Path:
     from ..train import TrainConfig, train
 
-    out = Path(work) / "runs" / f"{method.name}-s{seed}"
+    out = DemoLayout(work).run(method.name, seed)
     if not (out / "model.pt").exists():
         train(TrainConfig(output=str(out), epochs=config.finetune_epochs, batch_size=config.batch_size,
                           lr=config.finetune_lr, warmup=20, seed=seed, workers=config.workers, log_every=5,
@@ -199,16 +231,32 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
 
 
 def evaluate_checkpoint(checkpoint: Path, result: Path, cache: Path, config: ProtocolConfig,
-                        benchmarks: tuple[str, ...] = BENCHMARKS) -> dict:
-    """World benchmarks of one checkpoint, saved to ``result`` (and read back from it when present)."""
+                        benchmarks: tuple[str, ...] = BENCHMARKS, items: Path | None = None) -> dict:
+    """World benchmarks of one checkpoint, saved to ``result`` (and read back from it when present);
+    with ``items``, the per-test-scene scores too (``.npz``, keys ``benchmark/metric``)."""
     from .. import evaluate
     from ..models import load_model
 
-    if result.exists():
+    if result.exists() and (items is None or items.exists()):
         return json.loads(result.read_text())
     model = load_model(model_spec(config, checkpoint))
+    per_item: dict = {}
     metrics = evaluate.run(model, list(benchmarks), data_root=cache, limit=config.eval_limit,
-                           cache_dir=Path(cache) / "features", workers=0)
+                           cache_dir=Path(cache) / "features", workers=0, items=per_item)
     result.parent.mkdir(parents=True, exist_ok=True)
+    if items is not None:
+        tmp = items.with_name(items.name + ".tmp.npz")
+        np.savez_compressed(tmp, **{f"{b}/{m}": v for b, d in per_item.items() for m, v in d.items()})
+        tmp.replace(items)
     result.write_text(json.dumps(metrics, indent=1))
     return metrics
+
+
+def load_items(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Per-item scores saved by :func:`evaluate_checkpoint`: ``{benchmark: {metric: array}}``."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path) as z:
+        for key in z.files:
+            bench, metric = key.split("/", 1)
+            out.setdefault(bench, {})[metric] = z[key]
+    return out

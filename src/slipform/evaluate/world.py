@@ -1,0 +1,220 @@
+"""Benchmarks built from the world's scene graphs, registered beside the real ones.
+
+Every negative is false for its image by construction (checked against the scene), so the
+scores measure the model, not the benchmark's noise. Images are rendered on first use under
+``DATA_ROOT/world/`` from the ``test`` split (``compositional`` for the ``_comp`` variants);
+``limit`` is the number of test scenes (default 2,000: a two-way accuracy near 50% then has a
+95% sampling interval of about ±2.2 points).
+
+- ``world_aro``: relation swap (the two things trade places), attribute swap (they trade
+  colours), and word order (the caption against four shuffles of its words, Precision@1).
+- ``world_sugarcrepe``: replace-obj/att/rel, swap-obj/att, add-obj/att; accuracy (%) per
+  subset and macro.
+- ``world_retrieval``: image<->text R@1/5/10.
+- ``world_probe``: linear probes on frozen features -- single-label (shape of the left or upper
+  thing, top-1) and multi-label (colours and shapes present, mAP) on image features, and the
+  shape of the first-mentioned thing on text features of the plain caption (scenes whose two
+  shapes differ; does the text tower keep word order?); fit on ``train`` scenes.
+
+Besides its metrics, each returns the per-scene scores behind them under ``"_items"``
+(``{metric: array over test scenes}``, NaN where a scene has no such item), which
+:func:`slipform.evaluate.run` hands to callers that ask for them: paired comparisons of two
+models over the same test items need them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..world.caption import caption
+from ..world.dataset import ensure_images
+from ..world.scene import COLOURS, SHAPES, TEXTURES, Scene, WorldConfig, split_scenes
+from . import register
+from .encode import Encoder
+from .metrics import pairwise_accuracy, recall_at_k, retrieval_hits
+from .probe import fit_multi_label, fit_single_label
+
+N_TEST = 2000
+
+
+def test_scenes(data_root: Path, split: str = "test", limit: int | None = None) -> tuple[list[Scene], list[Path]]:
+    """The first ``limit`` scenes of a split and their rendered images under ``data_root/world``."""
+    scenes = split_scenes(split, limit or N_TEST, WorldConfig())
+    return scenes, ensure_images(Path(data_root) / "world", split, scenes)
+
+
+def plain_caption(scene: Scene) -> str:
+    """A filler-free caption, so that only the tested change differs."""
+    return caption(scene, 0, filler_rate=0.0)
+
+
+def _other(values, current, rng):
+    return rng.choice([v for v in values if v != current])
+
+
+def negatives(scene: Scene, rng: random.Random) -> dict[str, str]:
+    a, b = scene.things[0], scene.things[1]
+    out = {
+        "replace_obj": plain_caption(replace(scene, things=(replace(a, shape=_other(SHAPES, a.shape, rng)), b))),
+        "replace_att": plain_caption(replace(scene, things=(replace(a, colour=_other(COLOURS, a.colour, rng)), b))),
+        "replace_rel": plain_caption(replace(scene, relation=_other(("above", "below", "left of", "right of"),
+                                                             scene.relation, rng))),
+        "add_obj": plain_caption(scene)[:-1] + f" and a {rng.choice(COLOURS)} {rng.choice(SHAPES)}.",
+        "add_att": plain_caption(scene).replace(f" {a.shape}", f" {rng.choice(TEXTURES[1:])} {a.shape}", 1),
+    }
+    if a.shape != b.shape:
+        out["swap_obj"] = plain_caption(replace(scene, things=(replace(a, shape=b.shape), replace(b, shape=a.shape))))
+    if a.colour != b.colour:
+        out["swap_att"] = plain_caption(replace(scene, things=(replace(a, colour=b.colour), replace(b, colour=a.colour))))
+    return out
+
+
+def _correct(img, pos, neg) -> np.ndarray:
+    """Per item: 100 when the image is closer to its positive than to its negative, else 0."""
+    return pairwise_accuracy(img, pos, neg).numpy().astype(np.float64) * 100
+
+
+def _summarise(items: dict[str, np.ndarray], **extra) -> dict:
+    out = {k: float(np.nanmean(v)) for k, v in items.items()}
+    return {**out, **extra, "_items": items}
+
+
+def sugarcrepe_items(encoder: Encoder, data_root: Path, split: str = "test", limit: int | None = None) -> dict:
+    """``{subset: per-scene accuracy (0/100, NaN where the scene has no such negative)}``."""
+    scenes, paths = test_scenes(data_root, split, limit)
+    img = encoder.images(paths)
+    per: dict[str, list[tuple[int, str, str]]] = {}
+    for i, scene in enumerate(scenes):
+        for kind, neg in negatives(scene, random.Random(f"wsc:{scene.seed}")).items():
+            per.setdefault(kind, []).append((i, plain_caption(scene), neg))
+    out = {}
+    for kind, rows in sorted(per.items()):
+        idx = torch.tensor([r[0] for r in rows])
+        scores = np.full(len(scenes), np.nan)
+        scores[idx.numpy()] = _correct(img[idx], encoder.texts([r[1] for r in rows]), encoder.texts([r[2] for r in rows]))
+        out[kind] = scores
+    return out
+
+
+def _sugarcrepe(split):
+    def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+        items = sugarcrepe_items(encoder, data_root, split, limit)
+        macro = float(np.mean([np.nanmean(v) for v in items.values()]))
+        return _summarise(items, macro=macro)
+    return evaluate
+
+
+register("world_sugarcrepe")(_sugarcrepe("test"))
+register("world_sugarcrepe_comp")(_sugarcrepe("compositional"))
+
+
+def swap_things(scene: Scene) -> Scene:
+    """The relation swap: the two things trade places ("A left of B" -> "B left of A")."""
+    a, b, *rest = scene.things
+    return replace(scene, things=(b, a, *rest))
+
+
+@register("world_aro")
+def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+    scenes, paths = test_scenes(data_root, "test", limit)
+    img = encoder.images(paths)
+    pos = encoder.texts([plain_caption(s) for s in scenes])
+    a, b = [s.things[0] for s in scenes], [s.things[1] for s in scenes]
+    rel_swap = [plain_caption(swap_things(s)) for s in scenes]
+    att_ok = [i for i, (x, y) in enumerate(zip(a, b)) if x.colour != y.colour]
+    att_swap = [plain_caption(replace(scenes[i], things=(replace(a[i], colour=b[i].colour),
+                                                           replace(b[i], colour=a[i].colour))))
+                for i in att_ok]
+    attribute = np.full(len(scenes), np.nan)
+    attribute[att_ok] = _correct(img[att_ok], pos[att_ok], encoder.texts(att_swap))
+    options = []
+    for s in scenes:
+        words = plain_caption(s)[:-1].split()
+        rng = random.Random(f"worder:{s.seed}")
+        shuffles = []
+        for _ in range(4):
+            w = list(words)
+            while w == words:
+                rng.shuffle(w)
+            shuffles.append(" ".join(w))
+        options.append([" ".join(words), *shuffles])
+    txt = encoder.texts([o for opts in options for o in opts]).reshape(len(scenes), 5, -1)
+    top1 = torch.einsum("nd,nkd->nk", img, txt).argmax(1) == 0
+    return _summarise({"relation_swap": _correct(img, pos, encoder.texts(rel_swap)), "attribute_swap": attribute,
+                       "order_precision@1": top1.numpy().astype(np.float64) * 100})
+
+
+@register("world_retrieval")
+def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+    scenes, paths = test_scenes(data_root, "test", limit)
+    texts = [caption(s, k) for s in scenes for k in range(2)]
+    sim = encoder.images(paths) @ encoder.texts(texts).T
+    image_of_text = torch.arange(len(scenes)).repeat_interleave(2)
+    out = recall_at_k(sim, image_of_text)
+    i2t, t2i = retrieval_hits(sim, image_of_text, k=1)
+    # per scene: its image's hit and the mean hit of its two captions, so that the mean over
+    # scenes of the two together is exactly (i2t R@1 + t2i R@1) / 2
+    per_scene = (i2t.numpy() + t2i.reshape(len(scenes), 2).float().mean(1).numpy()) / 2 * 100
+    return {**out, "_items": {"image_to_text_R@1": i2t.numpy().astype(np.float64) * 100,
+                              "text_to_image_R@1": t2i.reshape(len(scenes), 2).float().mean(1).numpy() * 100,
+                              "mean_R@1": per_scene}}
+
+
+def _labels(scenes):
+    # the left (or upper) thing: canonical scenes put it first, so the label is visible in the image
+    single = np.array([SHAPES.index(s.canonical().things[0].shape) for s in scenes])
+    multi = np.zeros((len(scenes), len(COLOURS) + len(SHAPES)), dtype=int)
+    for n, s in enumerate(scenes):
+        for t in s.things:
+            multi[n, COLOURS.index(t.colour)] = 1
+            multi[n, len(COLOURS) + SHAPES.index(t.shape)] = 1
+    return single, multi
+
+
+@register("world_probe")
+def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+    train, train_paths = test_scenes(data_root, "train", limit or N_TEST)
+    test, test_paths = test_scenes(data_root, "test", limit)
+    xa, xb = encoder.images(train_paths).numpy().astype(np.float64), encoder.images(test_paths).numpy().astype(np.float64)
+    (sa, ma), (sb, mb) = _labels(train), _labels(test)
+    single, multi = fit_single_label(xa, sa, xb, sb), fit_multi_label(xa, ma, xb, mb)
+    # the text side: is the order of the noun phrases decodable from a caption's features? The
+    # label is the shape of the thing mentioned first; features that only hold the bag of words
+    # cannot tell it from the second (about 50% where the shapes differ), ordered ones can.
+    ta = encoder.texts([plain_caption(s) for s in train]).numpy().astype(np.float64)
+    tb = encoder.texts([plain_caption(s) for s in test]).numpy().astype(np.float64)
+    first_a, first_b = _first_mentioned(train), _first_mentioned(test)
+    differ = np.array([s.things[0].shape != s.things[1].shape for s in test])
+    order = fit_single_label(ta, first_a, tb[differ], first_b[differ])
+    return {"left_shape_top1": single["top1"], "colours_shapes_mAP": multi["mAP"],
+            "text_first_shape_top1": order["top1"]}
+
+
+def _first_mentioned(scenes) -> np.ndarray:
+    """Shape of the thing a scene's plain caption names first."""
+    out = []
+    for s in scenes:
+        text = plain_caption(s).lower()
+        a, b = s.things[0], s.things[1]
+        out.append(SHAPES.index(a.shape if text.find(f"{a.colour} {a.shape}") <= text.find(f"{b.colour} {b.shape}")
+                                else b.shape))
+    return np.array(out)
+
+
+def negatives_are_false(scene: Scene) -> bool:
+    """Every benchmark negative of ``scene`` parses to a different scene (used by the tests)."""
+    from ..world.caption import ParseError, parse
+
+    for _kind, text in negatives(scene, random.Random(0)).items():
+        try:
+            if parse(text).same_as(scene):
+                return False
+        except ParseError:
+            return False
+    return True
+

@@ -1,0 +1,70 @@
+"""Where a demo folder keeps what: the one place that spells its on-disk layout.
+
+    slipform-demo/
+      config.json                      the demo's settings (a folder is reused only with the same)
+      negatives/<kind>-s<seed>.jsonl   planted negatives (+ .done marker, .images.jsonl, images/)
+      runs/<method>-s<seed>/           training runs (model.pt, log.jsonl, checkpoints/)
+      eval/<method>-s<seed>.json       world benchmark metrics of one model
+      eval/<method>-s<seed>.items.npz  per-test-item scores, for paired comparisons
+      results.{md,csv,json}, comparisons.{md,csv}, *.png
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_TAG = re.compile(r"^(?P<name>.+)-s(?P<seed>\d+)$")
+
+
+def tag(name: str, seed: int) -> str:
+    return f"{name}-s{seed}"
+
+
+def untag(stem: str) -> tuple[str, int] | None:
+    """``("slipform", 0)`` from ``"slipform-s0"``; None for a name outside the layout."""
+    m = _TAG.match(stem)
+    return (m["name"], int(m["seed"])) if m else None
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    def negatives(self, kind: str, seed: int) -> Path:
+        return self.root / "negatives" / f"{tag(kind, seed)}.jsonl"
+
+    def run(self, method: str, seed: int) -> Path:
+        return self.root / "runs" / tag(method, seed)
+
+    def eval(self, method: str, seed: int) -> Path:
+        return self.root / "eval" / f"{tag(method, seed)}.json"
+
+    def items(self, method: str, seed: int) -> Path:
+        return self.root / "eval" / f"{tag(method, seed)}.items.npz"
+
+    def runs(self, seed: int) -> dict[str, Path]:
+        """Finished runs of one seed: ``{method: run directory}``."""
+        out = {}
+        for p in sorted((self.root / "runs").glob(f"*-s{seed}")):
+            parsed = untag(p.name)
+            if parsed and parsed[1] == seed and (p / "model.pt").exists():
+                out[parsed[0]] = p
+        return out
+
+    def negative_files(self, seed: int) -> dict[str, Path]:
+        """Planted negatives of one seed: ``{kind: file}``."""
+        out = {}
+        for p in sorted((self.root / "negatives").glob(f"*-s{seed}.jsonl")):
+            parsed = untag(p.name[: -len(".jsonl")])
+            if parsed and parsed[1] == seed:
+                out[parsed[0]] = p
+        return out

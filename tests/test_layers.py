@@ -1,0 +1,70 @@
+"""The package's floors (README, Layout): data < library < experiment, and no import cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "slipform"
+FLOOR = {"world": 0, "lexicon": 0, "inflect": 0, "plant": 1, "losses": 1, "models": 1, "data": 1, "train": 1,
+         "evaluate": 1, "plots": 1, "experiment": 2, "cli": 2, "__init__": 2}
+
+
+def _unit(path: Path) -> str:
+    rel = path.relative_to(SRC).parts
+    return rel[0] if len(rel) > 1 else rel[0][:-3]
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level slipform units that ``path`` imports (at module level or inside functions)."""
+    tree = ast.parse(path.read_text())
+    pkg = path.relative_to(SRC).parts[:-1]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's package
+                base = list(pkg[: len(pkg) - node.level + 1])
+                parts = base + (node.module.split(".") if node.module else [])
+                if parts:
+                    out.add(parts[0])
+                else:  # "from . import x" at the package root
+                    out.update(a.name for a in node.names)
+            elif node.module and node.module.startswith("slipform."):
+                out.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split(".")[1] for a in node.names if a.name.startswith("slipform."))
+    return out
+
+
+def test_every_unit_has_a_floor():
+    units = {_unit(p) for p in SRC.rglob("*.py")}
+    assert units <= set(FLOOR), units - set(FLOOR)
+
+
+def test_no_unit_imports_a_floor_above_it():
+    bad = []
+    for path in SRC.rglob("*.py"):
+        unit = _unit(path)
+        for dep in _imports(path) - {unit}:
+            if dep in FLOOR and FLOOR[dep] > FLOOR[unit]:
+                bad.append(f"{path.relative_to(SRC)} ({unit}, floor {FLOOR[unit]}) imports {dep} (floor {FLOOR[dep]})")
+    assert not bad, bad
+
+
+def test_no_import_cycle_between_units():
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        unit = _unit(path)
+        graph.setdefault(unit, set()).update(d for d in _imports(path) if d != unit and d in FLOOR)
+
+    def reach(start):
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    cycles = [u for u in graph if u in reach(u)]
+    assert not cycles, {u: graph[u] for u in cycles}

@@ -106,6 +106,84 @@ def test_tar_shards(tmp_path):
     assert {x["caption"] for x in rank0}.isdisjoint({x["caption"] for x in rank1})
 
 
+def _write_shards(root, n_shards=4, per_shard=5):
+    for s in range(n_shards):
+        with tarfile.open(root / f"part-{s:03d}.tar", "w") as tar:
+            for i in range(per_shard):
+                meta = {"caption": f"sample {s}-{i}", "negatives": []}
+                for name, payload in ((f"{s}_{i}.jpg", _png((s * 40, i * 40, 0))), (f"{s}_{i}.json",
+                                                                                     json.dumps(meta).encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(payload)
+                    tar.addfile(info, io.BytesIO(payload))
+    return str(root / f"part-{{000..{n_shards - 1:03d}}}.tar")
+
+
+def _image_size(image):
+    return torch.tensor(image.size)
+
+
+def _captions_seen(rank, world, spec, out):
+    """One rank of a real gloo group: every caption its 2 loader workers yield, per epoch."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    ds = ShardDataset(spec, _image_size, seed=3, rank=dist.get_rank(), world=dist.get_world_size())
+    epochs = []
+    for epoch in (0, 1):
+        ds.set_epoch(epoch)
+        loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2)
+        caps = [item["caption"] for item in loader]
+        gathered = [None] * world
+        dist.all_gather_object(gathered, caps)
+        epochs.append(gathered)
+    if rank == 0:
+        out.put(epochs)
+    dist.destroy_process_group()
+
+
+def test_webdataset_shards_split_over_two_processes_and_their_workers(tmp_path):
+    import os
+    import socket
+
+    import torch.multiprocessing as mp
+
+    spec = _write_shards(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(sock.getsockname()[1]))
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_captions_seen, args=(r, 2, spec, out)) for r in range(2)]
+    for p in procs:
+        p.start()
+    epochs = out.get(timeout=120)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    for epoch, per_rank in enumerate(epochs):
+        seen = [c for caps in per_rank for c in caps]
+        # every sample once per epoch across 2 ranks x 2 workers, and each rank gets a share
+        assert sorted(seen) == sorted(f"sample {s}-{i}" for s in range(4) for i in range(5))
+        assert all(len(caps) == 10 for caps in per_rank)
+        if epoch == 0:
+            first = per_rank
+    assert per_rank != first  # shards are reshuffled per epoch (seeded)
+
+
+def test_webdataset_urls_pipe_and_resampling(tmp_path):
+    model = _tiny()
+    spec = _write_shards(tmp_path, n_shards=2, per_shard=3)
+    assert len(expand_shards(spec)) == 2 and expand_shards("a.tar::b.tar") == ["a.tar", "b.tar"]
+    assert expand_shards("x-{a,b}.tar,y.tar") == ["x-a.tar", "x-b.tar", "y.tar"]
+    piped = [f"pipe:cat {u}" for u in expand_shards(spec)]
+    caps = sorted(x["caption"] for x in ShardDataset(piped, model.preprocess_train))
+    assert caps == sorted(f"sample {s}-{i}" for s in range(2) for i in range(3))
+    stream = iter(ShardDataset(spec, model.preprocess_train, resampled=True))
+    drawn = [next(stream)["caption"] for _ in range(20)]  # endless: more than the 6 samples
+    assert len(drawn) == 20 and set(drawn) <= set(caps)
+
+
 def test_resumable_sampler():
     s = ResumableSampler(20, 4, seed=0, rank=0, world=2)
     assert s.batches_per_epoch == 2

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from slipform.cli import main
 from slipform.evaluate import get_benchmark, list_benchmarks, run
 from slipform.evaluate.aro import EXCLUDED_RELATIONS, perturbations
 from slipform.evaluate.encode import Encoder
@@ -63,6 +64,32 @@ def test_recall_at_k_with_five_captions_per_image():
     assert r["text_to_image_R@1"] == pytest.approx(100 * 7 / 15)  # captions 3, 6 and 10..14
 
 
+def test_recall_counts_ties_against_the_model_and_works_in_blocks():
+    owner = torch.arange(4).repeat_interleave(2)  # 4 images x 2 captions
+    flat = torch.zeros(4, 8)  # every score tied: no image and no caption is found at 1
+    r = recall_at_k(flat, owner, ks=(1, 7))
+    assert r["image_to_text_R@1"] == 0 and r["text_to_image_R@1"] == 0
+    # at K = 7 an image's own caption follows the 6 other captions; a caption's image the 3 others
+    assert r["image_to_text_R@7"] == 100 and r["text_to_image_R@1"] == 0
+    # a duplicate image: images 0 and 1 score identically on every caption
+    rng = torch.Generator().manual_seed(1)
+    sim = torch.rand(4, 8, generator=rng)
+    sim[0, :2] += 2.0  # captions of image 0 are its best match, and (below) image 1's too
+    sim[1] = sim[0]
+    from slipform.evaluate.metrics import retrieval_ranks
+
+    best, t2i = retrieval_ranks(sim, owner)
+    assert t2i[0] == 1 and t2i[1] == 1  # image 0 ties with image 1 on its own captions: rank 2
+    # blocks of one image give the same ranks as one block, and match a plain loop
+    b1, t1 = retrieval_ranks(sim, owner, block=1)
+    assert torch.equal(b1, best) and torch.equal(t1, t2i)
+    for t in range(8):
+        assert t2i[t] == sum(int(sim[i, t] >= sim[owner[t], t]) for i in range(4) if i != owner[t])
+    for i in range(4):
+        own = sim[i][owner == i].max()
+        assert best[i] == sum(int(sim[i, t] >= own) for t in range(8) if owner[t] != i)
+
+
 def test_map_matches_sklearn():
     from sklearn.metrics import average_precision_score
 
@@ -79,6 +106,15 @@ def test_aro_macro_averages():
     assert acc["macro"] == pytest.approx(50.0) and acc["micro"] == pytest.approx(50.0)
     assert grouped_accuracy([1, 0, 1], ["a", "a", "b"], min_count=2)["per_group"] == {"a": 50.0}
     assert "next to" in EXCLUDED_RELATIONS and "on" not in EXCLUDED_RELATIONS
+
+
+def test_aro_order_preprocessing_matches_aros_code():
+    from slipform.evaluate.aro import aro_preprocess
+
+    assert aro_preprocess('A Man (riding) a horse; "fast"!  Here.') == "a man riding a horse fast here"
+    assert aro_preprocess("A dog, on a mat.") == "a dog, on a mat"  # commas are kept, as in ARO
+    long = " ".join(f"w{i}" for i in range(40))
+    assert aro_preprocess(long).split() == [f"w{i}" for i in range(30)]
 
 
 def test_order_perturbations_keep_the_words():
@@ -154,7 +190,7 @@ def data_root(tmp_path_factory):
 def test_benchmarks_run_on_fixtures(name, tiny, data_root, tmp_path):
     enc = Encoder(tiny, cache_dir=tmp_path, workers=0)
     out = get_benchmark(name)(enc, data_root, limit=3)
-    numbers = [v for v in out.values() if isinstance(v, float)]
+    numbers = [v for k, v in out.items() if isinstance(v, float) and not k.endswith("C")]
     assert numbers and all(0.0 <= v <= 100.0 or v != v for v in numbers)
     if name == "sugarcrepe":
         assert set(SUBSETS) <= set(out) and out["n"] == 21
@@ -233,3 +269,43 @@ def test_voc2007_multilabel_probe(tiny, tmp_path):
     out = get_benchmark("probe_voc2007")(Encoder(tiny, workers=0), tmp_path)
     assert out["n_train"] == 20 and out["n_test"] == 10 and 0 <= out["mAP"] <= 100
     assert out["classes"] == 4  # dog, cat, person, car: VOC's other 16 classes never occur here
+
+
+def test_eval_list_describes_every_benchmark(capsys):
+    from slipform.evaluate import describe_benchmarks, list_benchmarks
+
+    rows = describe_benchmarks()
+    assert [r[0] for r in rows] == list_benchmarks()
+    assert all(description and layout for _, description, layout in rows)
+    assert main(["eval", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in list_benchmarks()) and "sugarcrepe/<subset>.json" in out
+    assert main(["eval"]) == 2 and "--list" in capsys.readouterr().err
+
+
+def test_probe_sweeps_c_over_the_clip_range_and_warns_at_its_edge():
+    import math
+    import warnings
+
+    from slipform.evaluate.probe import C_GRID, fit_single_label, sweep_c
+
+    assert C_GRID[0] == pytest.approx(1e-6) and C_GRID[-1] == pytest.approx(1e6)
+    seen = []
+
+    def peaked(c):
+        seen.append(c)
+        return -(math.log10(c) - 1.3) ** 2
+
+    best, edge = sweep_c(peaked)
+    assert best == pytest.approx(10 ** 1.25) and not edge  # refined between the decades
+    assert len(seen) == len(C_GRID) + 6
+    with pytest.warns(UserWarning, match="edge of the sweep"):
+        best, edge = sweep_c(lambda c: c)
+    assert best == pytest.approx(1e6) and edge
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5))
+    y = (x[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_single_label(x[:150], y[:150], x[150:], y[150:])
+    assert C_GRID[0] <= res["C"] <= C_GRID[-1] and isinstance(res["C_at_edge"], bool) and res["top1"] > 70

@@ -221,8 +221,12 @@ def _run_plot(args) -> int:
 
 
 def _add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a model on compositional, retrieval and probing benchmarks")
-    p.add_argument("--model", required=True, help="open_clip architecture, HF directory / hub id, or a run directory")
+    p = sub.add_parser("eval", help="evaluate a model on compositional, retrieval and probing benchmarks",
+                       description="Evaluate a model on registered benchmarks. 'slipform eval --list' prints every "
+                                   "benchmark with a one-line description and the files it expects under "
+                                   "--data-root.")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and the layout each expects, then exit")
+    p.add_argument("--model", help="open_clip architecture, HF directory / hub id, or a run directory (required)")
     p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
     p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
     p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
@@ -254,7 +258,23 @@ def _eval_model(args):
     return load_model(ModelSpec(family, args.model, pretrained if family == "open_clip" else None, config))
 
 
+def _list_benchmarks() -> int:
+    from .evaluate import describe_benchmarks
+
+    rows = describe_benchmarks()
+    width = max(len(name) for name, _, _ in rows)
+    for name, description, layout in rows:
+        print(f"{name:<{width}}  {description}")
+        print(f"{'':<{width}}  files: {layout.replace('DATA_ROOT/', '')}")
+    return 0
+
+
 def _run_eval(args) -> int:
+    if args.list:
+        return _list_benchmarks()
+    if not args.model:
+        print("slipform eval: error: --model is required (or --list to see the benchmarks)", file=sys.stderr)
+        return EXIT_USAGE
     import torch
 
     from .evaluate import list_benchmarks, run

@@ -24,7 +24,6 @@ import io
 import json
 import math
 import random
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ class DataConfig:
     negatives: str | None = None  # negatives.jsonl for captions files
     image_root: str | None = None
     format: str | None = None  # "negclip", "wds", or a captions format; None: guessed
+    resampled: bool = False  # wds: draw shards with replacement (fixed-length epochs)
     caption_col: str = "title"
     image_col: str = "filepath"
     image_negatives: bool = False
@@ -182,71 +182,97 @@ class PairDataset(Dataset):
 
 
 class ShardDataset(IterableDataset):
-    """WebDataset-style tar shards, split over ranks and loader workers by shard."""
+    """WebDataset tar shards through the ``webdataset`` library.
 
-    def __init__(self, shards: list[str], transform, seed: int = 0, rank: int = 0, world: int = 1,
-                 image_negatives: bool = False):
-        self.shards, self.transform, self.rank, self.world = shards, transform, rank, world
-        self.image_negatives = image_negatives
+    ``urls`` is anything ``webdataset`` expands: brace patterns (``shards/{000..099}.tar``),
+    ``::``-separated lists, ``pipe:`` commands (``pipe:aws s3 cp s3://bucket/{000..099}.tar -``)
+    or a list. Each sample is a ``.jpg`` with a ``.json`` holding ``caption`` and ``negatives``
+    (``[{"negative", "concreteness"}, ...]``), optionally ``.neg.jpg`` (the first negative's
+    image). Shards are shuffled per epoch (seeded), split by node (``rank`` of ``world``) and by
+    loader worker, so each sample is seen once per epoch across all ranks and workers; with
+    ``resampled=True`` shards are drawn with replacement instead (fixed-length epochs over
+    unequal shards, as open_clip's ``--dataset-resampled``). A sample that cannot be read is
+    skipped with a warning (``webdataset``'s ``warn_and_continue``).
+    """
+
+    def __init__(self, urls, transform, seed: int = 0, rank: int = 0, world: int = 1,
+                 image_negatives: bool = False, resampled: bool = False):
+        self.urls = expand_shards(urls) if isinstance(urls, str) else list(urls)
+        self.transform, self.rank, self.world = transform, rank, world
+        self.image_negatives, self.resampled = image_negatives, resampled
         self.draw = _Draw(seed)
 
     def set_epoch(self, epoch: int) -> None:
         self.draw.epoch = epoch
 
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        wid, nw = (info.id, info.num_workers) if info else (0, 1)
-        order = list(self.shards)
+    def _shards(self):
+        if self.resampled:
+            rng = random.Random(_seed(self.draw.seed, self.draw.epoch, "resample", self.rank, _worker_id()))
+            while True:
+                yield {"url": rng.choice(self.urls)}
+        order = list(self.urls)
         random.Random(_seed(self.draw.seed, self.draw.epoch, "shards")).shuffle(order)
-        for s, shard in enumerate(order):
-            if s % (self.world * nw) != self.rank * nw + wid:
-                continue
-            for index, sample, files in _read_shard(shard):
-                load = files.get
-                item = self.draw.item(_seed(shard, index), sample, self.transform, self.image_negatives,
-                                      lambda key, load=load: _open_image(load(key)))
+        yield from ({"url": u} for u in order)
+
+    def _by_node(self, src):
+        if self.resampled:  # every node draws its own shards
+            yield from src
+            return
+        for i, item in enumerate(src):
+            if i % self.world == self.rank:
                 yield item
 
+    def __iter__(self):
+        import webdataset as wds
 
-def _read_shard(path: str):
-    groups: dict[str, dict[str, bytes]] = {}
-    order: list[str] = []
-    with tarfile.open(path) as tar:
-        for member in tar:
-            if not member.isfile():
+        pipeline = wds.DataPipeline(
+            self._shards, self._by_node, *([] if self.resampled else [wds.split_by_worker]),
+            wds.tarfile_to_samples(handler=wds.warn_and_continue))
+        for raw in pipeline:
+            sample = _wds_sample(raw)
+            if sample is None:
                 continue
-            key, _, ext = member.name.partition(".")
-            if key not in groups:
-                groups[key] = {}
-                order.append(key)
-            groups[key][ext] = tar.extractfile(member).read()
-    for index, key in enumerate(order):
-        files = groups[key]
-        try:
-            meta = json.loads(files["json"])
-            negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]),
-                          "neg.jpg" if i == 0 and "neg.jpg" in files else None)
-                         for i, n in enumerate(meta.get("negatives", [])))
-            sample = Sample("jpg", meta["caption"], negs)
-        except (KeyError, ValueError, TypeError):
-            continue
-        yield index, sample, files
+            files = raw
+            yield self.draw.item(_seed(raw.get("__url__", ""), raw["__key__"]), sample, self.transform,
+                                 self.image_negatives, lambda key, files=files: _open_image(files.get(key)))
+
+
+def _worker_id() -> int:
+    info = torch.utils.data.get_worker_info()
+    return info.id if info else 0
+
+
+def _wds_sample(raw: dict) -> Sample | None:
+    try:
+        meta = json.loads(raw["json"])
+        negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]),
+                      "neg.jpg" if i == 0 and "neg.jpg" in raw else None)
+                     for i, n in enumerate(meta.get("negatives", [])))
+        return Sample("jpg", meta["caption"], negs)
+    except (KeyError, ValueError, TypeError):
+        import logging
+
+        logging.getLogger(__name__).warning("%s: sample %s has no readable .json with a caption; skipped",
+                                            raw.get("__url__", "?"), raw.get("__key__", "?"))
+        return None
 
 
 def expand_shards(spec: str) -> list[str]:
-    """``"data/{000..009}.tar"`` or ``"a.tar,b.tar"`` -> the list of paths."""
-    import re
+    """``"data/{000..009}.tar"``, ``"a.tar::b.tar"`` or ``"a.tar,b.tar"`` -> the list of URLs
+    (``webdataset``'s expansion; a comma outside braces also separates)."""
+    from webdataset.shardlists import expand_urls
 
-    out = []
-    for part in spec.split(","):
-        m = re.search(r"\{(\d+)\.\.(\d+)\}", part)
-        if m:
-            width = len(m.group(1))
-            out += [part[:m.start()] + str(i).zfill(width) + part[m.end():]
-                    for i in range(int(m.group(1)), int(m.group(2)) + 1)]
+    parts, depth, cur = [], 0, ""
+    for ch in spec:  # split on commas outside braces, so "{a,b}" stays one pattern
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
         else:
-            out.append(part)
-    return out
+            cur += ch
+    parts.append(cur)
+    return [u for part in parts if part for u in expand_urls(part)]
 
 
 class Collate:

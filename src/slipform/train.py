@@ -199,9 +199,10 @@ class Trainer:
         collate = Collate(self.model.tokenize)
         micro = cfg.batch_size // cfg.accum_steps if cfg.batch_size % cfg.accum_steps == 0 else cfg.batch_size
         self.micro_batch = micro
-        if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train):
+        if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train) or \
+                str(data.train).startswith("pipe:"):
             self.dataset = ShardDataset(expand_shards(data.train), self.model.preprocess_train, cfg.seed,
-                                        self.dist.rank, self.dist.world, data.image_negatives)
+                                        self.dist.rank, self.dist.world, data.image_negatives, data.resampled)
             self.sampler = None
             self.steps_per_epoch = cfg.max_steps or 1000
         else:

@@ -30,17 +30,26 @@ class Benchmark(Protocol):
 
 
 _REGISTRY: dict[str, Callable] = {}
+_INFO: dict[str, tuple[str, str]] = {}  # name -> (one-line description, layout under --data-root)
 _MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "retrieval", "zeroshot", "probe", "world")
 
 
-def register(name: str):
-    """Decorator: ``@register("sugarcrepe")`` over a module's ``evaluate``."""
+def register(name: str, description: str = "", layout: str = ""):
+    """Decorator: ``@register("sugarcrepe", "one line", "files under DATA_ROOT")`` over a
+    module's ``evaluate``; ``slipform eval --list`` shows the description and layout."""
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"benchmark {name!r} registered twice")
         _REGISTRY[name] = fn
+        _INFO[name] = (description, layout)
         return fn
     return wrap
+
+
+def describe_benchmarks() -> list[tuple[str, str, str]]:
+    """``(name, description, layout under --data-root)`` of every registered benchmark."""
+    _load_all()
+    return [(name, *_INFO[name]) for name in sorted(_REGISTRY)]
 
 
 def _load_all() -> None:
@@ -85,4 +94,5 @@ def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None =
     return results
 
 
-__all__ = ["Benchmark", "BenchmarkDataError", "Encoder", "get_benchmark", "list_benchmarks", "register", "run"]
+__all__ = ["Benchmark", "BenchmarkDataError", "Encoder", "describe_benchmarks", "get_benchmark", "list_benchmarks",
+           "register", "run"]

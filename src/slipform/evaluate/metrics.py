@@ -10,20 +10,32 @@ def pairwise_accuracy(image: torch.Tensor, positive: torch.Tensor, negative: tor
     return (image * positive).sum(-1) > (image * negative).sum(-1)
 
 
-def retrieval_ranks(sim: torch.Tensor, image_of_text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per image, the best rank of its captions (image->text); per caption, the rank of its image
-    (text->image); 0 is first. ``sim`` is (n_images, n_texts); ``image_of_text[t]`` is the image
-    of caption t."""
+def retrieval_ranks(sim: torch.Tensor, image_of_text: torch.Tensor, block: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """0-based ranks of the right answers, ties counted against the model.
+
+    ``sim`` is (n_images, n_texts); ``image_of_text[t]`` is the image of caption t. Returns, per
+    image, the rank of its best caption among the other images' captions (image->text), and per
+    caption, the rank of its image among all images (text->image). A wrong answer that scores
+    *exactly* as high as the right one ranks before it (pessimistic): duplicate images,
+    identical captions and fp16 features otherwise inflate recall, and by how much would depend
+    on an arbitrary sort order. CLIP_benchmark takes ``topk`` order among ties, which is
+    arbitrary; on matrices without ties the two agree. Computed in blocks of ``block`` images,
+    so a COCO 5k x 25k matrix needs no full-size index or boolean copy.
+    """
     n_img, n_txt = sim.shape
-    # text -> image: rank of the correct image among all images, per caption
-    correct = sim[image_of_text, torch.arange(n_txt)]
-    rank_t2i = (sim > correct.unsqueeze(0)).sum(0)
-    # image -> text: best rank over the image's captions
-    order = sim.argsort(dim=1, descending=True)
-    ranks = torch.empty_like(order)
-    ranks.scatter_(1, order, torch.arange(n_txt).expand(n_img, n_txt))
-    owns = image_of_text.unsqueeze(0) == torch.arange(n_img).unsqueeze(1)
-    best = ranks.masked_fill(~owns, n_txt).min(1).values
+    image_of_text = image_of_text.to(sim.device)
+    correct = sim[image_of_text, torch.arange(n_txt, device=sim.device)]  # (n_txt,)
+    rank_t2i = torch.zeros(n_txt, dtype=torch.long, device=sim.device)
+    best = torch.empty(n_img, dtype=torch.long, device=sim.device)
+    for lo in range(0, n_img, block):
+        rows = sim[lo:lo + block]
+        images = torch.arange(lo, lo + rows.shape[0], device=sim.device)
+        owns = image_of_text.unsqueeze(0) == images.unsqueeze(1)  # (b, n_txt)
+        # text -> image: every other image scoring at least the right one's score ranks first
+        rank_t2i += ((rows >= correct.unsqueeze(0)) & ~owns).sum(0)
+        # image -> text: other images' captions scoring at least the best own caption
+        top_own = rows.masked_fill(~owns, float("-inf")).max(1).values
+        best[lo:lo + rows.shape[0]] = ((rows >= top_own.unsqueeze(1)) & ~owns).sum(1)
     return best, rank_t2i
 
 
@@ -34,7 +46,9 @@ def retrieval_hits(sim: torch.Tensor, image_of_text: torch.Tensor, k: int = 1) -
 
 
 def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10)) -> dict:
-    """Image<->text retrieval recall in the CLIP-paper convention (see :func:`retrieval_hits`)."""
+    """Image<->text retrieval recall in the CLIP-paper convention: an image counts as found at K
+    when any of its captions ranks in its top K, a caption when its image does. Ties count
+    against the model (see :func:`retrieval_ranks`)."""
     best, rank_t2i = retrieval_ranks(sim, image_of_text)
     out = {}
     for k in ks:

@@ -1,8 +1,10 @@
 """Linear probing on frozen image features: single-label (top-1) and multi-label (mAP).
 
 Single-label: logistic regression (scikit-learn, L-BFGS) on image features; the inverse
-regularisation C is chosen from a log grid on a validation split (20% of train, seeded), then
-refit on all of train. Datasets: CIFAR-10/100 (torchvision's local files under
+regularisation C is chosen on a validation split (20% of train, seeded) by the CLIP paper's
+sweep -- 1e-6 ... 1e6, one value per decade, then quarter decades around the best -- then the
+probe is refit on all of train; the chosen C is reported, with a warning when it sits at an
+edge of the range. Datasets: CIFAR-10/100 (torchvision's local files under
 ``cifar10/``, ``cifar100/``) and any ImageFolder with ``train/`` and ``test/`` under
 ``imagefolder/<name>/``. Metric: top-1 accuracy (%).
 
@@ -28,7 +30,10 @@ from .encode import BenchmarkDataError, Encoder, require_files
 from .metrics import mean_average_precision
 from .zeroshot import cifar_arrays, encode_arrays, image_folder
 
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+# the CLIP paper's sweep range for the inverse L2 strength: 1e-6 ... 1e6, coarse (one value per
+# decade) then refined around the best (quarter decades)
+C_GRID = tuple(10.0 ** e for e in range(-6, 7))
+C_REFINE = tuple(10.0 ** (q / 4) for q in (-3, -2, -1, 1, 2, 3))
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
                "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
 
@@ -39,14 +44,36 @@ def _split(n: int, seed: int = 0):
     return perm[cut:], perm[:cut]
 
 
+def sweep_c(score, name: str = "probe") -> tuple[float, bool]:
+    """The C that maximises ``score(C)`` (validation accuracy or mAP): a coarse sweep over
+    1e-6 ... 1e6, one value per decade, then quarter decades around the best, as in the CLIP
+    paper. Returns C and whether it sits at an edge of the range (warned: a wider range or other
+    features may be needed)."""
+    import warnings
+
+    scores = {c: score(c) for c in C_GRID}
+    coarse = max(scores, key=scores.get)
+    for f in C_REFINE:
+        c = coarse * f
+        if C_GRID[0] <= c <= C_GRID[-1]:
+            scores[c] = score(c)
+    best = max(scores, key=lambda c: (scores[c], -abs(np.log10(c) - np.log10(coarse))))
+    edge = best in (C_GRID[0], C_GRID[-1])
+    if edge:
+        warnings.warn(f"{name}: the chosen C = {best:g} is at the edge of the sweep "
+                      f"({C_GRID[0]:g} ... {C_GRID[-1]:g}); the optimum may lie beyond it", stacklevel=2)
+    return best, edge
+
+
 def fit_single_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     tr, va = _split(len(train_y), seed)
-    best = max(C_GRID, key=lambda c: LogisticRegression(C=c, max_iter=1000).fit(train_x[tr], train_y[tr])
-               .score(train_x[va], train_y[va]))
+    best, edge = sweep_c(lambda c: LogisticRegression(C=c, max_iter=1000).fit(train_x[tr], train_y[tr])
+                         .score(train_x[va], train_y[va]), "single-label probe")
     clf = LogisticRegression(C=best, max_iter=1000).fit(train_x, train_y)
-    return {"top1": float(clf.score(test_x, test_y) * 100), "C": best, "n_train": len(train_y), "n_test": len(test_y)}
+    return {"top1": float(clf.score(test_x, test_y) * 100), "C": best, "C_at_edge": edge, "n_train": len(train_y),
+            "n_test": len(test_y)}
 
 
 def fit_multi_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
@@ -61,10 +88,11 @@ def fit_multi_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     train_y, test_y = train_y[:, keep], test_y[:, keep]
     tr, va = _split(len(train_y), seed)
     part = train_y[tr].any(0) & ~train_y[tr].all(0)  # and the same within the fitting part
-    best = max(C_GRID, key=lambda c: mean_average_precision(
-        model(c).fit(train_x[tr], train_y[tr][:, part]).predict_proba(train_x[va]), train_y[va][:, part]))
+    best, edge = sweep_c(lambda c: mean_average_precision(
+        model(c).fit(train_x[tr], train_y[tr][:, part]).predict_proba(train_x[va]), train_y[va][:, part]),
+        "multi-label probe")
     clf = model(best).fit(train_x, train_y)
-    return {"mAP": mean_average_precision(clf.predict_proba(test_x), test_y), "C": best,
+    return {"mAP": mean_average_precision(clf.predict_proba(test_x), test_y), "C": best, "C_at_edge": edge,
             "n_train": len(train_y), "n_test": len(test_y), "classes": int(keep.sum())}
 
 
@@ -80,11 +108,11 @@ def _cifar(name):
     return evaluate
 
 
-register("probe_cifar10")(_cifar("cifar10"))
-register("probe_cifar100")(_cifar("cifar100"))
+register("probe_cifar10", "linear probe on CIFAR-10 features (top-1)", "cifar10/cifar-10-batches-py/")(_cifar("cifar10"))
+register("probe_cifar100", "linear probe on CIFAR-100 features (top-1)", "cifar100/cifar-100-python/")(_cifar("cifar100"))
 
 
-@register("probe_imagefolder")
+@register("probe_imagefolder", "linear probe on any ImageFolder (top-1)", "imagefolder/<name>/{train,test}/<class>/<image>")
 def evaluate_folders(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     root = data_root / "imagefolder"
     if not root.is_dir():
@@ -112,7 +140,7 @@ def voc_split(data_root: Path, image_set: str, limit: int | None = None):
     return [base / "JPEGImages" / f"{i}.jpg" for i in ids], labels
 
 
-@register("probe_voc2007")
+@register("probe_voc2007", "multi-label linear probe, PASCAL VOC 2007, 20 classes (mAP)", "voc/VOCdevkit/VOC2007/")
 def evaluate_voc(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     pa, ya = voc_split(data_root, "trainval", limit)
     pb, yb = voc_split(data_root, "test", limit)
@@ -137,7 +165,8 @@ def coco_split(data_root: Path, split: str, limit: int | None = None):
     return [data_root / "coco" / f"{split}2014" / im["file_name"] for im in images], labels
 
 
-@register("probe_coco2014")
+@register("probe_coco2014", "multi-label linear probe, COCO 2014, 80 classes (mAP)",
+          "coco/annotations/instances_{train,val}2014.json, coco/{train,val}2014/")
 def evaluate_coco(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     pa, ya = coco_split(data_root, "train", limit)
     pb, yb = coco_split(data_root, "val", limit)

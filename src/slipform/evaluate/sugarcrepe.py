@@ -34,7 +34,7 @@ def load_subset(path: Path, limit: int | None = None) -> list[dict]:
     return items[:limit] if limit else items
 
 
-@register("sugarcrepe")
+@register("sugarcrepe", "SugarCrepe: 7 subsets of COCO hard negatives (accuracy, micro and macro)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out, total, correct_all = {}, 0, 0
     subsets = {s: load_subset(data_root / "sugarcrepe" / f"{s}.json", limit) for s in SUBSETS}

@@ -33,7 +33,8 @@ def _items(path: Path, limit):
     return items[:limit] if limit else items
 
 
-@register("sugarcrepe_pp")
+@register("sugarcrepe_pp", "SugarCrepe++: two paraphrases vs one negative, image-to-text and text-only",
+          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out = {}
     for name in SUBSETS:

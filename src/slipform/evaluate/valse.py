@@ -37,7 +37,8 @@ def load_instrument(path: Path, limit: int | None = None) -> list[dict]:
     return kept[:limit] if limit else kept
 
 
-@register("valse")
+@register("valse", "VALSE: 11 instruments, validated samples only (pairwise accuracy)",
+          "valse/<instrument>.json, valse/images/<image_file>")
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out, pooled = {}, {}
     for name in INSTRUMENTS:

@@ -40,7 +40,7 @@ def _image(root: Path, name: str) -> Path:
     return root / "images" / f"{name}.png"
 
 
-@register("winoground")
+@register("winoground", "Winoground: text, image and group scores", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     root = _root(data_root)
     rows = []

@@ -109,8 +109,11 @@ def _sugarcrepe(split):
     return evaluate
 
 
-register("world_sugarcrepe")(_sugarcrepe("test"))
-register("world_sugarcrepe_comp")(_sugarcrepe("compositional"))
+_GENERATED = "none: rendered on first use under world/ (the built-in world)"
+register("world_sugarcrepe", "world: SugarCrepe-like replace/swap/add negatives, test scenes", _GENERATED)(
+    _sugarcrepe("test"))
+register("world_sugarcrepe_comp", "world: the same on held-out colour-shape combinations", _GENERATED)(
+    _sugarcrepe("compositional"))
 
 
 def swap_things(scene: Scene) -> Scene:
@@ -119,7 +122,7 @@ def swap_things(scene: Scene) -> Scene:
     return replace(scene, things=(b, a, *rest))
 
 
-@register("world_aro")
+@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED)
 def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     scenes, paths = test_scenes(data_root, "test", limit)
     img = encoder.images(paths)
@@ -149,7 +152,7 @@ def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) ->
                        "order_precision@1": top1.numpy().astype(np.float64) * 100})
 
 
-@register("world_retrieval")
+@register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED)
 def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     scenes, paths = test_scenes(data_root, "test", limit)
     texts = [caption(s, k) for s in scenes for k in range(2)]
@@ -176,7 +179,7 @@ def _labels(scenes):
     return single, multi
 
 
-@register("world_probe")
+@register("world_probe", "world: linear probes, image (left shape, mAP) and text (word order)", _GENERATED)
 def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     train, train_paths = test_scenes(data_root, "train", limit or N_TEST)
     test, test_paths = test_scenes(data_root, "test", limit)

@@ -166,3 +166,23 @@ def test_log_is_strict_json_with_null_for_missing_terms(tmp_path):
     rows = [strict(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert rows and all(r["grad_hard"] is None for r in rows) and all(r["grad_easy"] > 0 for r in rows)
     assert main(["plot", "gradients", str(tmp_path / "run")]) == 0
+
+
+def test_training_reports_what_it_skipped_by_reason_with_file_and_line(tmp_path, capsys):
+    data = make_pair_data(tmp_path / "data", n=20, corrupt=1, missing=1)
+    root = tmp_path / "data"
+    (root / "images" / "notes.txt").write_text("not an image at all")
+    with open(data["train"], "a") as f:
+        f.write("20,images/notes.txt,a text file\n")  # line 22: a non-image file
+        f.write("21,images/005.png,\n")  # line 23: a row without a caption
+    result = train(_config(tmp_path, data, epochs=1, batch_size=3))  # 21 usable rows: all drawn
+    report = json.loads((tmp_path / "run" / "skipped.json").read_text())
+    assert set(report["counts"]) == {"corrupt image", "missing image", "not an image file", "row without a caption"}
+    assert report["counts"]["row without a caption"] == 1
+    assert report["examples"]["row without a caption"] == [f"{data['train']}:23"]
+    assert report["examples"]["missing image"] == [str(root / "images" / "019.png")]
+    assert report["examples"]["corrupt image"] == [str(root / "images" / "000.png")]
+    assert report["examples"]["not an image file"] == [str(root / "images" / "notes.txt")]
+    assert result["skips"] == report
+    err = capsys.readouterr().err
+    assert "warning: skipped (missing image)" in err and "skipped 1 corrupt image" in err

@@ -130,6 +130,9 @@ def _add_train(sub) -> None:
     p.add_argument("--caption-col", default="title")
     p.add_argument("--image-col", default="filepath")
     p.add_argument("--image-negatives", action="store_true", help="use edited negative images when the data has them")
+    p.add_argument("--resampled", action="store_true",
+                   help="webdataset shards: draw shards with replacement (fixed-length epochs, as open_clip's "
+                        "--dataset-resampled); set the epoch length with --max-steps")
     p.add_argument("-o", "--output", default="runs/slipform", help="run directory")
     p.add_argument("--model", default="ViT-B-32", help="open_clip architecture, or HF directory / hub id")
     p.add_argument("--model-family", default="open_clip", choices=["open_clip", "hf"])
@@ -190,7 +193,7 @@ def _run_train(args) -> int:
             loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
                             args.default_concreteness),
             data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
-                            args.image_col, args.image_negatives))
+                            args.image_col, args.image_negatives, args.resampled))
         result = train(cfg)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"slipform train: error: {exc}", file=sys.stderr)

@@ -39,10 +39,10 @@ class DataConfig:
     negatives: str | None = None  # negatives.jsonl for captions files
     image_root: str | None = None
     format: str | None = None  # "negclip", "wds", or a captions format; None: guessed
-    resampled: bool = False  # wds: draw shards with replacement (fixed-length epochs)
     caption_col: str = "title"
     image_col: str = "filepath"
     image_negatives: bool = False
+    resampled: bool = False  # wds: draw shards with replacement (fixed-length epochs)
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,61 @@ def load_negatives(path: str | Path, image_root: str | None = None) -> dict[str,
     return table
 
 
-def read_samples(config: DataConfig) -> list[Sample]:
-    """Samples of a captions file joined with negatives, or of NegCLIP's TSV."""
+class SkipReport:
+    """What training could not use, by reason: counts, and where (file and line, or image path)
+    for the first ``keep`` of each reason. ``add`` prints those first few as warnings."""
+
+    def __init__(self, keep: int = 5, log=None):
+        self.keep, self.counts, self.examples = keep, {}, {}
+        self.log = log
+
+    def add(self, reason: str, where: str, n: int = 1) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + n
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < self.keep and where not in shown:
+            shown.append(where)
+            if self.log is not None:
+                self.log(f"warning: skipped ({reason}): {where}")
+
+    def merge(self, other: dict) -> None:
+        """Add a report saved with :meth:`as_dict` (a resumed run's), without warning again."""
+        log, self.log = self.log, None
+        for reason, n in other.get("counts", {}).items():
+            examples = other.get("examples", {}).get(reason, [])
+            for k, where in enumerate(examples or ["?"]):
+                self.add(reason, where, n if k == 0 else 0)
+        self.log = log
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict:
+        return {"total": self.total(), "counts": dict(sorted(self.counts.items())),
+                "examples": {k: self.examples[k] for k in sorted(self.examples)}}
+
+    def text(self) -> str:
+        if not self.counts:
+            return "skipped: nothing"
+        return "skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.counts.items()))
+
+
+def read_samples(config: DataConfig, skips: SkipReport | None = None) -> list[Sample]:
+    """Samples of a captions file joined with negatives, or of NegCLIP's TSV. Rows that cannot
+    train (bad lines, no caption, no image) are counted in ``skips`` with file and line."""
     fmt = config.format
+    skips = skips if skips is not None else SkipReport()
     if fmt == "negclip" or (fmt is None and _is_negclip(config.train)):
         return _negclip_samples(config)
     negatives = load_negatives(config.negatives, config.image_root) if config.negatives else {}
     samples = []
     for item in read_captions(config.train, fmt, Columns(config.caption_col, config.image_col)):
-        if isinstance(item, Caption) and item.image and item.caption.strip():
+        if not isinstance(item, Caption):
+            skips.add(getattr(item, "kind", "unreadable row"), getattr(item, "reason", str(item)))
+        elif not item.caption.strip():
+            skips.add("row without a caption", f"{config.train}:{item.line}")
+        elif not item.image:
+            skips.add("row without an image", f"{config.train}:{item.line}")
+        else:
             negs = tuple(negatives.get(item.id, ()))
             samples.append(Sample(_resolve(config.image_root, item.image), item.caption, negs))
     return samples
@@ -127,9 +173,22 @@ def _negclip_samples(config: DataConfig) -> list[Sample]:
     return samples
 
 
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+def _image_problem(path, exc: Exception) -> str:
+    """Why an image could not be read: missing, not an image file at all, or a corrupt image."""
+    if isinstance(exc, FileNotFoundError):
+        return "missing image"
+    name = str(path).lower()
+    return "corrupt image" if name.endswith(_IMAGE_SUFFIXES) or name == "jpg" else "not an image file"
+
+
 def _open_image(path_or_bytes):
     from PIL import Image
 
+    if path_or_bytes is None:
+        raise FileNotFoundError("no image in this sample")
     src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
     with Image.open(src) as im:
         return im.convert("RGB")
@@ -145,8 +204,8 @@ class _Draw:
         rng = random.Random(_seed(self.seed, self.epoch, index))
         try:
             image = load(sample.image)
-        except Exception:  # noqa: BLE001 - a missing or corrupt image of any kind is skipped
-            return None
+        except Exception as exc:  # noqa: BLE001 - a missing or corrupt image of any kind is skipped
+            return {"skip": _image_problem(sample.image, exc), "where": str(sample.image)}
         state = torch.random.get_rng_state()
         torch.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
         negative, conc, neg_image = rng.choice(sample.negatives) if sample.negatives else (None, math.nan, None)
@@ -233,8 +292,11 @@ class ShardDataset(IterableDataset):
             if sample is None:
                 continue
             files = raw
-            yield self.draw.item(_seed(raw.get("__url__", ""), raw["__key__"]), sample, self.transform,
-                                 self.image_negatives, lambda key, files=files: _open_image(files.get(key)))
+            item = self.draw.item(_seed(raw.get("__url__", ""), raw["__key__"]), sample, self.transform,
+                                  self.image_negatives, lambda key, files=files: _open_image(files.get(key)))
+            if item is not None and "skip" in item:
+                item["where"] = f"{raw.get('__url__', '?')}: {raw['__key__']}.jpg"
+            yield item
 
 
 def _worker_id() -> int:
@@ -276,16 +338,18 @@ def expand_shards(spec: str) -> list[str]:
 
 
 class Collate:
-    """Stack images, tokenize captions and negatives, and count the samples that were dropped."""
+    """Stack images, tokenize captions and negatives, and list the samples that were dropped
+    (``skips``: reason and image path)."""
 
     def __init__(self, tokenize):
         self.tokenize = tokenize
 
     def __call__(self, items):
-        ok = [x for x in items if x is not None]
+        ok = [x for x in items if x is not None and "skip" not in x]
+        skips = [(x["skip"], x["where"]) for x in items if x is not None and "skip" in x]
         skipped = len(items) - len(ok)
         if not ok:
-            return {"skipped": skipped, "size": 0}
+            return {"skipped": skipped, "skips": skips, "size": 0}
         negs = [x["negative"] or "" for x in ok]
         batch = {
             "images": torch.stack([x["pixels"] for x in ok]),
@@ -294,6 +358,7 @@ class Collate:
             "hard_mask": torch.tensor([[x["negative"] is not None] for x in ok]),
             "concreteness": torch.tensor([[x["concreteness"]] for x in ok], dtype=torch.float32),
             "skipped": skipped,
+            "skips": skips,
             "size": len(ok),
         }
         if any(x["neg_pixels"] is not None for x in ok):

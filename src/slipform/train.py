@@ -33,6 +33,7 @@ from .data import (
     PairDataset,
     ResumableSampler,
     ShardDataset,
+    SkipReport,
     expand_shards,
     read_samples,
 )
@@ -183,6 +184,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,
                                            betas=(0.9, 0.98), eps=1e-6)
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.precision == "fp16" and "cuda" in self.dist.device)
+        self.skips = SkipReport(log=self._warn)  # rows and images training could not use
         self._build_data()
         total = self.steps_per_epoch * config.epochs
         if config.max_steps:
@@ -206,7 +208,7 @@ class Trainer:
             self.sampler = None
             self.steps_per_epoch = cfg.max_steps or 1000
         else:
-            samples = read_samples(data)
+            samples = read_samples(data, self.skips)
             if not samples:
                 raise ValueError(f"{data.train}: no usable image-caption pairs")
             self.dataset = PairDataset(samples, self.model.preprocess_train, cfg.seed, data.image_negatives)
@@ -234,7 +236,7 @@ class Trainer:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
                 "rng": _rng_state(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-                "counters": dict(self.counters)}
+                "counters": dict(self.counters), "skips": self.skips.as_dict()}
 
     def resume(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
@@ -245,6 +247,8 @@ class Trainer:
         _set_rng_state(ckpt["rng"])
         self.step, self.epoch, self.batch_in_epoch = ckpt["step"], ckpt["epoch"], ckpt["batch_in_epoch"]
         self.counters.update(ckpt.get("counters", {}))
+        self.skips = SkipReport(log=self._warn)
+        self.skips.merge(ckpt.get("skips", {}))
 
     # -- one optimizer step over accum_steps micro-batches
     def _train_step(self, micro_batches: list[dict]) -> dict:
@@ -318,6 +322,8 @@ class Trainer:
                     if b is None:
                         break
                     self.counters["skipped_images"] += b["skipped"]
+                    for reason, where in b.get("skips", ()):
+                        self.skips.add(reason, where)
                     if b["size"]:
                         micro.append(b)
                 if not micro:
@@ -358,10 +364,22 @@ class Trainer:
         logger.close()
         if self.dist.main:
             save_checkpoint(ckpt_path, **self.state())
+            self._write_skips()
             export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
             if cfg.export_hf:
                 export_hf(self.model, self.run_dir / "hf")
-        return {"step": self.step, **self.counters}
+        return {"step": self.step, **self.counters, "skips": self.skips.as_dict()}
+
+    def _warn(self, msg: str) -> None:
+        if self.dist.main:
+            print(msg, file=sys.stderr)
+
+    def _write_skips(self) -> None:
+        """``skipped.json`` in the run directory: counts by reason (images count each time they
+        are drawn, once per epoch) and the first few files or lines of each."""
+        (self.run_dir / "skipped.json").write_text(json.dumps(self.skips.as_dict(), indent=1))
+        if self.skips.total():
+            print(f"{self.skips.text()} (details: {self.run_dir / 'skipped.json'})", file=sys.stderr)
 
 
 class _nullcontext:

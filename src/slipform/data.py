@@ -206,8 +206,11 @@ class _Draw:
             image = load(sample.image)
         except Exception as exc:  # noqa: BLE001 - a missing or corrupt image of any kind is skipped
             return {"skip": _image_problem(sample.image, exc), "where": str(sample.image)}
-        state = torch.random.get_rng_state()
-        torch.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
+        # the augmentation's randomness from (seed, epoch, index): seeding the CPU generator itself
+        # is ~30x cheaper than torch.manual_seed, which also walks every other device's generator
+        gen = torch.default_generator
+        state = gen.get_state()
+        gen.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
         negative, conc, neg_image = rng.choice(sample.negatives) if sample.negatives else (None, math.nan, None)
         try:
             pixels = transform(image)
@@ -218,7 +221,7 @@ class _Draw:
                 except Exception:  # noqa: BLE001 - the caption still trains without its edited image
                     neg_pixels = None
         finally:
-            torch.random.set_rng_state(state)
+            gen.set_state(state)
         return {"pixels": pixels, "caption": sample.caption, "negative": negative, "concreteness": conc,
                 "neg_pixels": neg_pixels}
 

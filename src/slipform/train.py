@@ -263,14 +263,19 @@ class Trainer:
             ctx = self.net.no_sync() if not sync else _nullcontext()
             with ctx, torch.autocast(device.split(":")[0], dtype=dtype or torch.float32, enabled=amp):
                 n = b["tokens"].shape[0]
-                tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]).to(device)
+                # a batch without any hard negative (CLIP-FT, or none drawn) encodes no placeholder texts;
+                # under DDP every rank must gather the same tensors, so there they are always encoded
+                has_hard = bool(b["hard_mask"].any()) or self.dist.world > 1
+                tokens = (torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard
+                          else b["tokens"]).to(device)
                 images = b["images"].to(device)
                 has_neg_img = "neg_images" in b and cfg.loss.image_negative_weight > 0
                 if has_neg_img:
                     images = torch.cat([images, b["neg_images"].to(device)])
                 img, txt, scale = self.net(images, tokens)
-                out = self.loss(img[:n], txt[:n], scale, txt[n:].reshape(n, -1, txt.shape[-1]),
-                                b["hard_mask"].to(device), b["concreteness"].to(device),
+                out = self.loss(img[:n], txt[:n], scale,
+                                txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None,
+                                b["hard_mask"].to(device) if has_hard else None, b["concreteness"].to(device),
                                 img[n:] if has_neg_img else None,
                                 b["neg_image_mask"].to(device) if has_neg_img else None)
             loss = out["loss"]

@@ -69,7 +69,10 @@ def fit_single_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     tr, va = _split(len(train_y), seed)
-    best, edge = sweep_c(lambda c: LogisticRegression(C=c, max_iter=1000).fit(train_x[tr], train_y[tr])
+    # one estimator through the sweep, each fit starting from the last C's solution (a warm start:
+    # the same optimum, far fewer iterations than 19 fits from zero)
+    path = LogisticRegression(max_iter=1000, warm_start=True)
+    best, edge = sweep_c(lambda c: path.set_params(C=c).fit(train_x[tr], train_y[tr])
                          .score(train_x[va], train_y[va]), "single-label probe")
     clf = LogisticRegression(C=best, max_iter=1000).fit(train_x, train_y)
     return {"top1": float(clf.score(test_x, test_y) * 100), "C": best, "C_at_edge": edge, "n_train": len(train_y),
@@ -88,9 +91,16 @@ def fit_multi_label(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     train_y, test_y = train_y[:, keep], test_y[:, keep]
     tr, va = _split(len(train_y), seed)
     part = train_y[tr].any(0) & ~train_y[tr].all(0)  # and the same within the fitting part
-    best, edge = sweep_c(lambda c: mean_average_precision(
-        model(c).fit(train_x[tr], train_y[tr][:, part]).predict_proba(train_x[va]), train_y[va][:, part]),
-        "multi-label probe")
+    # one binary estimator per class through the sweep, warm-started as in fit_single_label
+    paths = [LogisticRegression(max_iter=1000, warm_start=True) for _ in range(int(part.sum()))]
+
+    def score(c):
+        cols = np.flatnonzero(part)
+        probs = np.stack([m.set_params(C=c).fit(train_x[tr], train_y[tr][:, j]).predict_proba(train_x[va])[:, 1]
+                          for m, j in zip(paths, cols)], axis=1)
+        return mean_average_precision(probs, train_y[va][:, part])
+
+    best, edge = sweep_c(score, "multi-label probe")
     clf = model(best).fit(train_x, train_y)
     return {"mAP": mean_average_precision(clf.predict_proba(test_x), test_y), "C": best, "C_at_edge": edge,
             "n_train": len(train_y), "n_test": len(test_y), "classes": int(keep.sum())}

@@ -37,7 +37,7 @@ from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, 
 from .summary import aggregate, paired, paired_over_items
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
-_COST = {"data": 0.3, "pretrain": 10.0, "plant": 2.0, "images": 0.5, "finetune": 3.5, "evaluate": 0.3, "report": 0.3}
+_COST = {"data": 0.5, "pretrain": 2.5, "plant": 0.5, "images": 0.3, "finetune": 1.4, "evaluate": 0.5, "report": 0.1}
 
 
 def cache_root(cache: str | None = None) -> Path:

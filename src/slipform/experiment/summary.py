@@ -27,7 +27,7 @@ COLUMNS = (
     ("SC compositional", "world_sugarcrepe_comp", lambda m: m["macro"]),
     ("Probe shape", "world_probe", lambda m: m["left_shape_top1"]),
     ("Probe mAP", "world_probe", lambda m: m["colours_shapes_mAP"]),
-    ("Text order probe", "world_probe", lambda m: m["text_first_shape_top1"]),
+    ("Probe text relation", "world_probe", lambda m: m["text_left_shape_top1"]),
 )
 # (benchmark, per-item metrics) behind each column: the column is the mean over these parts of
 # each part's mean over test scenes; probes have no per-item score

@@ -254,12 +254,13 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     pool = None
     try:
         # Workers are forked with the pipeline and embeddings already loaded when that is safe;
-        # once torch has started its thread pools (MiniLM was needed), they are spawned afresh.
+        # once torch is in the process (MiniLM was needed, or the caller trained a model first, as
+        # the demo does), its thread pools may be running and a fork can deadlock: spawn afresh.
         _init_worker(config, vocab_dict, threads=max(1, os.cpu_count() or 1))
         _save_vectors()
         summary.startup_seconds = time.perf_counter() - start
         if workers > 1:
-            method = "spawn" if encoder_loaded() else "fork"
+            method = "spawn" if encoder_loaded() or "torch" in sys.modules else "fork"
             ctx = mp.get_context(method)
             init = (_init_spawned, (config, vocab_dict)) if method == "spawn" else (_limit_threads, (1,))
             pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])

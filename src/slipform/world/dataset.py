@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,16 +24,31 @@ def image_path(root: Path, split: str, scene: Scene) -> Path:
     return Path(root) / "images" / split / f"{scene.seed}.png"
 
 
-def ensure_images(root: Path, split: str, scenes: list[Scene], config: WorldConfig = WorldConfig()) -> list[Path]:
-    paths = []
-    for scene in scenes:
-        p = image_path(root, split, scene)
-        if not p.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = p.with_suffix(".tmp.png")
-            render(scene, config).save(tmp)
-            tmp.replace(p)
-        paths.append(p)
+def _render_to(job) -> None:
+    scene, config, path = job
+    tmp = path.with_suffix(".tmp.png")
+    render(scene, config).save(tmp)
+    tmp.replace(path)  # atomic: a killed run leaves no half-written image
+
+
+def ensure_images(root: Path, split: str, scenes: list[Scene], config: WorldConfig = WorldConfig(),
+                  processes: int | None = None) -> list[Path]:
+    """The images of ``scenes`` under ``root/images/<split>/``, rendering those not there yet (in
+    ``processes`` worker processes when there are many; default: up to 2, the cores of the
+    machines this runs on)."""
+    paths = [image_path(root, split, scene) for scene in scenes]
+    todo = [(scene, config, p) for scene, p in zip(scenes, paths) if not p.exists()]
+    if todo:
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+        workers = min(processes or 2, os.cpu_count() or 1)
+        if workers > 1 and len(todo) >= 1000:
+            import multiprocessing as mp
+
+            with mp.get_context("spawn").Pool(workers) as pool:
+                pool.map(_render_to, todo, chunksize=256)
+        else:
+            for job in todo:
+                _render_to(job)
     return paths
 
 

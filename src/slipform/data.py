@@ -294,10 +294,9 @@ class ShardDataset(IterableDataset):
             sample = _wds_sample(raw)
             if sample is None:
                 continue
-            files = raw
             item = self.draw.item(_seed(raw.get("__url__", ""), raw["__key__"]), sample, self.transform,
-                                  self.image_negatives, lambda key, files=files: _open_image(files.get(key)))
-            if item is not None and "skip" in item:
+                                  self.image_negatives, lambda key, raw=raw: _open_image(raw.get(key)))
+            if "skip" in item:
                 item["where"] = f"{raw.get('__url__', '?')}: {raw['__key__']}.jpg"
             yield item
 

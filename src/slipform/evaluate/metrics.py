@@ -39,17 +39,12 @@ def retrieval_ranks(sim: torch.Tensor, image_of_text: torch.Tensor, block: int =
     return best, rank_t2i
 
 
-def retrieval_hits(sim: torch.Tensor, image_of_text: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per image and per caption: found within the top ``k`` (see :func:`retrieval_ranks`)."""
-    best, rank_t2i = retrieval_ranks(sim, image_of_text)
-    return best < k, rank_t2i < k
-
-
-def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10)) -> dict:
+def recall_at_k(sim: torch.Tensor, image_of_text: torch.Tensor, ks=(1, 5, 10), ranks=None) -> dict:
     """Image<->text retrieval recall in the CLIP-paper convention: an image counts as found at K
     when any of its captions ranks in its top K, a caption when its image does. Ties count
-    against the model (see :func:`retrieval_ranks`)."""
-    best, rank_t2i = retrieval_ranks(sim, image_of_text)
+    against the model (see :func:`retrieval_ranks`; pass its result as ``ranks`` when the caller
+    already has it)."""
+    best, rank_t2i = ranks if ranks is not None else retrieval_ranks(sim, image_of_text)
     out = {}
     for k in ks:
         out[f"image_to_text_R@{k}"] = float((best < k).float().mean() * 100)

@@ -37,7 +37,7 @@ from ..world.dataset import ensure_images
 from ..world.scene import COLOURS, SHAPES, TEXTURES, Scene, WorldConfig, split_scenes
 from . import register
 from .encode import Encoder
-from .metrics import pairwise_accuracy, recall_at_k, retrieval_hits
+from .metrics import pairwise_accuracy, recall_at_k, retrieval_ranks
 from .probe import fit_multi_label, fit_single_label
 
 N_TEST = 2000
@@ -160,14 +160,13 @@ def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = No
     texts = [caption(s, k) for s in scenes for k in range(2)]
     sim = encoder.images(paths) @ encoder.texts(texts).T
     image_of_text = torch.arange(len(scenes)).repeat_interleave(2)
-    out = recall_at_k(sim, image_of_text)
-    i2t, t2i = retrieval_hits(sim, image_of_text, k=1)
+    ranks = retrieval_ranks(sim, image_of_text)
+    out = recall_at_k(sim, image_of_text, ranks=ranks)
     # per scene: its image's hit and the mean hit of its two captions, so that the mean over
     # scenes of the two together is exactly (i2t R@1 + t2i R@1) / 2
-    per_scene = (i2t.numpy() + t2i.reshape(len(scenes), 2).float().mean(1).numpy()) / 2 * 100
-    return {**out, "_items": {"image_to_text_R@1": i2t.numpy().astype(np.float64) * 100,
-                              "text_to_image_R@1": t2i.reshape(len(scenes), 2).float().mean(1).numpy() * 100,
-                              "mean_R@1": per_scene}}
+    i2t = (ranks[0] < 1).numpy().astype(np.float64) * 100
+    t2i = (ranks[1] < 1).reshape(len(scenes), 2).float().mean(1).numpy().astype(np.float64) * 100
+    return {**out, "_items": {"image_to_text_R@1": i2t, "text_to_image_R@1": t2i, "mean_R@1": (i2t + t2i) / 2}}
 
 
 def _labels(scenes):

@@ -51,6 +51,8 @@ class PlantConfig:
     max_words: int = 128
     vocab_sample: int = 5000
     fallback_vocabulary: bool = True  # False: replacements only from the input's own words
+    plausibility: bool = True  # rank replacements by how well they fit the target's slot
+    min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
     def __post_init__(self):
@@ -125,7 +127,8 @@ class ConcretePlant:
             from .lexical import LexicalRewriter, Vocabulary
 
             return LexicalRewriter(self.lexicon, self._vocabulary or Vocabulary(), self.vectors, self.config.band,
-                                   fallback=self.config.fallback_vocabulary)
+                                   fallback=self.config.fallback_vocabulary, plausibility=self.config.plausibility,
+                                   min_plausibility=self.config.min_plausibility)
         if backend == "openai":
             from .llm import OpenAIRewriter
 
@@ -138,13 +141,13 @@ class ConcretePlant:
         return None
 
     def _record(self, item: Caption, negative: str, target: str, role: str, concreteness, replacement: str,
-                keys: tuple[str, str]) -> dict:
+                keys: tuple[str, str], plausibility: float | None = None) -> dict:
         rec = {"id": item.id}
         if item.image is not None:
             rec["image"] = item.image
         rec.update(caption=item.caption, negative=negative, target=target, role=role, route=route(role),
                    concreteness=concreteness, strategy=self.config.strategy, backend=self.config.backend,
-                   replacement=replacement, similarity=None, _keys=keys)
+                   replacement=replacement, similarity=None, plausibility=plausibility, _keys=keys)
         return rec
 
     def plant(self, items: list[Caption], docs: list) -> Planted:
@@ -189,7 +192,7 @@ class ConcretePlant:
                 if negative.strip().lower() == item.caption.strip().lower():
                     continue
                 records.append(self._record(item, negative, target.text, target.role, target.concreteness,
-                                            rw.replacement, (rw.target_key, rw.replacement_key)))
+                                            rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility))
                 made += 1
                 if made == self.config.negatives_per_caption:
                     break

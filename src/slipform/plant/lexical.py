@@ -23,6 +23,7 @@ from ..lexicon import Lexicon
 from .anchor import Candidate
 from .edit import Edit, same_stem
 from .embed import WordVectors
+from .plausibility import SlotModel, slot_features
 from .vocab import (
     ATTRIBUTE_FAMILIES,
     ATTRIBUTE_OPPOSITES,
@@ -43,6 +44,7 @@ _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(b
 _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")
 MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the target
+_OLD_SHORTLIST, _OLD_POOL = 15, 5  # without plausibility: the 15 most similar, 5 closest in concreteness
 
 
 def _looks_alike(a: str, b: str) -> bool:
@@ -59,17 +61,25 @@ def _synonyms(word: str) -> set[str]:
 
 @dataclass
 class Vocabulary:
-    """Lemmas by role seen in the input captions, plus the built-in fallback lists."""
+    """Lemmas by role seen in the input captions, plus the built-in fallback lists, and the
+    slot model (:mod:`slipform.plant.plausibility`) counted over the same captions."""
 
     nouns: list[str] = field(default_factory=list)
     adjectives: list[str] = field(default_factory=list)
     verbs: list[str] = field(default_factory=list)
+    slots: SlotModel = field(default_factory=SlotModel)
 
     @classmethod
     def from_docs(cls, docs, lexicon: Lexicon, min_count: int = 2) -> Vocabulary:
-        """Words seen at least ``min_count`` times: a tagger's one-off slips ("eat" as a noun) stay out."""
+        """Words seen at least ``min_count`` times: a tagger's one-off slips ("eat" as a noun) stay out.
+
+        Only lemmas the lexicon rates are kept, so a misspelling in the input ("potatos") never
+        becomes a replacement."""
         counts: dict[str, Counter] = {"n": Counter(), "a": Counter(), "v": Counter()}
+        slots = SlotModel()
         for doc in docs:
+            if doc.has_annotation("DEP"):
+                slots.add(doc)
             for tok in doc:
                 low, lemma = tok.lower_, tok.lemma_.lower()
                 if not lemma.isalpha() or lemma not in lexicon:
@@ -84,22 +94,24 @@ class Vocabulary:
                 elif tok.pos_ == "VERB" and verb_form(lemma, tok.tag_) == low:
                     counts["v"][lemma] += 1
         keep = {k: sorted(w for w, n in c.items() if n >= min_count) for k, c in counts.items()}
-        return cls(keep["n"], keep["a"], keep["v"])
+        return cls(keep["n"], keep["a"], keep["v"], slots)
 
     def merged(self, fallback: bool = True) -> Vocabulary:
         """In-domain words, with the built-in lists unless ``fallback`` is off, without duplicates."""
         if not fallback:
-            return Vocabulary(sorted(set(self.nouns)), sorted(set(self.adjectives)), sorted(set(self.verbs)))
+            return Vocabulary(sorted(set(self.nouns)), sorted(set(self.adjectives)), sorted(set(self.verbs)),
+                              self.slots)
         return Vocabulary(sorted(set(self.nouns) | set(OBJECT_FALLBACK)),
                           sorted(set(self.adjectives) | set(_FAMILY_OF)),
-                          sorted(set(self.verbs) | set(VERB_CONTRASTS)))
+                          sorted(set(self.verbs) | set(VERB_CONTRASTS)), self.slots)
 
     def to_dict(self) -> dict:
-        return {"nouns": self.nouns, "adjectives": self.adjectives, "verbs": self.verbs}
+        return {"nouns": self.nouns, "adjectives": self.adjectives, "verbs": self.verbs,
+                "slots": self.slots.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict) -> Vocabulary:
-        return cls(list(d["nouns"]), list(d["adjectives"]), list(d["verbs"]))
+        return cls(list(d["nouns"]), list(d["adjectives"]), list(d["verbs"]), SlotModel.from_dict(d.get("slots")))
 
 
 @dataclass(frozen=True)
@@ -108,19 +120,28 @@ class Rewrite:
     replacement: str
     target_key: str
     replacement_key: str
+    plausibility: float | None = None
 
 
 class LexicalRewriter:
-    """Rewrite one target of a parsed caption; ``None`` when no good replacement exists."""
+    """Rewrite one target of a parsed caption; ``None`` when no good replacement exists.
+
+    Every role first narrows the replacements by its own rules (similarity band and
+    concreteness for objects, the family for attributes, the contrast table for relations),
+    then ranks what is left by plausibility in the target's slot and draws one of the
+    ``pool`` most plausible.
+    """
 
     def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary, vectors: WordVectors,
-                 band: tuple[float, float] = (0.30, 0.75), pool: int = 5, shortlist: int = 15,
-                 fallback: bool = True):
+                 band: tuple[float, float] = (0.30, 0.75), pool: int = 3, shortlist: int = 40,
+                 fallback: bool = True, min_plausibility: float | None = None, plausibility: bool = True):
         """``fallback=False`` keeps every replacement inside the input's own vocabulary (a closed
         world such as :mod:`slipform.world`): objects from its nouns, family members from its
-        adjectives."""
+        adjectives. ``plausibility=False`` ignores the slot model when choosing (the ablation)."""
         self.lexicon, self.vectors, self.band = lexicon, vectors, band
         self.pool, self.shortlist = pool, shortlist
+        self.min_plausibility, self.use_plausibility = min_plausibility, plausibility
+        self.slots = vocabulary.slots
         vocab = vocabulary.merged(fallback)
         self._in_domain = None if fallback else set(vocabulary.adjectives)
         vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
@@ -130,80 +151,92 @@ class LexicalRewriter:
         self._matrix = {k: vectors.matrix(ws) for k, ws in self._by_role.items()}
         self._conc = {k: np.array([self.lexicon.rating(w) or np.nan for w in ws]) for k, ws in self._by_role.items()}
 
+    def _choose(self, options: list[str], features, rng: random.Random) -> tuple[str, float] | None:
+        """One of the ``pool`` most plausible ``options`` (given best-first by the role's own rule)."""
+        if not options:
+            return None
+        scores = [self.slots.score(features, w) for w in options]
+        order = list(range(len(options)))
+        if self.use_plausibility:
+            order.sort(key=lambda i: -scores[i])  # stable: equal scores keep the role's order
+        if self.min_plausibility is not None:
+            order = [i for i in order if scores[i] >= self.min_plausibility]
+        if not order:
+            return None
+        i = rng.choice(order[: self.pool if self.use_plausibility else _OLD_POOL])
+        return options[i], round(scores[i], 3)
+
     # -- neighbours in the similarity band, closest in concreteness first
-    def _neighbours(self, key: str, kind: str, concreteness: float | None, rng: random.Random,
-                    avoid: frozenset = frozenset(), near: tuple[str, ...] = ()) -> str | None:
-        """A word of ``kind`` in the similarity band of ``key``.
+    def _neighbours(self, key: str, kind: str, concreteness: float | None,
+                    avoid: frozenset = frozenset(), near: tuple[str, ...] = ()) -> list[str]:
+        """Words of ``kind`` in the similarity band of ``key``, the most similar first.
 
         Never one of ``avoid`` (the caption's words), a synonym of ``key`` from the built-in
-        groups, nor a near-spelling of ``key`` or of the words ``near`` it ("wooden wood").
+        groups, nor a near-spelling of ``key`` or of the words ``near`` it ("wooden wood"); a
+        concrete word is not replaced by an abstract one ("heart" -> "reason"): that negative
+        would change what the caption claims, not what an image of it shows.
         """
         synonyms = _NOUN_SYNONYMS_OF.get(key, frozenset())
         words = self._by_role[kind]
         if not words:
-            return None
+            return []
         sims = self._matrix[kind] @ self.vectors.vector(key)
         lo, hi = self.band
         parts = set(key.split())
         inside = np.flatnonzero((sims >= lo) & (sims <= hi))
-        # the most similar words of the band first; filtering stops once the shortlist is full
+        conc = self._conc[kind]
         ranked = []
         for i in inside[np.argsort(-sims[inside], kind="stable")]:
             word = words[i]
+            if concreteness is not None and not np.isnan(conc[i]) and abs(conc[i] - concreteness) > MAX_CONCRETENESS_GAP:
+                continue
             if word in avoid or word in synonyms or parts & set(word.split()) \
                     or any(same_stem(word, p) for p in parts) or any(_looks_alike(word, w) for w in (key, *near)):
                 continue
             ranked.append(i)
-            if len(ranked) == self.shortlist:
+            if len(ranked) == (self.shortlist if self.use_plausibility else _OLD_SHORTLIST):
                 break
-        if not ranked:
-            return None
-        if concreteness is not None:
-            conc = self._conc[kind]
-            # a concrete word is not replaced by an abstract one ("heart" -> "reason"): that negative
-            # would change what the caption claims, not what an image of it shows
-            ranked = [i for i in ranked if np.isnan(conc[i]) or abs(conc[i] - concreteness) <= MAX_CONCRETENESS_GAP]
-            if not ranked:
-                return None
-            ranked.sort(key=lambda i: abs(conc[i] - concreteness) if not np.isnan(conc[i]) else 9.0)
-        return words[rng.choice(ranked[: self.pool])]
+        if not self.use_plausibility and concreteness is not None:  # the ablation: closest in concreteness
+            ranked.sort(key=lambda i: 9.0 if np.isnan(conc[i]) else abs(conc[i] - concreteness))
+        return [words[i] for i in ranked]
 
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
         avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
-        near = tuple(doc[i].lower_ for i in (target.start - 1, target.end) if 0 <= i < len(doc))
+        features = slot_features(doc, target.start, target.end)
         if target.role == "O":
-            return self._object(target, rng, avoid, near)
+            near = tuple(doc[i].lower_ for i in (target.start - 1, target.end) if 0 <= i < len(doc))
+            return self._object(target, features, rng, avoid, near)
         if target.role == "A":
-            return self._attribute(doc, target, rng, avoid)
-        return self._relation(target, rng, avoid)
+            return self._attribute(doc, target, features, rng, avoid)
+        return self._relation(target, features, rng, avoid)
 
-    def _object(self, t: Candidate, rng, avoid, near) -> Rewrite | None:
+    def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
-        new = self._neighbours(key, "n", t.concreteness, rng, avoid, near)
-        if new is None:
+        chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng)
+        if chosen is None:
             return None
+        new, score = chosen
         surface = pluralize(new) if t.tag in _PLURAL_TAGS else new
-        return Rewrite((Edit(t.start, t.end, surface),), surface, key, new)
+        return Rewrite((Edit(t.start, t.end, surface),), surface, key, new, score)
 
-    def _attribute(self, doc, t: Candidate, rng, avoid) -> Rewrite | None:
+    def _attribute(self, doc, t: Candidate, features, rng, avoid) -> Rewrite | None:
         low = t.text.lower()
         if t.pos == "NUM":
             return self._number(doc, t, rng)
         if low in ATTRIBUTE_OPPOSITES and (self._in_domain is None or ATTRIBUTE_OPPOSITES[low] in self._in_domain):
-            new = ATTRIBUTE_OPPOSITES[low]
+            options = [ATTRIBUTE_OPPOSITES[low]]
         elif low in _FAMILY_OF:
-            family = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
+            options = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low) and w not in avoid]
             if self._in_domain is not None:
-                family = [w for w in family if w in self._in_domain]
-            if not family:
-                return None
-            new = rng.choice(family)
+                options = [w for w in options if w in self._in_domain]
         else:
-            new = self._neighbours(t.lemma, "a", t.concreteness, rng, avoid)
-            if new is None:
-                return None
-        return Rewrite((Edit(t.start, t.end, new),), new, low, new)
+            options = self._neighbours(t.lemma, "a", t.concreteness, avoid)
+        chosen = self._choose(options, features, rng)
+        if chosen is None:
+            return None
+        new, score = chosen
+        return Rewrite((Edit(t.start, t.end, new),), new, low, new, score)
 
     def _number(self, doc, t: Candidate, rng) -> Rewrite | None:
         low = t.text.lower()
@@ -224,19 +257,24 @@ class LexicalRewriter:
                 edits.append(Edit(head.i, head.i + 1, pluralize(head.text)))
         return Rewrite((Edit(t.start, t.end, new), *edits), new, low, new)
 
-    def _relation(self, t: Candidate, rng, avoid) -> Rewrite | None:
+    def _relation(self, t: Candidate, features, rng, avoid) -> Rewrite | None:
         low = t.text.lower()
         if t.pos == "VERB":
             base = _VERB_BASE.get(low, t.lemma)
             if base in VERB_CONTRASTS:
-                new = rng.choice(VERB_CONTRASTS[base])
+                options = list(VERB_CONTRASTS[base])
             else:
-                new = self._neighbours(base, "v", t.concreteness, rng, avoid)
-                if new is None:
-                    return None
+                options = self._neighbours(base, "v", t.concreteness, avoid)
+            chosen = self._choose(options, features, rng)
+            if chosen is None:
+                return None
+            new, score = chosen
             surface = verb_form(new, t.tag) if t.tag.startswith("VB") else new
-            return Rewrite((Edit(t.start, t.end, surface),), surface, base, new)
+            return Rewrite((Edit(t.start, t.end, surface),), surface, base, new, score)
         if low not in PREPOSITION_CONTRASTS:
             return None
-        new = rng.choice(PREPOSITION_CONTRASTS[low])
-        return Rewrite((Edit(t.start, t.end, new),), new, low, new)
+        chosen = self._choose(list(PREPOSITION_CONTRASTS[low]), features, rng)
+        if chosen is None:
+            return None
+        new, score = chosen
+        return Rewrite((Edit(t.start, t.end, new),), new, low, new, score)

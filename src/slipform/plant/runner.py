@@ -103,7 +103,7 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
     from .lexical import Vocabulary
     from .nlp import load_nlp
 
-    cache = cache_dir() / f"vocab-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
+    cache = cache_dir() / f"vocab2-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
     if cache.exists():
         try:
             return Vocabulary.from_dict(json.loads(cache.read_text()))
@@ -112,10 +112,8 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
     items = (x for x in read_captions(path, fmt, columns) if isinstance(x, Caption) and x.caption.strip())
     texts = [x.caption for x in itertools.islice(items, config.vocab_sample)]
     nlp = load_nlp(config.spacy_model)
-    # the tagger and lemmatizer suffice for parts of speech; the parser is the slow part
-    with nlp.select_pipes(disable=[p for p in ("parser",) if p in nlp.pipe_names]):
-        docs = nlp.pipe(texts, batch_size=256)
-        vocab = Vocabulary.from_docs(docs, ConcretePlant(config).lexicon)
+    # the parser is needed: the slot model counts dependencies (who fries what)
+    vocab = Vocabulary.from_docs(nlp.pipe(texts, batch_size=256), ConcretePlant(config).lexicon)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(vocab.to_dict()))

@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from judges import FIXTURES, blind_accuracy, make_judges, paired_interval  # noqa: E402
 from slipform.plant import PlantConfig, plant_file  # noqa: E402
 from slipform.plant.edit import is_single_change  # noqa: E402
-
-from judges import FIXTURES, blind_accuracy, make_judges, paired_interval  # noqa: E402
 
 SUBSETS = ("replace_obj", "replace_att", "replace_rel")
 RUNS = {

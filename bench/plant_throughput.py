@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from slipform.plant.nlp import load_nlp  # noqa: E402
+from slipform.text.nlp import load_nlp  # noqa: E402
 
 from corpus import write_captions  # noqa: E402
 

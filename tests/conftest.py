@@ -24,7 +24,7 @@ def _session_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def nlp():
-    from slipform.plant.nlp import load_nlp
+    from slipform.text.nlp import load_nlp
 
     return load_nlp()
 

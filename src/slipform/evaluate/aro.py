@@ -133,7 +133,7 @@ def aro_preprocess(caption: str, max_words: int = 30) -> str:
 
 
 def _order(encoder, data_root, dataset: str, limit, seed: int = 0, preprocess: bool = True) -> dict:
-    from ..plant.nlp import load_nlp
+    from ..text.nlp import load_nlp
 
     paths, texts, owner = load_test(data_root, dataset, limit)
     if preprocess:  # as ARO's code does, so that our numbers compare with the published ones

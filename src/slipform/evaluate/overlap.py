@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from ..plant.io import Caption, Columns, read_captions
+from ..text.io import Caption, Columns, read_captions
 from . import sugarcrepe, valse
 
 _COCO_ID = re.compile(r"(?:^|_)(\d{6,12})\.(?:jpg|jpeg|png)$", re.IGNORECASE)

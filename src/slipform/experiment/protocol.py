@@ -126,7 +126,10 @@ def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: Protoc
     elif not done.exists():
         plant = PlantConfig(backend="negclip" if kind == "swap" else "lexical",
                             strategy="concrete" if kind == "swap" else kind, seed=seed,
-                            fallback_vocabulary=False)  # a closed world: replace with its own words
+                            # a closed world: replace with its own words; every combination of its
+                            # words is equally plausible by construction, so the slot model would
+                            # rank by sampling noise and only narrow the negatives
+                            fallback_vocabulary=False, plausibility=False)
         summary = plant_file(data / "train.csv", out, plant, fmt="csv", workers=config.plant_workers,
                              progress=progress, log=lambda msg: None)
         done.write_text(json.dumps(summary.as_dict()))

@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 import types
 
+from ..text.io import Caption, Columns, read_captions
 from .anchor import ROLES, STRATEGIES, Candidate, candidates, route, select_targets
-from .core import BACKENDS, ConcretePlant, LLMConfig, PlantConfig, screen
+from .backend import Backend, Job, Proposal, backend_names, get_backend, register
+from .core import ConcretePlant, LLMConfig, PlantConfig, screen
 from .export import export_negclip
-from .io import Caption, Columns, read_captions
 from .runner import Summary, plant_file
 
 
@@ -25,7 +26,8 @@ def plant(input, output, config: PlantConfig = PlantConfig(), **options) -> Summ
     return plant_file(input, output, config, **options)
 
 
-__all__ = ["BACKENDS", "ROLES", "STRATEGIES", "Candidate", "Caption", "Columns", "ConcretePlant", "LLMConfig",
+__all__ = ["ROLES", "STRATEGIES", "Backend", "Candidate", "Caption", "Columns", "ConcretePlant", "Job", "LLMConfig",
+           "Proposal", "backend_names", "get_backend", "register",
            "PlantConfig", "Summary", "candidates", "export_negclip", "plant", "plant_file", "read_captions",
            "route", "screen", "select_targets"]
 

@@ -10,12 +10,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..lexicon import Lexicon, load_lexicon
+from ..text.io import Caption
 from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, route, select_targets
-from .edit import apply_edits, changed_spans
-from .io import Caption
-from .swap import ROLE_OF_KIND, propose_swaps, swap_edits
-
-BACKENDS = ("lexical", "negclip", "hf", "openai")
+from .backend import Backend, Job, Proposal, backend_names, get_backend
 
 
 @dataclass(frozen=True)
@@ -60,17 +57,12 @@ class PlantConfig:
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {self.strategy!r}; choose from {STRATEGIES}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; choose from {BACKENDS}")
         if self.negatives_per_caption < 1:
             raise ValueError("negatives_per_caption must be >= 1")
         lo, hi = self.band
         if not -1.0 <= lo < hi <= 1.0:
             raise ValueError(f"similarity band must satisfy -1 <= lo < hi <= 1, got {self.band}")
-        if self.backend == "openai" and not (self.llm.base_url and self.llm.model):
-            raise ValueError("the openai backend needs --base-url and --model")
-        if self.backend == "hf" and not self.llm.model:
-            raise ValueError("the hf backend needs --model (a local directory or hub id)")
+        get_backend(self.backend).check(self)
 
     @property
     def weights(self) -> dict[str, float] | None:
@@ -104,7 +96,12 @@ def screen(caption: str, lexicon: Lexicon, max_words: int) -> str | None:
 
 
 class ConcretePlant:
-    """Plant hard negatives in parsed captions (spaCy ``Doc`` objects)."""
+    """Plant hard negatives in parsed captions (spaCy ``Doc`` objects).
+
+    The one per-caption loop lives here; what a negative looks like is the backend's
+    (:mod:`slipform.plant.backend`). ``vocabulary`` is the input's
+    :class:`~slipform.plant.lexical.Vocabulary` (words by role and the slot model).
+    """
 
     def __init__(self, config: PlantConfig = PlantConfig(), vocabulary=None):
         self.config = config
@@ -121,147 +118,87 @@ class ConcretePlant:
         return WordVectors()
 
     @cached_property
-    def rewriter(self):
-        backend, llm = self.config.backend, self.config.llm
-        if backend == "lexical":
-            from .lexical import LexicalRewriter, Vocabulary
+    def vocabulary(self):
+        from .lexical import Vocabulary
 
-            return LexicalRewriter(self.lexicon, self._vocabulary or Vocabulary(), self.vectors, self.config.band,
-                                   fallback=self.config.fallback_vocabulary, plausibility=self.config.plausibility,
-                                   min_plausibility=self.config.min_plausibility)
-        if backend == "openai":
-            from .llm import OpenAIRewriter
+        return self._vocabulary if self._vocabulary is not None else Vocabulary()
 
-            return OpenAIRewriter(llm.base_url, llm.model, llm.api_key, llm.timeout, llm.retries,
-                                  backoff=llm.backoff, concurrency=llm.batch_size)
-        if backend == "hf":
-            from .llm import HFRewriter
+    @property
+    def slots(self):
+        """The input's slot model (:mod:`slipform.plant.plausibility`)."""
+        return self.vocabulary.slots
 
-            return HFRewriter(llm.model, max_new_tokens=llm.max_new_tokens)
-        return None
+    @cached_property
+    def backend(self) -> Backend:
+        return get_backend(self.config.backend)(self)
 
-    def _record(self, item: Caption, negative: str, target: str, role: str, concreteness, replacement: str,
-                keys: tuple[str, str], plausibility: float | None = None) -> dict:
-        rec = {"id": item.id}
-        if item.image is not None:
-            rec["image"] = item.image
-        rec.update(caption=item.caption, negative=negative, target=target, role=role, route=route(role),
-                   concreteness=concreteness, strategy=self.config.strategy, backend=self.config.backend,
-                   replacement=replacement, similarity=None, plausibility=plausibility, _keys=keys)
-        return rec
-
-    def plant(self, items: list[Caption], docs: list) -> Planted:
-        """Records (one per negative) and skips (one per caption without a negative)."""
-        if self.config.backend == "negclip":
-            records, skipped = self._plant_swaps(items, docs)
-        elif self.config.backend == "lexical":
-            records, skipped = self._plant_lexical(items, docs)
-        else:
-            records, skipped = self._plant_llm(items, docs)
-        self._fill_similarity(records)
-        return Planted(records, skipped)
-
-    def _targets(self, item: Caption, doc) -> list[Candidate]:
+    def targets(self, item: Caption, doc) -> list[Candidate]:
+        """The caption's top-k candidates by the strategy, in the order they are tried."""
         cands = candidates(doc, self.lexicon)
         rng = caption_rng(self.config.seed, item.id, "target")
         return select_targets(cands, self.config.strategy, self.config.k, rng, self.config.weights)
 
-    def _no_target_reason(self, doc) -> str:
+    def no_target_reason(self, doc) -> str:
         cands = candidates(doc, self.lexicon)
         if not cands:
             return "no candidate word"
         return "no rated candidate" if self.config.strategy != "random" else "no candidate word"
 
-    def _plant_lexical(self, items, docs):
-        records, skipped = [], []
-        orders = [self._targets(item, doc) for item, doc in zip(items, docs)]
-        # embed every possible target in one batch instead of one word at a time
-        self.vectors.ensure({key for order in orders for c in order for key in (c.lemma, c.text.lower())})
-        rewriter = self.rewriter
-        for item, doc, order in zip(items, docs, orders):
+    def plant(self, items: list[Caption], docs: list) -> Planted:
+        """Records (one per negative) and skips (one per caption without a negative).
+
+        Each round sends every caption's next targets from its queue (one per negative it still
+        lacks) to the backend in one batch, until every caption has its negatives or an empty queue.
+        """
+        backend, need = self.backend, self.config.negatives_per_caption
+        queues, reasons = [], {}
+        for i, (item, doc) in enumerate(zip(items, docs)):
+            order = backend.targets(item, doc)
             if not order:
-                skipped.append({"id": item.id, "reason": self._no_target_reason(doc)})
-                continue
-            rng = caption_rng(self.config.seed, item.id, "rewrite")
-            made = 0
-            for target in order:
-                rw = rewriter.rewrite(doc, target, rng)
-                if rw is None:
-                    continue
-                negative = apply_edits(doc, list(rw.edits))
-                if negative.strip().lower() == item.caption.strip().lower():
-                    continue
-                records.append(self._record(item, negative, target.text, target.role, target.concreteness,
-                                            rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility))
-                made += 1
-                if made == self.config.negatives_per_caption:
-                    break
-            if not made:
-                skipped.append({"id": item.id, "reason": "no replacement found"})
-        return records, skipped
-
-    def _plant_swaps(self, items, docs):
-        records, skipped = [], []
-        for item, doc in zip(items, docs):
-            rng = caption_rng(self.config.seed, item.id, "swap")
-            made = 0
-            for swap in propose_swaps(doc, rng):
-                edits = swap_edits(doc, swap)
-                negative = apply_edits(doc, list(edits))
-                if negative.lower() == item.caption.lower():
-                    continue
-                first, second = doc[slice(*swap.first)], doc[slice(*swap.second)]
-                rated = [r for r in (self.lexicon.lookup(t.text, t.lemma_) for t in first) if r is not None]
-                conc = max(rated) if rated else None
-                records.append(self._record(item, negative, first.text, ROLE_OF_KIND[swap.kind], conc,
-                                            second.text, (first.text.lower(), second.text.lower())))
-                records[-1]["swap"] = swap.kind
-                made += 1
-                if made == self.config.negatives_per_caption:
-                    break
-            if not made:
-                skipped.append({"id": item.id, "reason": "nothing to swap"})
-        return records, skipped
-
-    def _plant_llm(self, items, docs):
-        from .llm import Request, clean_output, validate
-
-        records, skipped = [], []
-        need = self.config.negatives_per_caption
-        queues = {i: self._targets(item, doc) for i, (item, doc) in enumerate(zip(items, docs))}
-        made = {i: 0 for i in queues}
-        reasons: dict[int, str] = {}
-        for i, order in queues.items():
-            if not order:
-                reasons[i] = self._no_target_reason(docs[i])
-        for _ in range(self.config.llm.attempts):
-            jobs = [(i, t) for i, order in queues.items() if made[i] < need for t in order[:need - made[i]]]
+                reasons[i] = backend.no_target_reason(doc)
+            queues.append(backend.queue(order, need))
+        rngs = [caption_rng(self.config.seed, item.id, "rewrite") for item in items]
+        made, done = [0] * len(items), [[] for _ in items]
+        records = []
+        while True:
+            jobs = []
+            for i, queue in enumerate(queues):
+                want = need - made[i]
+                while want > 0 and queue:
+                    target = queue.pop(0)
+                    if target in done[i]:
+                        continue
+                    jobs.append(Job(i, items[i], docs[i], target, rngs[i]))
+                    want -= 1
             if not jobs:
                 break
-            size = max(1, self.config.llm.batch_size)
-            answers = []
-            for s in range(0, len(jobs), size):
-                chunk = jobs[s:s + size]
-                answers += self.rewriter.generate([Request(items[i].caption, t.text, t.role) for i, t in chunk])
-            for (i, target), answer in zip(jobs, answers):
-                if isinstance(answer, Exception):
-                    reasons[i] = f"backend error: {answer}"
+            for job, answer in zip(jobs, backend.rewrite(jobs)):
+                i = job.index
+                if isinstance(answer, str):
+                    reasons[i] = answer
                     continue
-                negative = clean_output(answer)
-                reason = validate(items[i].caption, negative, target.text)
-                if reason:
-                    reasons[i] = f"invalid output: {reason}"
+                if answer.negative.strip().lower() == job.item.caption.strip().lower():
+                    reasons[i] = "output equals the caption"
                     continue
-                spans = changed_spans(items[i].caption, negative)
-                replacement = " ".join(spans[0][1]) if spans else ""
-                records.append(self._record(items[i], negative, target.text, target.role, target.concreteness,
-                                            replacement, (target.text.lower(), replacement.lower())))
+                if made[i] == need or job.target in done[i]:
+                    continue
+                records.append(self._record(job.item, answer))
                 made[i] += 1
-                queues[i].remove(target)
-        for i, item in enumerate(items):
-            if not made[i]:
-                skipped.append({"id": item.id, "reason": reasons.get(i, "no valid output")})
-        return records, skipped
+                done[i].append(job.target)
+        skipped = [{"id": item.id, "reason": reasons.get(i, "no replacement found")}
+                   for i, item in enumerate(items) if not made[i]]
+        self._fill_similarity(records)
+        return Planted(records, skipped)
+
+    def _record(self, item: Caption, p: Proposal) -> dict:
+        rec = {"id": item.id}
+        if item.image is not None:
+            rec["image"] = item.image
+        rec.update(caption=item.caption, negative=p.negative, target=p.target, role=p.role, route=route(p.role),
+                   concreteness=p.concreteness, strategy=self.config.strategy, backend=self.config.backend,
+                   replacement=p.replacement, similarity=None, plausibility=p.plausibility, **p.extra,
+                   _keys=p.keys)
+        return rec
 
     def _fill_similarity(self, records: list[dict]) -> None:
         keys = [r.pop("_keys") for r in records]
@@ -280,4 +217,4 @@ class ConcretePlant:
                 rec["caption_similarity"] = round(float(c @ n), 4)
 
 
-__all__ = ["BACKENDS", "ROLES", "ConcretePlant", "LLMConfig", "PlantConfig", "Planted", "screen"]
+__all__ = ["ROLES", "backend_names", "ConcretePlant", "LLMConfig", "PlantConfig", "Planted", "screen"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..inflect import article_for, match_case
+from ..text.inflect import article_for, match_case
 from .vocab import MULTIWORD_RELATIONS
 
 

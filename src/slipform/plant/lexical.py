@@ -15,13 +15,15 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from ..inflect import all_verb_forms, pluralize, verb_form
 from ..lexicon import Lexicon
+from ..text.inflect import all_verb_forms, pluralize, verb_form
 from .anchor import Candidate
-from .edit import Edit, same_stem
+from .backend import Backend, Job, Proposal, register
+from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
 from .plausibility import SlotModel, slot_features
 from .vocab import (
@@ -47,9 +49,26 @@ MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the 
 _OLD_SHORTLIST, _OLD_POOL = 15, 5  # without plausibility: the 15 most similar, 5 closest in concreteness
 
 
+@lru_cache(maxsize=1 << 16)
 def _looks_alike(a: str, b: str) -> bool:
     """Near-spellings (dessert/desert) that MiniLM's subwords rate as related."""
+    if 2 * min(len(a), len(b)) < 0.8 * (len(a) + len(b)):  # the ratio's bound from the lengths alone
+        return False
     return SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def _letter_counts(word: str) -> np.ndarray:
+    counts = np.zeros(27, dtype=np.int16)
+    for ch in word:
+        counts[ord(ch) - 97 if "a" <= ch <= "z" else 26] += 1
+    return counts
+
+
+def _maybe_alike(letters: np.ndarray, lengths: np.ndarray, word: str) -> np.ndarray:
+    """Which rows could be near-spellings of ``word``: difflib's ratio is at most twice the shared
+    letters over the summed lengths, so rows below 0.8 by that bound need no difflib call."""
+    shared = np.minimum(letters, _letter_counts(word)).sum(axis=1)
+    return 2 * shared >= 0.8 * (lengths + len(word))
 
 
 def _synonyms(word: str) -> set[str]:
@@ -150,12 +169,20 @@ class LexicalRewriter:
         self._by_role = {"n": vocab.nouns, "a": vocab.adjectives, "v": vocab.verbs}
         self._matrix = {k: vectors.matrix(ws) for k, ws in self._by_role.items()}
         self._conc = {k: np.array([self.lexicon.rating(w) or np.nan for w in ws]) for k, ws in self._by_role.items()}
+        self._band_cache: dict[tuple, list[int]] = {}
+        self._letters = {k: np.stack([_letter_counts(w) for w in ws]) if ws else np.zeros((0, 27), np.int16)
+                         for k, ws in self._by_role.items()}
+        self._lengths = {k: np.array([len(w) for w in ws]) for k, ws in self._by_role.items()}
 
-    def _choose(self, options: list[str], features, rng: random.Random) -> tuple[str, float] | None:
-        """One of the ``pool`` most plausible ``options`` (given best-first by the role's own rule)."""
+    def _choose(self, options: list[str], features, rng: random.Random,
+                unranked_pool: int | None = None) -> tuple[str, float] | None:
+        """One of the ``pool`` most plausible ``options`` (given best-first by the role's own rule).
+
+        Without plausibility (the ablation, and closed worlds where every combination is equally
+        plausible by construction): one of the first ``unranked_pool`` options, all by default."""
         if not options:
             return None
-        scores = [self.slots.score(features, w) for w in options]
+        scores = self.slots.score_many(features, options)
         order = list(range(len(options)))
         if self.use_plausibility:
             order.sort(key=lambda i: -scores[i])  # stable: equal scores keep the role's order
@@ -163,40 +190,71 @@ class LexicalRewriter:
             order = [i for i in order if scores[i] >= self.min_plausibility]
         if not order:
             return None
-        i = rng.choice(order[: self.pool if self.use_plausibility else _OLD_POOL])
+        i = rng.choice(order[: self.pool if self.use_plausibility else unranked_pool])
         return options[i], round(scores[i], 3)
 
-    # -- neighbours in the similarity band, closest in concreteness first
-    def _neighbours(self, key: str, kind: str, concreteness: float | None,
-                    avoid: frozenset = frozenset(), near: tuple[str, ...] = ()) -> list[str]:
-        """Words of ``kind`` in the similarity band of ``key``, the most similar first.
-
-        Never one of ``avoid`` (the caption's words), a synonym of ``key`` from the built-in
-        groups, nor a near-spelling of ``key`` or of the words ``near`` it ("wooden wood"); a
-        concrete word is not replaced by an abstract one ("heart" -> "reason"): that negative
-        would change what the caption claims, not what an image of it shows.
-        """
+    # -- neighbours in the similarity band
+    def _band(self, key: str, kind: str, concreteness: float | None) -> list[int]:
+        """Indices of the words of ``kind`` that may replace ``key`` wherever it stands, the most
+        similar first: inside the similarity band, within the concreteness gap, not a synonym, not
+        the key's stem or a near-spelling of it. Cached per key (targets repeat across captions)."""
+        cache_key = (key, kind, concreteness)
+        hit = self._band_cache.get(cache_key)
+        if hit is not None:
+            return hit
         synonyms = _NOUN_SYNONYMS_OF.get(key, frozenset())
         words = self._by_role[kind]
-        if not words:
-            return []
-        sims = self._matrix[kind] @ self.vectors.vector(key)
-        lo, hi = self.band
-        parts = set(key.split())
-        inside = np.flatnonzero((sims >= lo) & (sims <= hi))
-        conc = self._conc[kind]
+        out: list[int] = []
+        if words:
+            sims = self._matrix[kind] @ self.vectors.vector(key)
+            lo, hi = self.band
+            parts = set(key.split())
+            inside = np.flatnonzero((sims >= lo) & (sims <= hi))
+            conc = self._conc[kind]
+            if concreteness is not None and self.use_plausibility:
+                gap = np.abs(conc[inside] - concreteness)
+                inside = inside[~(gap > MAX_CONCRETENESS_GAP)]  # unrated words (NaN) stay
+            inside = inside[np.argsort(-sims[inside], kind="stable")]
+            alike = _maybe_alike(self._letters[kind][inside], self._lengths[kind][inside], key)
+            limit = (self.shortlist if self.use_plausibility else _OLD_SHORTLIST) + 25
+            for i, maybe in zip(inside, alike):
+                word = words[i]
+                if word in synonyms or parts & set(word.split()) or any(same_stem(word, p) for p in parts) \
+                        or (maybe and _looks_alike(word, key)):
+                    continue
+                out.append(int(i))
+                if len(out) == limit:  # enough for any caption's own exclusions
+                    break
+        if len(self._band_cache) > 50_000:
+            self._band_cache.clear()
+        self._band_cache[cache_key] = out
+        return out
+
+    def _neighbours(self, key: str, kind: str, concreteness: float | None,
+                    avoid: frozenset = frozenset(), near: tuple[str, ...] = ()) -> list[str]:
+        """Words of ``kind`` in the similarity band of ``key`` (:meth:`_band`), the most similar
+        first, without ``avoid`` (the caption's words) or near-spellings of the words ``near`` the
+        target ("wooden wood"); a concrete word is not replaced by an abstract one ("heart" ->
+        "reason"): that negative would change what the caption claims, not what an image shows.
+        """
+        words, conc = self._by_role[kind], self._conc[kind]
+        size = self.shortlist if self.use_plausibility else _OLD_SHORTLIST
+        band = self._band(key, kind, concreteness)
+        maybe = np.zeros(len(band), dtype=bool)
+        for w in near:
+            maybe |= _maybe_alike(self._letters[kind][band], self._lengths[kind][band], w)
         ranked = []
-        for i in inside[np.argsort(-sims[inside], kind="stable")]:
+        for i, check in zip(band, maybe):
             word = words[i]
-            if concreteness is not None and not np.isnan(conc[i]) and abs(conc[i] - concreteness) > MAX_CONCRETENESS_GAP:
-                continue
-            if word in avoid or word in synonyms or parts & set(word.split()) \
-                    or any(same_stem(word, p) for p in parts) or any(_looks_alike(word, w) for w in (key, *near)):
+            if word in avoid or (check and any(_looks_alike(word, w) for w in near)):
                 continue
             ranked.append(i)
-            if len(ranked) == (self.shortlist if self.use_plausibility else _OLD_SHORTLIST):
+            if len(ranked) == size:
                 break
-        if not self.use_plausibility and concreteness is not None:  # the ablation: closest in concreteness
+        if not self.use_plausibility and concreteness is not None:
+            # the ablation (the ranking before plausibility): of the 15 most similar, those within the
+            # concreteness gap, closest in concreteness first
+            ranked = [i for i in ranked if np.isnan(conc[i]) or abs(conc[i] - concreteness) <= MAX_CONCRETENESS_GAP]
             ranked.sort(key=lambda i: 9.0 if np.isnan(conc[i]) else abs(conc[i] - concreteness))
         return [words[i] for i in ranked]
 
@@ -213,7 +271,7 @@ class LexicalRewriter:
 
     def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
-        chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng)
+        chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
         if chosen is None:
             return None
         new, score = chosen
@@ -225,14 +283,19 @@ class LexicalRewriter:
         if t.pos == "NUM":
             return self._number(doc, t, rng)
         if low in ATTRIBUTE_OPPOSITES and (self._in_domain is None or ATTRIBUTE_OPPOSITES[low] in self._in_domain):
-            options = [ATTRIBUTE_OPPOSITES[low]]
+            new = ATTRIBUTE_OPPOSITES[low]  # the one clean contradiction: no draw, only the minimum
+            score = round(self.slots.score(features, new), 3)
+            ok = self.min_plausibility is None or score >= self.min_plausibility
+            chosen = (new, score) if ok else None
         elif low in _FAMILY_OF:
-            options = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low) and w not in avoid]
+            options = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
+            if self.use_plausibility:  # "a red and white bus" never becomes "a white and white bus"
+                options = [w for w in options if w not in avoid]
             if self._in_domain is not None:
                 options = [w for w in options if w in self._in_domain]
+            chosen = self._choose(options, features, rng)
         else:
-            options = self._neighbours(t.lemma, "a", t.concreteness, avoid)
-        chosen = self._choose(options, features, rng)
+            chosen = self._choose(self._neighbours(t.lemma, "a", t.concreteness, avoid), features, rng, _OLD_POOL)
         if chosen is None:
             return None
         new, score = chosen
@@ -262,10 +325,9 @@ class LexicalRewriter:
         if t.pos == "VERB":
             base = _VERB_BASE.get(low, t.lemma)
             if base in VERB_CONTRASTS:
-                options = list(VERB_CONTRASTS[base])
+                chosen = self._choose(list(VERB_CONTRASTS[base]), features, rng)
             else:
-                options = self._neighbours(base, "v", t.concreteness, avoid)
-            chosen = self._choose(options, features, rng)
+                chosen = self._choose(self._neighbours(base, "v", t.concreteness, avoid), features, rng, _OLD_POOL)
             if chosen is None:
                 return None
             new, score = chosen
@@ -278,3 +340,33 @@ class LexicalRewriter:
             return None
         new, score = chosen
         return Rewrite((Edit(t.start, t.end, new),), new, low, new, score)
+
+
+@register("lexical")
+class LexicalBackend(Backend):
+    """Offline: :class:`LexicalRewriter` over the input's vocabulary and slot model."""
+
+    @cached_property
+    def rewriter(self) -> LexicalRewriter:
+        plant, config = self.plant, self.plant.config
+        return LexicalRewriter(plant.lexicon, plant.vocabulary, plant.vectors, config.band,
+                               fallback=config.fallback_vocabulary, plausibility=config.plausibility,
+                               min_plausibility=config.min_plausibility)
+
+    def prepare(self) -> None:
+        self.rewriter  # noqa: B018 - embeds the vocabulary
+
+    def rewrite(self, jobs: list[Job]) -> list[Proposal | str]:
+        rewriter = self.rewriter
+        # embed every possible target in one batch instead of one word at a time
+        rewriter.vectors.ensure({key for j in jobs for key in (j.target.lemma, j.target.text.lower())})
+        out: list[Proposal | str] = []
+        for job in jobs:
+            t = job.target
+            rw = rewriter.rewrite(job.doc, t, job.rng)
+            if rw is None:
+                out.append("no replacement found")
+                continue
+            out.append(Proposal(apply_edits(job.doc, list(rw.edits)), t.text, t.role, t.concreteness,
+                                rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility))
+        return out

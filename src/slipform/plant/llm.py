@@ -16,8 +16,11 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
-from .edit import word_edit_distance, words
+from .backend import Backend, Job, Proposal, register
+from .edit import changed_spans, word_edit_distance, words
+from .plausibility import slot_features
 
 ROLE_NAMES = {"O": "object", "A": "attribute", "R": "relation"}
 ROLE_HINTS = {
@@ -166,3 +169,79 @@ class HFRewriter:
                                       pad_token_id=self.tokenizer.pad_token_id)
         new = out[:, batch["input_ids"].shape[1]:]
         return list(self.tokenizer.batch_decode(new, skip_special_tokens=True))
+
+
+class _LLMBackend(Backend):
+    """The per-caption loop's side of an LLM: prompts in batches, untrusted answers validated."""
+
+    def queue(self, targets: list, need: int) -> list:
+        """The first ``need`` targets, each asked up to ``llm.attempts`` times (a sampled LLM may
+        answer better the second time; a dead endpoint is not asked about every target)."""
+        return [t for _ in range(max(1, self.plant.config.llm.attempts)) for t in targets[:need]]
+
+    def client(self):
+        raise NotImplementedError
+
+    def rewrite(self, jobs: list[Job]) -> list[Proposal | str]:
+        client, size = self.client(), max(1, self.plant.config.llm.batch_size)
+        answers: list = []
+        for s in range(0, len(jobs), size):
+            answers += client.generate([Request(j.item.caption, j.target.text, j.target.role) for j in jobs[s:s + size]])
+        out: list[Proposal | str] = []
+        slots = self.plant.slots
+        for job, answer in zip(jobs, answers):
+            t = job.target
+            if isinstance(answer, Exception):
+                out.append(f"backend error: {answer}")
+                continue
+            negative = clean_output(answer)
+            reason = validate(job.item.caption, negative, t.text)
+            if reason:
+                out.append(f"invalid output: {reason}")
+                continue
+            spans = changed_spans(job.item.caption, negative)
+            replacement = " ".join(spans[0][1]) if spans else ""
+            plausibility = None
+            if replacement:
+                features = slot_features(job.doc, t.start, t.end)
+                plausibility = round(slots.score(features, slots.lemma(replacement)), 3)
+            out.append(Proposal(negative, t.text, t.role, t.concreteness, replacement,
+                                (t.text.lower(), replacement.lower()), plausibility))
+        return out
+
+
+@register("openai")
+class OpenAIBackend(_LLMBackend):
+    """Any OpenAI-compatible chat endpoint (vLLM, Ollama, hosted APIs)."""
+
+    @classmethod
+    def check(cls, config) -> None:
+        if not (config.llm.base_url and config.llm.model):
+            raise ValueError("the openai backend needs --base-url and --model")
+
+    @cached_property
+    def _client(self) -> OpenAIRewriter:
+        llm = self.plant.config.llm
+        return OpenAIRewriter(llm.base_url, llm.model, llm.api_key, llm.timeout, llm.retries,
+                              backoff=llm.backoff, concurrency=llm.batch_size)
+
+    def client(self):
+        return self._client
+
+
+@register("hf")
+class HFBackend(_LLMBackend):
+    """A local causal LM (Qwen3 in the paper) through ``transformers``."""
+
+    @classmethod
+    def check(cls, config) -> None:
+        if not config.llm.model:
+            raise ValueError("the hf backend needs --model (a local directory or hub id)")
+
+    @cached_property
+    def _client(self) -> HFRewriter:
+        llm = self.plant.config.llm
+        return HFRewriter(llm.model, max_new_tokens=llm.max_new_tokens)
+
+    def client(self):
+        return self._client

@@ -23,6 +23,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..text.inflect import all_verb_forms, pluralize, verb_form
+
 _SKIP_DEPS = frozenset(("det", "punct", "cc", "case", "aux", "auxpass"))
 CONTENT_POS = frozenset(("NOUN", "PROPN", "ADJ", "VERB", "ADP", "NUM"))
 
@@ -39,6 +41,18 @@ def slot_features(doc, start: int, end: int) -> list[tuple[str, ...]]:
         if not start <= child.i < end and child.dep_ not in _SKIP_DEPS and child.is_alpha:
             feats.append(("C", child.dep_, child.lemma_.lower()))
     return feats
+
+
+def _lemma(tok) -> str:
+    """spaCy's lemma, repaired where its small model drops a verb's final e ("riding" -> "rid"),
+    so that counts meet the rewriter's lemmas."""
+    if tok.pos_ == "ADP":
+        return tok.lower_
+    lemma = tok.lemma_.lower()
+    if tok.pos_ in ("VERB", "AUX") and tok.tag_.startswith("VB") and verb_form(lemma, tok.tag_) != tok.lower_ \
+            and verb_form(lemma + "e", tok.tag_) == tok.lower_:
+        return lemma + "e"
+    return lemma
 
 
 def _key(feature: tuple[str, ...]) -> str:
@@ -59,7 +73,7 @@ class SlotModel:
         for tok in doc:
             if tok.pos_ not in CONTENT_POS or not tok.is_alpha:
                 continue
-            lemma = tok.lemma_.lower() if tok.pos_ != "ADP" else tok.lower_
+            lemma = _lemma(tok)
             self.words[lemma] += 1
             for feat in slot_features(doc, tok.i, tok.i + 1):
                 k = _key(feat)
@@ -78,15 +92,42 @@ class SlotModel:
 
     def score(self, features: list[tuple[str, ...]], word: str) -> float:
         """Mean smoothed log P(word | feature) over the slot's features."""
-        p0 = self._unigram(word)
-        if not features:
-            return math.log(p0)
-        total = 0.0
-        for feat in features:
-            k = _key(feat)
-            total += math.log((self.pairs.get(k + "\t" + word, 0) + self.prior * p0)
-                              / (self.features.get(k, 0) + self.prior))
-        return total / len(features)
+        return self.score_many(features, [word])[0]
+
+    def score_many(self, features: list[tuple[str, ...]], words: list[str]) -> list[float]:
+        """:meth:`score` of each of ``words`` in one slot."""
+        keys = [_key(f) + "\t" for f in features]
+        if not keys:
+            return [math.log(self._unigram(w)) for w in words]
+        norm = sum(math.log(self.features.get(k[:-1], 0) + self.prior) for k in keys)
+        pairs, prior, log, n, out = self.pairs, self.prior, math.log, len(keys), []
+        for word in words:
+            floor = prior * self._unigram(word)
+            total, unseen = 0.0, 0
+            for k in keys:
+                c = pairs.get(k + word)
+                if c is None:
+                    unseen += 1
+                else:
+                    total += log(c + floor)
+            out.append((total + unseen * log(floor) - norm) / n)
+        return out
+
+    def lemma(self, surface: str) -> str:
+        """The counted lemma an inflected word belongs to ("riding" -> "ride"), else the word itself.
+
+        For text that was never parsed, such as an LLM's replacement."""
+        low = surface.lower()
+        if low in self.words:
+            return low
+        forms = getattr(self, "_forms", None)
+        if forms is None:
+            forms = self._forms = {}
+            for w in self.words:
+                forms.setdefault(pluralize(w), w)
+                for form in all_verb_forms(w):
+                    forms.setdefault(form, w)
+        return forms.get(low, low)
 
     def to_dict(self) -> dict:
         return {"pairs": dict(self.pairs), "features": dict(self.features), "words": dict(self.words),

@@ -18,9 +18,10 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..text.io import BAD_INPUT_KINDS, BadLine, Caption, Columns, read_captions
+from .backend import get_backend
 from .core import ConcretePlant, PlantConfig, screen
 from .embed import encoder_loaded
-from .io import BAD_INPUT_KINDS, BadLine, Caption, Columns, read_captions
 
 
 @dataclass
@@ -99,9 +100,9 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
     Every shard and every resumed run reads the same first captions, so all of them draw
     replacements from the same vocabulary and plant the same negatives.
     """
+    from ..text.nlp import load_nlp
     from .embed import cache_dir
     from .lexical import Vocabulary
-    from .nlp import load_nlp
 
     cache = cache_dir() / f"vocab2-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
     if cache.exists():
@@ -139,15 +140,14 @@ def _init_spawned(config: PlantConfig, vocab_dict: dict | None) -> None:
 
 
 def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int) -> None:
+    from ..text.nlp import load_nlp
     from .lexical import Vocabulary
-    from .nlp import load_nlp
 
     os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)  # read if MiniLM has to be loaded
     vocab = Vocabulary.from_dict(vocab_dict) if vocab_dict else None
     _WORKER["plant"] = ConcretePlant(config, vocab)
     _WORKER["nlp"] = load_nlp(config.spacy_model)
-    if config.backend == "lexical":
-        _WORKER["plant"].rewriter  # noqa: B018 - build embeddings before the first chunk
+    _WORKER["plant"].backend.prepare()  # e.g. embed the vocabulary before the first chunk
 
 
 def _plant_chunk(items: list[Caption]):
@@ -191,7 +191,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     start = time.perf_counter()
 
     stream = read_captions(input, fmt, columns)  # raises InputError before any work
-    vocab = build_vocabulary(input, fmt, columns, config) if config.backend == "lexical" else None
+    vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
     vocab_dict = vocab.to_dict() if vocab is not None else None
     lexicon = ConcretePlant(config).lexicon
     messages = 0

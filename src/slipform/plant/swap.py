@@ -11,7 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .edit import Edit
+from .anchor import caption_rng
+from .backend import Backend, Job, Proposal, register
+from .edit import Edit, apply_edits
 
 KINDS = ("noun", "adjective", "noun_phrase", "verb_phrase")
 ROLE_OF_KIND = {"noun": "O", "adjective": "A", "noun_phrase": "O", "verb_phrase": "R"}
@@ -71,3 +73,28 @@ def swap_edits(doc, swap: Swap) -> tuple[Edit, Edit]:
     if a0 == 0 and a_text[:1].isupper() and not doc[b0].pos_ == "PROPN":
         b_text, a_text = b_text[:1].upper() + b_text[1:], a_text[:1].lower() + a_text[1:]
     return Edit(a0, a1, b_text), Edit(b0, b1, a_text)
+
+
+@register("negclip")
+class SwapBackend(Backend):
+    """NegCLIP's baseline: each caption's targets are its possible swaps, in random order."""
+
+    needs_vocabulary = False
+
+    def targets(self, item, doc) -> list[Swap]:
+        return propose_swaps(doc, caption_rng(self.plant.config.seed, item.id, "swap"))
+
+    def no_target_reason(self, doc) -> str:
+        return "nothing to swap"
+
+    def rewrite(self, jobs: list[Job]) -> list[Proposal | str]:
+        out: list[Proposal | str] = []
+        lexicon = self.plant.lexicon
+        for job in jobs:
+            doc, swap = job.doc, job.target
+            negative = apply_edits(doc, list(swap_edits(doc, swap)))
+            first, second = doc[slice(*swap.first)], doc[slice(*swap.second)]
+            rated = [r for r in (lexicon.lookup(t.text, t.lemma_) for t in first) if r is not None]
+            out.append(Proposal(negative, first.text, ROLE_OF_KIND[swap.kind], max(rated) if rated else None,
+                                second.text, (first.text.lower(), second.text.lower()), extra={"swap": swap.kind}))
+        return out

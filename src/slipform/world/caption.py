@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import re
 
-from ..inflect import article_for
+from ..text.inflect import article_for
 from .scene import COLOURS, INVERSE, RELATIONS, SHAPES, SIZES, TEXTURES, Scene, Thing
 
 # Abstract fillers (Brysbaert ratings <= 2.2, checked by the tests against the norms).

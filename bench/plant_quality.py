@@ -41,6 +41,9 @@ RUNS = {
     "concrete + role weights O=1,A=1,R=1": PlantConfig(strategy="concrete",
                                                        role_weights=(("A", 1.0), ("O", 1.0), ("R", 1.0))),
     "negclip swaps": PlantConfig(backend="negclip"),
+    # each subset compared with negatives of its own kind: attributes for replace_att, and so on
+    "concrete, the subset's own role": {subset: PlantConfig(strategy="concrete", role_weights=((role, 1.0),))
+                                        for subset, role in zip(SUBSETS, "OAR")},
 }
 
 
@@ -62,7 +65,7 @@ def sugarcrepe() -> tuple[list[str], dict[str, list[tuple[str, str]]], set[str]]
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", default=",".join(RUNS), help="comma-separated run names")
+    ap.add_argument("--runs", default=";".join(RUNS), help="run names separated by ';'")
     ap.add_argument("--judges", default="bigram,unigram-web,minilm-knn")
     ap.add_argument("--examples", type=Path, help="write 30 random examples per run here (Markdown)")
     ap.add_argument("--json", type=Path)
@@ -78,14 +81,18 @@ def main(argv=None) -> int:
         caps, negs = [c for c, _ in items], [n for _, n in items]
         reference[subset] = {j.name: blind_accuracy(j, caps, negs) for j in judges}
     results, sections, rng = {}, [], random.Random(0)
-    for name in args.runs.split(","):
-        config = RUNS[name]
-        out = tmp / f"{len(results)}.jsonl"
-        summary = plant_file(src, out, config, workers=args.workers, progress=False)
-        recs = [json.loads(line) for line in out.read_text().splitlines()]
-        negative = {}
-        for r in recs:
-            negative.setdefault(captions[int(r["id"])], r)
+    for name in args.runs.split(";"):
+        configs = RUNS[name] if isinstance(RUNS[name], dict) else {s: RUNS[name] for s in SUBSETS}
+        planted: dict[PlantConfig, tuple] = {}
+        for config in set(configs.values()):
+            out = tmp / f"{len(results)}-{len(planted)}.jsonl"
+            summary = plant_file(src, out, config, workers=args.workers, progress=False)
+            recs = [json.loads(line) for line in out.read_text().splitlines()]
+            first: dict[str, dict] = {}
+            for r in recs:
+                first.setdefault(captions[int(r["id"])], r)
+            planted[config] = (summary, recs, first)
+        summary, recs, negative = planted[configs[SUBSETS[0]]]
         rated = [r["concreteness"] for r in negative.values() if r["concreteness"] is not None]
         plaus = [r["plausibility"] for r in negative.values() if r.get("plausibility") is not None]
         row = {"coverage": 100 * summary.planted / summary.read,
@@ -93,6 +100,7 @@ def main(argv=None) -> int:
                "concreteness": float(np.mean(rated)), "plausibility": float(np.mean(plaus)) if plaus else None,
                "subsets": {}}
         for subset, items in pairs.items():
+            negative = planted[configs[subset]][2]
             keep = [k for k, (c, _) in enumerate(items) if c in negative]
             caps = [items[k][0] for k in keep]
             ours_neg = [negative[c]["negative"] for c in caps]

@@ -65,7 +65,51 @@ def main() -> None:
     print(f"plant, warm, 1 worker, loaded   {n / warm:7.1f} captions/s  (ratio {bare / warm:.2f}; target >= 0.70)")
     print(f"plant, warm, 2 workers, e2e     {n / two_total:7.1f} captions/s  (2 / 1 worker {warm_total / two_total:.2f})")
     print(f"plant, warm, 2 workers, loaded  {n / two:7.1f} captions/s  (2 / 1 worker {warm / two:.2f}; target >= 1.60)")
+    where_the_time_goes(src, texts[:2000], nlp)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+PARTS = {  # function -> what it is, for the profile's cumulative times
+    "plant/core.py:plant": "ConcretePlant.plant (everything after parsing)",
+    "plant/core.py:targets": "  candidates and target selection",
+    "plant/lexical.py:_neighbours": "  related words: similarity band, exclusions",
+    "plant/plausibility.py:score_many": "  plausibility of the options in the slot",
+    "plant/plausibility.py:slot_features": "  the target's slot features",
+    "plant/edit.py:apply_edits": "  writing the negative",
+    "plant/core.py:_fill_similarity": "  similarity of target and replacement",
+}
+
+
+def where_the_time_goes(src: Path, texts: list[str], nlp) -> None:
+    """Profile one worker's work on ``texts``: parsing vs each part of planting, as shares."""
+    import cProfile
+    import pstats
+
+    from slipform.plant import Caption, ConcretePlant, PlantConfig
+    from slipform.plant.runner import build_vocabulary
+    from slipform.text.io import Columns
+
+    plant = ConcretePlant(PlantConfig(), build_vocabulary(src, None, Columns(), PlantConfig()))
+    plant.backend.prepare()
+    items = [Caption(str(i), t) for i, t in enumerate(texts)]
+    prof = cProfile.Profile()
+    prof.enable()
+    docs = list(nlp.pipe(texts, batch_size=256))
+    plant.plant(items, docs)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = sum(v[2] for v in stats.values())  # own time of every function = the whole run
+    cum = {}
+    for (file, _line, func), v in stats.items():
+        for key in PARTS:
+            path, name = key.split(":")
+            if file.endswith(path) and func == name:
+                cum[key] = cum.get(key, 0.0) + v[3]
+    parse = total - cum.get("plant/core.py:plant", 0.0)
+    print(f"\nwhere the time goes (cProfile, 1 process, {len(texts)} captions; shares of the profiled run)")
+    print(f"  {'spaCy nlp.pipe':<52} {100 * parse / total:5.1f}%")
+    for key, label in PARTS.items():
+        print(f"  {label:<52} {100 * cum.get(key, 0.0) / total:5.1f}%")
 
 
 if __name__ == "__main__":

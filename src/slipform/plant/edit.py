@@ -19,15 +19,22 @@ class Edit:
 
 
 def apply_edits(doc, edits: list[Edit]) -> str:
-    """The caption with ``edits`` applied; ``a``/``an`` before an edit is made to agree."""
-    pieces = [t.text_with_ws for t in doc]
-    for e in sorted(edits, key=lambda e: e.start, reverse=True):
-        last = doc[e.end - 1]
-        text = match_case(doc[e.start].text, e.text)
-        pieces[e.start:e.end] = [text + last.whitespace_]
-        if e.start > 0 and doc[e.start - 1].lower_ in ("a", "an"):
+    """The caption with ``edits`` applied; ``a``/``an`` before an edit is made to agree.
+
+    Built from the caption's text by character offsets, touching only the tokens next to an
+    edit (creating a spaCy Token per word costs more than the rest of the rewrite)."""
+    text, pieces, pos = doc.text, [], 0
+    for e in sorted(edits, key=lambda e: e.start):
+        first, last = doc[e.start], doc[e.end - 1]
+        new = match_case(first.text, e.text)
+        if e.start > 0:
             art = doc[e.start - 1]
-            pieces[e.start - 1] = match_case(art.text, article_for(text)) + art.whitespace_
+            if art.idx >= pos and art.lower_ in ("a", "an"):
+                pieces += [text[pos:art.idx], match_case(art.text, article_for(new))]
+                pos = art.idx + len(art.text)
+        pieces += [text[pos:first.idx], new]
+        pos = last.idx + len(last.text)
+    pieces.append(text[pos:])
     return "".join(pieces)
 
 

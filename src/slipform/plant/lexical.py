@@ -324,8 +324,14 @@ class LexicalRewriter:
         low = t.text.lower()
         if t.pos == "VERB":
             base = _VERB_BASE.get(low, t.lemma)
-            if base in VERB_CONTRASTS:
+            if base in VERB_CONTRASTS and not self.use_plausibility:
                 chosen = self._choose(list(VERB_CONTRASTS[base]), features, rng)
+            elif base in VERB_CONTRASTS:
+                # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related
+                # verbs of the input join them, and the slot decides ("holding a phone" -> "using")
+                table = [w for w in VERB_CONTRASTS[base] if w not in avoid]
+                related = [w for w in self._neighbours(base, "v", t.concreteness, avoid) if w not in table]
+                chosen = self._choose(table + related, features, rng)
             else:
                 chosen = self._choose(self._neighbours(base, "v", t.concreteness, avoid), features, rng, _OLD_POOL)
             if chosen is None:

@@ -399,6 +399,62 @@ def _run_analyze(args) -> int:
     return 0
 
 
+def _add_norms(sub) -> None:
+    p = sub.add_parser("norms", help="visual concreteness of every word, measured from images and captions",
+                       description="Score each word and two-word expression of a captions file by how tightly the "
+                                   "images whose captions use it cluster in an image encoder's feature space, against "
+                                   "chance (Hessel, Mimno & Lee, NAACL 2018). Writes a norms file (Word, Conc.M on "
+                                   "1-5 by rank) that 'slipform plant --lexicon' reads.")
+    p.add_argument("input", help="captions with images: CSV/TSV (filepath, title), COCO or Karpathy JSON, JSONL")
+    p.add_argument("-o", "--output", default="visual-norms.csv", help="norms file (.csv or .tsv)")
+    p.add_argument("--model", required=True, help="open_clip architecture, HF directory / hub id, or a run directory")
+    p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
+    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
+    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+    p.add_argument("--image-root", help="folder the image paths are relative to")
+    p.add_argument("--format", dest="fmt", default=None, help="input format (default: from the file name)")
+    p.add_argument("--caption-col", default="title")
+    p.add_argument("--image-col", default="filepath")
+    p.add_argument("--k", type=int, default=50, help="nearest neighbours per image (default 50)")
+    p.add_argument("--min-count", type=int, default=10, help="images a word must occur with (default 10)")
+    p.add_argument("--no-expressions", action="store_true", help="score single words only")
+    p.add_argument("--blend", choices=["brysbaert"], help="average the rank with Brysbaert's where both rate a word")
+    p.add_argument("--cache-dir", default=None, help="image feature cache (default: ~/.cache/slipform/features)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_run_norms)
+
+
+def _run_norms(args) -> int:
+    import torch
+
+    from .evaluate.encode import Encoder
+    from .norms import NormsConfig, compute_norms
+    from .text.io import Columns, InputError
+
+    try:
+        config = NormsConfig(k=args.k, min_count=args.min_count, expressions=not args.no_expressions,
+                             blend=args.blend)
+        model = _eval_model(args)
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        cache = args.cache_dir or Path.home() / ".cache" / "slipform" / "features"
+        encoder = Encoder(model, cache, device=device, workers=args.workers, batch_size=args.batch_size,
+                          progress=not args.no_progress)
+        summary = compute_norms(args.input, args.output, encoder, config, fmt=args.fmt,
+                                columns=Columns(args.caption_col, args.image_col), image_root=args.image_root,
+                                log=lambda m: print(m, file=sys.stderr))
+    except (ValueError, InputError, FileNotFoundError) as exc:
+        print(f"slipform norms: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.most_common()) or "none"
+    print(f"{summary.terms} terms from {summary.captions} captions of {summary.images} images "
+          f"(skipped: {skipped}) -> {summary.output}")
+    encoder.save()  # the features, for a rerun with another k or minimum
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -412,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot(sub)
     _add_demo(sub)
     _add_analyze(sub)
+    _add_norms(sub)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Blind test of planted negatives on SugarCrepe's captions, side by side with SugarCrepe's own.
 
     python bench/plant_quality.py --examples docs/PLANT_EXAMPLES.md --json quality.json
+    python bench/plant_quality.py --runs concrete --hf-model /models/Qwen3-4B     # the LLM backends, same test
 
 Every unique caption of SugarCrepe's seven files (4,345 real COCO captions, from
 fixtures/) is planted once per run (strategy x backend). On the captions of ``replace_obj``,
@@ -70,7 +71,18 @@ def main(argv=None) -> int:
     ap.add_argument("--examples", type=Path, help="write 30 random examples per run here (Markdown)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--hf-model", help="add a run with the hf backend (a local instruction-tuned LLM directory)")
+    ap.add_argument("--openai-url", help="add a run with the openai backend at this base URL (with --openai-model)")
+    ap.add_argument("--openai-model")
     args = ap.parse_args(argv)
+    from slipform.plant import LLMConfig
+
+    if args.hf_model:
+        RUNS["hf"] = PlantConfig(backend="hf", llm=LLMConfig(model=args.hf_model))
+        args.runs += ";hf"
+    if args.openai_url:
+        RUNS["openai"] = PlantConfig(backend="openai", llm=LLMConfig(model=args.openai_model, base_url=args.openai_url))
+        args.runs += ";openai"
     captions, pairs, texts = sugarcrepe()
     judges = make_judges(texts, tuple(args.judges.split(",")))
     tmp = Path(tempfile.mkdtemp(prefix="slipform-quality-"))

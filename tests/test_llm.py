@@ -58,6 +58,8 @@ def test_openai_backend_retries_and_validates(tmp_path):
     assert set(records) == {"1", "2"}
     assert records["1"]["negative"].count("zebra") == 1 and records["1"]["backend"] == "openai"
     assert records["1"]["replacement"] == "zebra" and records["1"]["similarity"] is not None
+    # the LLM's replacement gets the same slot plausibility as the lexical backend's
+    assert isinstance(records["1"]["plausibility"], float) and records["1"]["plausibility"] < 0
     assert skipped["3"].startswith("invalid output") and skipped["4"] == "invalid output: output equals the caption"
     assert "HTTP 503" in skipped["5"]
     assert summary.planted == 2 and sum(summary.skipped.values()) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -99,11 +100,22 @@ def test_image_negatives_render_the_planted_change(demo):
 def test_analyze_relates_properties_to_contribution(demo):
     _, _, _, root = demo
     from slipform.experiment.analyze import analyze
+    from slipform.experiment.layout import DemoLayout
+    from slipform.experiment.protocol import write_control_negatives
 
-    result = analyze(root / "report", sample=40, log=lambda m: None)
+    # a control's negatives (as `demo --controls` writes them) name the caption, not the image
+    layout = DemoLayout(root / "report")
+    run_cfg = json.loads((layout.run("slipform", 0) / "config.json").read_text())
+    data = Path(run_cfg["data"]["image_root"])
+    control = layout.negatives("relation_swap", 0)
+    write_control_negatives(data / "train.csv", control, "relation_swap")
+    try:
+        result = analyze(root / "report", sample=40, log=lambda m: None)
+    finally:
+        control.unlink()
     folder = root / "report" / "analysis"
     rows = list(csv.DictReader(open(folder / "negatives.csv")))
-    assert {r["strategy"] for r in rows} == {"concrete", "swap"}
+    assert {r["strategy"] for r in rows} == {"concrete", "swap", "relation_swap"}
     assert all(0 < float(r["grad_share_start"]) < 1 for r in rows)
     corr = list(csv.DictReader(open(folder / "correlations.csv")))
     assert {c["property"] for c in corr} >= {"concreteness", "pixel_distance", "embedding_distance"}

@@ -68,13 +68,19 @@ def bootstrap_ci(x, y, n: int = 300, seed: int = 0) -> tuple[float, float]:
     return (float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))) if stats else (math.nan, math.nan)
 
 
-def _records(folder: Path, seed: int, sample: int) -> list[dict]:
-    rows = []
+def _records(folder: Path, seed: int, sample: int, data: Path) -> list[dict]:
+    rows, images = [], None
     for kind, path in DemoLayout(folder).negative_files(seed).items():
         with open(path) as f:
             recs = [json.loads(line) for line in f]
         random.Random(f"analyze:{kind}:{seed}").shuffle(recs)
-        rows += [dict(r, strategy=kind) for r in recs[:sample]]
+        recs = recs[:sample]
+        if any("image" not in r for r in recs):  # the controls' negatives name the caption, not the image
+            if images is None:
+                with open(data / "train.csv", newline="") as f:
+                    images = {row["id"]: row["filepath"] for row in csv.DictReader(f)}
+            recs = [r if "image" in r else dict(r, image=images[r["id"]]) for r in recs if "image" in r or r["id"] in images]
+        rows += [dict(r, strategy=kind) for r in recs]
     return rows
 
 
@@ -157,7 +163,7 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
     data = Path(run_cfg["data"]["image_root"])
     out = folder / "analysis"
     out.mkdir(exist_ok=True)
-    records = _records(folder, seed, sample)
+    records = _records(folder, seed, sample, data)
     if not records:
         raise FileNotFoundError(f"{folder}/negatives: no planted negatives for seed {seed}")
     log(f"analysing {len(records)} negatives ({', '.join(sorted({r['strategy'] for r in records}))})")

@@ -179,11 +179,10 @@ class _LLMBackend(Backend):
         answer better the second time; a dead endpoint is not asked about every target)."""
         return [t for _ in range(max(1, self.plant.config.llm.attempts)) for t in targets[:need]]
 
-    def client(self):
-        raise NotImplementedError
+    client = None  # the subclass's rewriter: a cached property with a ``generate(requests)`` method
 
     def rewrite(self, jobs: list[Job]) -> list[Proposal | str]:
-        client, size = self.client(), max(1, self.plant.config.llm.batch_size)
+        client, size = self.client, max(1, self.plant.config.llm.batch_size)
         answers: list = []
         for s in range(0, len(jobs), size):
             answers += client.generate([Request(j.item.caption, j.target.text, j.target.role) for j in jobs[s:s + size]])
@@ -220,13 +219,10 @@ class OpenAIBackend(_LLMBackend):
             raise ValueError("the openai backend needs --base-url and --model")
 
     @cached_property
-    def _client(self) -> OpenAIRewriter:
+    def client(self) -> OpenAIRewriter:
         llm = self.plant.config.llm
         return OpenAIRewriter(llm.base_url, llm.model, llm.api_key, llm.timeout, llm.retries,
                               backoff=llm.backoff, concurrency=llm.batch_size)
-
-    def client(self):
-        return self._client
 
 
 @register("hf")
@@ -239,9 +235,6 @@ class HFBackend(_LLMBackend):
             raise ValueError("the hf backend needs --model (a local directory or hub id)")
 
     @cached_property
-    def _client(self) -> HFRewriter:
+    def client(self) -> HFRewriter:
         llm = self.plant.config.llm
         return HFRewriter(llm.model, max_new_tokens=llm.max_new_tokens)
-
-    def client(self):
-        return self._client

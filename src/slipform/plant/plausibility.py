@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..text.inflect import all_verb_forms, pluralize, verb_form
 
@@ -75,20 +76,19 @@ class SlotModel:
                 continue
             lemma = _lemma(tok)
             self.words[lemma] += 1
+            self.__dict__.pop("_unigram_norm", None)  # derived from the counts: recomputed on use
+            self.__dict__.pop("_forms", None)
             for feat in slot_features(doc, tok.i, tok.i + 1):
                 k = _key(feat)
                 self.features[k] += 1
                 self.pairs[k + "\t" + lemma] += 1
 
-    @property
-    def total(self) -> int:
-        return sum(self.words.values())
+    @cached_property
+    def _unigram_norm(self) -> float:
+        return sum(self.words.values()) + 0.1 * (len(self.words) + 1)
 
     def _unigram(self, word: str) -> float:
-        total = getattr(self, "_total", None)
-        if total is None:
-            total = self._total = self.total
-        return (self.words.get(word, 0) + 0.1) / (total + 0.1 * (len(self.words) + 1))
+        return (self.words.get(word, 0) + 0.1) / self._unigram_norm
 
     def score(self, features: list[tuple[str, ...]], word: str) -> float:
         """Mean smoothed log P(word | feature) over the slot's features."""
@@ -118,16 +118,17 @@ class SlotModel:
 
         For text that was never parsed, such as an LLM's replacement."""
         low = surface.lower()
-        if low in self.words:
-            return low
-        forms = getattr(self, "_forms", None)
-        if forms is None:
-            forms = self._forms = {}
-            for w in self.words:
-                forms.setdefault(pluralize(w), w)
-                for form in all_verb_forms(w):
-                    forms.setdefault(form, w)
-        return forms.get(low, low)
+        return low if low in self.words else self._forms.get(low, low)
+
+    @cached_property
+    def _forms(self) -> dict[str, str]:
+        """Plural and verb forms of every counted lemma -> the lemma."""
+        forms: dict[str, str] = {}
+        for w in self.words:
+            forms.setdefault(pluralize(w), w)
+            for form in all_verb_forms(w):
+                forms.setdefault(form, w)
+        return forms
 
     def to_dict(self) -> dict:
         return {"pairs": dict(self.pairs), "features": dict(self.features), "words": dict(self.words),

@@ -235,25 +235,40 @@ def _run_plot(args) -> int:
     return 0
 
 
+def _add_model_args(p, required: bool) -> None:
+    """The model to load (:func:`_eval_model`), for the commands that encode with one."""
+    p.add_argument("--model", required=required, help="open_clip architecture, HF directory / hub id, or a run "
+                                                      "directory" + ("" if required else " (required)"))
+    p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
+    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
+    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+
+
+def _add_encoder_args(p) -> None:
+    """How :class:`~slipform.evaluate.encode.Encoder` encodes: feature cache, batch, loader, device."""
+    p.add_argument("--cache-dir", default=None, help="image feature cache (default: ~/.cache/slipform/features)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default=None)
+
+
+def _feature_cache(args) -> str:
+    return args.cache_dir or str(Path.home() / ".cache" / "slipform" / "features")
+
+
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a model on compositional, retrieval and probing benchmarks",
                        description="Evaluate a model on registered benchmarks. 'slipform eval --list' prints every "
                                    "benchmark with a one-line description and the files it expects under "
                                    "--data-root.")
     p.add_argument("--list", action="store_true", help="list the benchmarks and the layout each expects, then exit")
-    p.add_argument("--model", help="open_clip architecture, HF directory / hub id, or a run directory (required)")
-    p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
-    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
-    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+    _add_model_args(p, required=False)  # required unless --list
     p.add_argument("--benchmarks", default="sugarcrepe,valse,winoground,aro,retrieval_coco,retrieval_flickr30k",
                    help="comma-separated; 'all' for every registered benchmark")
     p.add_argument("--data-root", default="data", help="folder with the benchmarks' files")
     p.add_argument("-o", "--output", default="results.json", help="JSON (a CSV and a Markdown table go beside it)")
     p.add_argument("--limit", type=int, help="items per benchmark/subset, for a quick smoke run")
-    p.add_argument("--cache-dir", default=None, help="image feature cache (default: ~/.cache/slipform/features)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--device", default=None)
+    _add_encoder_args(p)
     p.add_argument("--check-overlap", metavar="TRAIN_FILE", help="count benchmark images that occur in a training file")
     p.set_defaults(func=_run_eval)
 
@@ -306,7 +321,7 @@ def _run_eval(args) -> int:
         print(f"slipform eval: error: cannot load the model: {exc}", file=sys.stderr)
         return EXIT_USAGE
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    cache = args.cache_dir or str(Path.home() / ".cache" / "slipform" / "features")
+    cache = _feature_cache(args)
     results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
                   workers=args.workers, batch_size=args.batch_size, progress=True)
     if args.check_overlap:
@@ -407,10 +422,7 @@ def _add_norms(sub) -> None:
                                    "1-5 by rank) that 'slipform plant --lexicon' reads.")
     p.add_argument("input", help="captions with images: CSV/TSV (filepath, title), COCO or Karpathy JSON, JSONL")
     p.add_argument("-o", "--output", default="visual-norms.csv", help="norms file (.csv or .tsv)")
-    p.add_argument("--model", required=True, help="open_clip architecture, HF directory / hub id, or a run directory")
-    p.add_argument("--model-family", default=None, choices=["open_clip", "hf"], help="default: guessed")
-    p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
-    p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
+    _add_model_args(p, required=True)
     p.add_argument("--image-root", help="folder the image paths are relative to")
     p.add_argument("--format", dest="fmt", default=None, help="input format (default: from the file name)")
     p.add_argument("--caption-col", default="title")
@@ -419,10 +431,7 @@ def _add_norms(sub) -> None:
     p.add_argument("--min-count", type=int, default=10, help="images a word must occur with (default 10)")
     p.add_argument("--no-expressions", action="store_true", help="score single words only")
     p.add_argument("--blend", choices=["brysbaert"], help="average the rank with Brysbaert's where both rate a word")
-    p.add_argument("--cache-dir", default=None, help="image feature cache (default: ~/.cache/slipform/features)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--device", default=None)
+    _add_encoder_args(p)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_norms)
 
@@ -439,8 +448,7 @@ def _run_norms(args) -> int:
                              blend=args.blend)
         model = _eval_model(args)
         device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        cache = args.cache_dir or Path.home() / ".cache" / "slipform" / "features"
-        encoder = Encoder(model, cache, device=device, workers=args.workers, batch_size=args.batch_size,
+        encoder = Encoder(model, _feature_cache(args), device=device, workers=args.workers, batch_size=args.batch_size,
                           progress=not args.no_progress)
         summary = compute_norms(args.input, args.output, encoder, config, fmt=args.fmt,
                                 columns=Columns(args.caption_col, args.image_col), image_root=args.image_root,

@@ -9,15 +9,20 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+def negclip_titles() -> list[str]:
+    """The true captions (``title`` column) of NegCLIP's validation TSV."""
+    with open(FIXTURES / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
+        rows = csv.reader(f, delimiter="\t")
+        next(rows)
+        return [r[1] for r in rows]
+
+
 def real_captions(limit: int | None = None) -> list[str]:
     seen, out = set(), []
     for path in sorted((FIXTURES / "sugarcrepe").glob("*.json")):
         for item in json.loads(path.read_text()).values():
             out.append(item["caption"].strip())
-    with open(FIXTURES / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t")
-        next(rows)
-        out += [r[1].strip() for r in rows]
+    out += [t.strip() for t in negclip_titles()]
     unique = []
     for c in out:
         if c and c not in seen:

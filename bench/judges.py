@@ -21,16 +21,15 @@ different model (MiniLM sentence embeddings against that reference corpus).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from corpus import FIXTURES, negclip_titles
+
 _TOKEN = re.compile(r"[a-z0-9']+")
 
 
@@ -40,11 +39,7 @@ def tokens(text: str) -> list[str]:
 
 def reference_captions(exclude: set[str]) -> list[str]:
     """True captions of NegCLIP's validation file and of VALSE, minus any text in ``exclude``."""
-    out = []
-    with open(FIXTURES / "negclip" / "valid_neg_clip.tsv", encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t")
-        next(rows)
-        out += [r[1] for r in rows]
+    out = negclip_titles()
     for path in sorted((FIXTURES / "valse").glob("*.json")):
         out += [item["caption"] for item in json.loads(path.read_text()).values()]
     banned = {" ".join(tokens(t)) for t in exclude}
@@ -71,10 +66,9 @@ class BigramJudge:
         self.context: Counter = Counter()
         self.follow_types: Counter = Counter()
         self.precede_types: Counter = Counter()
-        for (v, w), _ in self.pair.items():
+        for (v, w), n in self.pair.items():
             self.precede_types[w] += 1
             self.follow_types[v] += 1
-        for (v, _w), n in self.pair.items():
             self.context[v] += n
         self.types = len(self.pair)
         self.vocab = len(self.precede_types) + 1

@@ -11,6 +11,7 @@ from slipform.lexicon import load_lexicon
 from slipform.norms import (
     NormsConfig,
     blend_ratings,
+    caption_terms,
     compute_norms,
     nearest_neighbours,
     to_ratings,
@@ -99,3 +100,20 @@ def test_norms_command_with_a_tiny_model_writes_a_file_plant_reads(tmp_path, cap
     assert main(["norms", str(captions), "-o", str(out), "--model", "ViT-B-32", "--pretrained", "none",
                  "--model-config", "tiny", "--k", "5", "--workers", "0", "--no-progress",
                  "--cache-dir", str(tmp_path / "cache")]) == 2  # no --image-root: every image is missing
+
+
+def test_known_expressions_only_by_default(world_norms):
+    """As a planting lexicon, a norms file must not make arbitrary adjacent pairs ("orange square")
+    one target: by default only pairs the human norms list are scored; ``all`` scores every pair."""
+    _, out = world_norms
+    words = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    assert words and not [w for w in words if " " in w and w not in load_lexicon().ratings]
+    assert caption_terms("A hot dog on a red plate", {"hot dog"}) == \
+        {"a", "hot", "dog", "on", "red", "plate", "hot dog"}
+    assert "red plate" in caption_terms("A hot dog on a red plate", True)
+    assert caption_terms("A hot dog", False) == {"a", "hot", "dog"}
+
+
+def test_bad_expressions_setting_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="expressions must be"):
+        compute_norms(tmp_path / "none.csv", tmp_path / "v.csv", KnownFeatures(), NormsConfig(expressions="some"))

@@ -429,7 +429,9 @@ def _add_norms(sub) -> None:
     p.add_argument("--image-col", default="filepath")
     p.add_argument("--k", type=int, default=50, help="nearest neighbours per image (default 50)")
     p.add_argument("--min-count", type=int, default=10, help="images a word must occur with (default 10)")
-    p.add_argument("--no-expressions", action="store_true", help="score single words only")
+    p.add_argument("--expressions", choices=["known", "all", "none"], default="known",
+                   help="two-word expressions to score: those the human norms list (default), every adjacent "
+                        "pair (analysis; as a planting lexicon it makes arbitrary pairs targets), or none")
     p.add_argument("--blend", choices=["brysbaert"], help="average the rank with Brysbaert's where both rate a word")
     _add_encoder_args(p)
     p.add_argument("--no-progress", action="store_true")
@@ -444,7 +446,7 @@ def _run_norms(args) -> int:
     from .text.io import Columns, InputError
 
     try:
-        config = NormsConfig(k=args.k, min_count=args.min_count, expressions=not args.no_expressions,
+        config = NormsConfig(k=args.k, min_count=args.min_count, expressions=args.expressions,
                              blend=args.blend)
         model = _eval_model(args)
         device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

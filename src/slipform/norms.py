@@ -31,7 +31,10 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 class NormsConfig:
     k: int = 50  # neighbours per image
     min_count: int = 10  # images a word must occur with
-    expressions: bool = True  # also score adjacent word pairs ("hot dog", "left of")
+    # two-word expressions: "known" scores adjacent pairs the human norms list ("hot dog", "fire
+    # hydrant"); "all" every adjacent pair ("orange square": an analysis view, since as a planting
+    # lexicon it makes arbitrary pairs one target, replaced by one word); "none" single words only
+    expressions: str = "known"
     blend: str | None = None  # None, or "brysbaert": average the ranks where both rate a word
 
 
@@ -41,12 +44,14 @@ class Norm:
     images: int
 
 
-def caption_terms(caption: str, expressions: bool = True) -> set[str]:
-    """Lower-cased words of a caption, and its adjacent two-word expressions."""
+def caption_terms(caption: str, expressions=True) -> set[str]:
+    """Lower-cased words of a caption and its adjacent two-word expressions: every pair
+    (``expressions=True``), none (``False``), or those in a given set of known expressions."""
     words = _WORD.findall(caption.lower())
     terms = set(words)
     if expressions:
-        terms.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        pairs = (f"{a} {b}" for a, b in zip(words, words[1:]))
+        terms.update(pairs if expressions is True else (p for p in pairs if p in expressions))
     return terms
 
 
@@ -130,6 +135,13 @@ def compute_norms(input, output, encoder, config: NormsConfig = NormsConfig(), *
     missing are counted and skipped."""
     from .text.io import BadLine, Columns, read_captions
 
+    if config.expressions not in ("known", "all", "none"):
+        raise ValueError(f"expressions must be known, all or none, got {config.expressions!r}")
+    expressions = {"all": True, "none": False}.get(config.expressions)
+    if expressions is None:
+        from .lexicon import load_lexicon
+
+        expressions = {w for w in load_lexicon().ratings if " " in w}
     terms: dict[str, set[str]] = defaultdict(set)
     skipped: Counter = Counter()
     captions = 0
@@ -147,7 +159,7 @@ def compute_norms(input, output, encoder, config: NormsConfig = NormsConfig(), *
                 log(f"warning: {input}:{item.line}: image not found: {path}")
             continue
         captions += 1
-        terms[str(path)] |= caption_terms(item.caption, config.expressions)
+        terms[str(path)] |= caption_terms(item.caption, expressions)
     if len(terms) <= config.k:
         raise ValueError(f"{input}: {len(terms)} usable images; visual concreteness needs more than k={config.k}")
     paths = sorted(terms)

@@ -29,7 +29,7 @@ def test_join_with_negatives_and_masking(tmp_path):
     data = make_pair_data(tmp_path, n=10)
     samples = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"]))
     assert len(samples) == 10
-    assert samples[0].negatives[0] == ("a green square", 4.0, None)
+    assert samples[0].negatives[0] == ("a green square", 4.0, None, "A")
     assert samples[9].negatives == ()  # no negative planted: trains masked
     model = _tiny()
     ds = PairDataset(samples, model.preprocess_train, seed=1)
@@ -37,6 +37,35 @@ def test_join_with_negatives_and_masking(tmp_path):
     assert batch["hard_mask"].tolist() == [[True], [False]]
     assert batch["images"].shape == (2, 3, 32, 32) and batch["hard_tokens"].shape == (2, 1, 32)
     assert batch["concreteness"][0, 0] == 4.0
+    assert batch["roles"] == [["A"], [""]]
+
+
+def test_candidates_for_selection_are_padded_and_masked(tmp_path):
+    """For hardest-of-K selection the data hands over up to K negatives per caption, drawn
+    without replacement and fixed by (seed, epoch, index), padded with masked empty captions."""
+    from slipform.data import Sample
+
+    model = _tiny()
+    data = make_pair_data(tmp_path, n=3)
+    image = read_samples(DataConfig(data["train"], data["negatives"], data["image_root"]))[0].image
+    negs = tuple((f"a {c} square", 3.0 + i, None, "AOR"[i]) for i, c in enumerate(("red", "blue", "green")))
+    samples = [Sample(image, "a yellow square", negs), Sample(image, "a yellow square", negs[:1]),
+               Sample(image, "a yellow square", ())]
+    ds = PairDataset(samples, model.preprocess_train, seed=3, candidates=2)
+    items = [ds[i] for i in range(3)]
+    assert items[0]["candidates"] == ds[0]["candidates"]  # a pure function of (seed, epoch, index)
+    assert len(items[0]["candidates"]) == 2 and len(set(items[0]["candidates"])) == 2
+    batch = Collate(model.tokenize, candidates=2)(items)
+    assert batch["hard_tokens"].shape == (3, 2, 32)
+    assert batch["hard_mask"].tolist() == [[True, True], [True, False], [False, False]]
+    assert batch["roles"][1] == ["A", ""] and math.isnan(float(batch["concreteness"][2, 0]))
+    picked = {text for text, _, _ in items[0]["candidates"]}
+    assert picked <= {n[0] for n in negs}
+    draws = set()
+    for epoch in range(8):  # each epoch draws its own two of the three
+        ds.set_epoch(epoch)
+        draws.add(frozenset(t for t, _, _ in ds[0]["candidates"]))
+    assert len(draws) > 1 and all(len(d) == 2 for d in draws)
 
 
 def test_samples_are_a_function_of_seed_epoch_and_index(tmp_path):

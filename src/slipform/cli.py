@@ -157,6 +157,14 @@ def _add_train(sub) -> None:
     p.add_argument("--margin-min", type=float, default=0.0)
     p.add_argument("--margin-max", type=float, default=0.1)
     p.add_argument("--default-concreteness", type=float, default=3.0, help="for unrated targets")
+    p.add_argument("--select", default="random", choices=["random", "hardest", "mix"],
+                   help="which planted negative trains: one at random per epoch (default), the hardest of "
+                        "--candidates by the current model, or a --select-mix share hardest and the rest random")
+    p.add_argument("--candidates", type=int, default=3,
+                   help="K: negatives per caption the selection encodes (plant them with --negatives-per-caption)")
+    p.add_argument("--select-temperature", type=float, default=0.0,
+                   help="0: the hardest; > 0: sample from softmax(similarity / T)")
+    p.add_argument("--select-mix", type=float, default=0.5, help="--select mix: share of captions taking the hardest")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=256, help="per process")
     p.add_argument("--lr", type=float, default=5e-6)
@@ -189,6 +197,7 @@ def _run_train(args) -> int:
     from .data import DataConfig
     from .losses import LossConfig
     from .models import ModelSpec
+    from .select import SelectConfig
     from .train import TrainConfig, train
 
     try:
@@ -205,7 +214,8 @@ def _run_train(args) -> int:
             loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
                             args.default_concreteness),
             data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
-                            args.image_col, args.image_negatives, args.resampled))
+                            args.image_col, args.image_negatives, args.resampled),
+            select=SelectConfig(args.select, args.candidates, args.select_temperature, args.select_mix))
         result = train(cfg)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"slipform train: error: {exc}", file=sys.stderr)

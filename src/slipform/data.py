@@ -8,7 +8,8 @@ Three sources, one batch format:
 3. WebDataset tar shards: per sample a ``.jpg`` and a ``.json`` with ``caption`` and
    ``negatives`` (a list of ``{"negative", "concreteness"}``), optionally ``.neg.jpg``.
 
-Each epoch draws one hard negative per caption from (seed, epoch, index), and applies the
+Each epoch draws one hard negative per caption from (seed, epoch, index) -- or, for the
+trainer's hardest-of-K selection (:mod:`slipform.select`), up to K candidates -- and applies the
 image augmentation under a generator seeded the same way, so a sample is a pure function of
 its position: a resumed run sees exactly what an uninterrupted one saw. A caption without a
 negative trains with its negative masked. A missing or corrupt image drops the sample, and
@@ -47,7 +48,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class Sample:
-    """An image, its caption, and its hard negatives as (caption, concreteness or NaN, image or None).
+    """An image, its caption, and its hard negatives as (caption, concreteness or NaN, image or None,
+    route: "A", "R", "O" or "" when unknown).
 
     A negative's image is an *edited* image that shows the negative caption (TripletCLIP-style,
     e.g. from the world's editor); NegCLIP's ``neg_image`` column lists nearest-neighbour real
@@ -68,7 +70,7 @@ def _resolve(root: str | None, path: str) -> str:
 
 
 def load_negatives(path: str | Path, image_root: str | None = None) -> dict[str, list[tuple]]:
-    """``id`` -> [(negative, concreteness, negative image)], from a ``slipform plant`` output.
+    """``id`` -> [(negative, concreteness, negative image, route)], from a ``slipform plant`` output.
 
     A record's optional ``negative_image`` names an edited image showing the negative.
     Unreadable lines are counted and reported.
@@ -82,7 +84,8 @@ def load_negatives(path: str | Path, image_root: str | None = None) -> dict[str,
                 c = rec.get("concreteness")
                 img = rec.get("negative_image")
                 table.setdefault(str(rec["id"]), []).append(
-                    (rec["negative"], math.nan if c is None else float(c), _resolve(image_root, img) if img else None))
+                    (rec["negative"], math.nan if c is None else float(c), _resolve(image_root, img) if img else None,
+                     str(rec.get("role") or "")))
             except (ValueError, KeyError, TypeError):
                 bad += 1
     if bad:
@@ -169,7 +172,7 @@ def _negclip_samples(config: DataConfig) -> list[Sample]:
         except (ValueError, SyntaxError):
             raise ValueError(f"{config.train}:{n}: neg_caption is not a Python list literal") from None
         samples.append(Sample(_resolve(config.image_root, r["filepath"]), r["title"],
-                              tuple((str(x), math.nan, None) for x in negs)))
+                              tuple((str(x), math.nan, None, "") for x in negs)))
     return samples
 
 
@@ -195,10 +198,11 @@ def _open_image(path_or_bytes):
 
 
 class _Draw:
-    """Per-sample randomness fixed by (seed, epoch, index)."""
+    """Per-sample randomness fixed by (seed, epoch, index). ``candidates`` > 1 hands over up to
+    that many negatives per caption (drawn without replacement) for the trainer to choose from."""
 
-    def __init__(self, seed: int):
-        self.seed, self.epoch = seed, 0
+    def __init__(self, seed: int, candidates: int = 1):
+        self.seed, self.epoch, self.candidates = seed, 0, candidates
 
     def item(self, index: int, sample: Sample, transform, image_negatives: bool, load):
         rng = random.Random(_seed(self.seed, self.epoch, index))
@@ -211,7 +215,12 @@ class _Draw:
         gen = torch.default_generator
         state = gen.get_state()
         gen.manual_seed(_seed(self.seed, self.epoch, index, "aug") % (2**63))
-        negative, conc, neg_image = rng.choice(sample.negatives) if sample.negatives else (None, math.nan, None)
+        if self.candidates > 1:
+            drawn = rng.sample(sample.negatives, min(self.candidates, len(sample.negatives)))
+            negative, conc, neg_image, role = None, math.nan, None, ""
+        else:
+            negative, conc, neg_image, role = rng.choice(sample.negatives) if sample.negatives else \
+                (None, math.nan, None, "")
         try:
             pixels = transform(image)
             neg_pixels = None
@@ -222,16 +231,20 @@ class _Draw:
                     neg_pixels = None
         finally:
             gen.set_state(state)
-        return {"pixels": pixels, "caption": sample.caption, "negative": negative, "concreteness": conc,
-                "neg_pixels": neg_pixels}
+        item = {"pixels": pixels, "caption": sample.caption, "negative": negative, "concreteness": conc,
+                "role": role, "neg_pixels": neg_pixels}
+        if self.candidates > 1:
+            item["candidates"] = [(text, c, r) for text, c, _, r in drawn]
+        return item
 
 
 class PairDataset(Dataset):
     """Map-style dataset over :class:`Sample` records."""
 
-    def __init__(self, samples: list[Sample], transform, seed: int = 0, image_negatives: bool = False):
+    def __init__(self, samples: list[Sample], transform, seed: int = 0, image_negatives: bool = False,
+                 candidates: int = 1):
         self.samples, self.transform, self.image_negatives = samples, transform, image_negatives
-        self.draw = _Draw(seed)
+        self.draw = _Draw(seed, candidates)
 
     def set_epoch(self, epoch: int) -> None:
         self.draw.epoch = epoch
@@ -258,11 +271,11 @@ class ShardDataset(IterableDataset):
     """
 
     def __init__(self, urls, transform, seed: int = 0, rank: int = 0, world: int = 1,
-                 image_negatives: bool = False, resampled: bool = False):
+                 image_negatives: bool = False, resampled: bool = False, candidates: int = 1):
         self.urls = expand_shards(urls) if isinstance(urls, str) else list(urls)
         self.transform, self.rank, self.world = transform, rank, world
         self.image_negatives, self.resampled = image_negatives, resampled
-        self.draw = _Draw(seed)
+        self.draw = _Draw(seed, candidates)
 
     def set_epoch(self, epoch: int) -> None:
         self.draw.epoch = epoch
@@ -310,7 +323,7 @@ def _wds_sample(raw: dict) -> Sample | None:
     try:
         meta = json.loads(raw["json"])
         negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]),
-                      "neg.jpg" if i == 0 and "neg.jpg" in raw else None)
+                      "neg.jpg" if i == 0 and "neg.jpg" in raw else None, str(n.get("role") or ""))
                      for i, n in enumerate(meta.get("negatives", [])))
         return Sample("jpg", meta["caption"], negs)
     except (KeyError, ValueError, TypeError):
@@ -341,10 +354,14 @@ def expand_shards(spec: str) -> list[str]:
 
 class Collate:
     """Stack images, tokenize captions and negatives, and list the samples that were dropped
-    (``skips``: reason and image path)."""
+    (``skips``: reason and image path).
 
-    def __init__(self, tokenize):
-        self.tokenize = tokenize
+    With ``candidates`` = K > 1 the negatives are each caption's K candidates: ``hard_tokens``
+    (N, K, L), ``hard_mask`` and ``concreteness`` (N, K), ``roles`` (N lists of K routes), padded
+    with masked empty captions; otherwise K = 1 and ``roles`` holds the drawn negative's route."""
+
+    def __init__(self, tokenize, candidates: int = 1):
+        self.tokenize, self.candidates = tokenize, candidates
 
     def __call__(self, items):
         ok = [x for x in items if x is not None and "skip" not in x]
@@ -352,13 +369,26 @@ class Collate:
         skipped = len(items) - len(ok)
         if not ok:
             return {"skipped": skipped, "skips": skips, "size": 0}
-        negs = [x["negative"] or "" for x in ok]
+        k = self.candidates
+        if k > 1:
+            cands = [x.get("candidates", [])[:k] for x in ok]
+            pad = [c + [("", math.nan, "")] * (k - len(c)) for c in cands]
+            hard_tokens = self.tokenize([text for c in pad for text, _, _ in c]).view(len(ok), k, -1)
+            hard_mask = torch.tensor([[j < len(c) for j in range(k)] for c in cands])
+            conc = torch.tensor([[x for _, x, _ in c] for c in pad], dtype=torch.float32)
+            roles = [[r for _, _, r in c] for c in pad]
+        else:
+            hard_tokens = self.tokenize([x["negative"] or "" for x in ok]).unsqueeze(1)
+            hard_mask = torch.tensor([[x["negative"] is not None] for x in ok])
+            conc = torch.tensor([[x["concreteness"]] for x in ok], dtype=torch.float32)
+            roles = [[x.get("role", "")] for x in ok]
         batch = {
             "images": torch.stack([x["pixels"] for x in ok]),
             "tokens": self.tokenize([x["caption"] for x in ok]),
-            "hard_tokens": self.tokenize(negs).unsqueeze(1),
-            "hard_mask": torch.tensor([[x["negative"] is not None] for x in ok]),
-            "concreteness": torch.tensor([[x["concreteness"]] for x in ok], dtype=torch.float32),
+            "hard_tokens": hard_tokens,
+            "hard_mask": hard_mask,
+            "concreteness": conc,
+            "roles": roles,
             "skipped": skipped,
             "skips": skips,
             "size": len(ok),

@@ -89,10 +89,25 @@ class ClipModel(torch.nn.Module):
         """1/τ, exponentiated and capped at 100 as in CLIP."""
         return self.model.logit_scale.exp().clamp(max=100)
 
-    def forward(self, images: torch.Tensor | None = None, tokens: torch.Tensor | None = None):
+    def forward(self, images: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
+                candidates: torch.Tensor | None = None, choose=None):
+        """``(image features, text features, logit scale)``, normalised.
+
+        With ``candidates`` (N, K, L) and ``choose`` (hardest-of-K selection, :mod:`slipform.select`):
+        the candidates are encoded without gradient, ``choose(image_features[:N], candidate_features)``
+        returns one index per caption, and the chosen candidates' tokens are encoded (with gradient)
+        after ``tokens``; a fourth value, the picks (N,), is returned. One call, so that under DDP
+        the selection happens inside the wrapped forward."""
         img = self.encode_image(images) if images is not None else None
+        pick = None
+        if candidates is not None:
+            n, k, _ = candidates.shape
+            with torch.no_grad():
+                cand = self.encode_text(candidates.flatten(0, 1)).view(n, k, -1)
+            pick = choose(img[:n].detach(), cand).to(candidates.device)
+            tokens = torch.cat([tokens, candidates[torch.arange(n, device=candidates.device), pick]])
         txt = self.encode_text(tokens) if tokens is not None else None
-        return img, txt, self.logit_scale
+        return (img, txt, self.logit_scale) if pick is None else (img, txt, self.logit_scale, pick)
 
     def fingerprint(self) -> str:
         """A short hash of the weights, to key caches of features."""

@@ -34,11 +34,13 @@ from .data import (
     ResumableSampler,
     ShardDataset,
     SkipReport,
+    _seed,
     expand_shards,
     read_samples,
 )
 from .losses import ContrastiveLoss, LossConfig, ddp_scale
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
+from .select import SelectConfig, SelectionLog, choose
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,16 @@ class TrainConfig:
     model: ModelSpec = field(default_factory=ModelSpec)
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig | None = None
+    select: SelectConfig = field(default_factory=SelectConfig)  # which planted negative trains each step
 
     def __post_init__(self):
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.batch_size < 1 or self.accum_steps < 1 or self.epochs < 1:
             raise ValueError("batch_size, accum_steps and epochs must be >= 1")
+        if self.select.active and self.data is not None and self.data.image_negatives:
+            raise ValueError("hardest-of-K selection chooses among negative captions; it does not combine with "
+                             "negative images (an image per candidate would be loaded for one to be used)")
 
 
 @dataclass(frozen=True)
@@ -193,25 +199,27 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cosine_schedule(config.warmup, total))
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
         self.counters = {"skipped_images": 0, "nonfinite_steps": 0}
+        self.selection = SelectionLog(total) if config.select.active else None
 
     def _build_data(self):
         cfg, data = self.config, self.config.data
         if data is None:
             raise ValueError("no training data: set TrainConfig.data")
-        collate = Collate(self.model.tokenize)
+        k = cfg.select.candidates
+        collate = Collate(self.model.tokenize, k)
         micro = cfg.batch_size // cfg.accum_steps if cfg.batch_size % cfg.accum_steps == 0 else cfg.batch_size
         self.micro_batch = micro
         if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train) or \
                 str(data.train).startswith("pipe:"):
             self.dataset = ShardDataset(expand_shards(data.train), self.model.preprocess_train, cfg.seed,
-                                        self.dist.rank, self.dist.world, data.image_negatives, data.resampled)
+                                        self.dist.rank, self.dist.world, data.image_negatives, data.resampled, k)
             self.sampler = None
             self.steps_per_epoch = cfg.max_steps or 1000
         else:
             samples = read_samples(data, self.skips)
             if not samples:
                 raise ValueError(f"{data.train}: no usable image-caption pairs")
-            self.dataset = PairDataset(samples, self.model.preprocess_train, cfg.seed, data.image_negatives)
+            self.dataset = PairDataset(samples, self.model.preprocess_train, cfg.seed, data.image_negatives, k)
             self.sampler = ResumableSampler(len(samples), cfg.batch_size, cfg.seed, self.dist.rank, self.dist.world)
             self.steps_per_epoch = self.sampler.batches_per_epoch
         self.collate = collate
@@ -236,7 +244,8 @@ class Trainer:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
                 "rng": _rng_state(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-                "counters": dict(self.counters), "skips": self.skips.as_dict()}
+                "counters": dict(self.counters), "skips": self.skips.as_dict(),
+                "selection": self.selection.state() if self.selection else []}
 
     def resume(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
@@ -249,6 +258,8 @@ class Trainer:
         self.counters.update(ckpt.get("counters", {}))
         self.skips = SkipReport(log=self._warn)
         self.skips.merge(ckpt.get("skips", {}))
+        if self.selection is not None:
+            self.selection.load(ckpt.get("selection", []))
 
     # -- one optimizer step over accum_steps micro-batches
     def _train_step(self, micro_batches: list[dict]) -> dict:
@@ -265,17 +276,20 @@ class Trainer:
                 n = b["tokens"].shape[0]
                 # a batch without any hard negative (CLIP-FT, or none drawn) encodes no placeholder texts;
                 # under DDP every rank must gather the same tensors, so there they are always encoded
-                has_hard = bool(b["hard_mask"].any()) or self.dist.world > 1
-                tokens = (torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard
-                          else b["tokens"]).to(device)
+                has_hard = bool(b["hard_mask"].any()) or self.dist.world > 1 or self.selection is not None
                 images = b["images"].to(device)
                 has_neg_img = "neg_images" in b and cfg.loss.image_negative_weight > 0
                 if has_neg_img:
                     images = torch.cat([images, b["neg_images"].to(device)])
-                img, txt, scale = self.net(images, tokens)
+                hard_mask, conc = b["hard_mask"], b["concreteness"]
+                if self.selection is not None:  # hardest-of-K: the model picks one candidate per caption
+                    img, txt, scale, hard_mask, conc = self._select(b, images, i)
+                else:
+                    tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard else b["tokens"]
+                    img, txt, scale = self.net(images, tokens.to(device))
                 out = self.loss(img[:n], txt[:n], scale,
                                 txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None,
-                                b["hard_mask"].to(device) if has_hard else None, b["concreteness"].to(device),
+                                hard_mask.to(device) if has_hard else None, conc.to(device),
                                 img[n:] if has_neg_img else None,
                                 b["neg_image_mask"].to(device) if has_neg_img else None)
             loss = out["loss"]
@@ -297,6 +311,26 @@ class Trainer:
         with torch.no_grad():  # CLIP keeps the temperature at or below 100
             self.model.model.logit_scale.clamp_(0, math.log(100))
         return logs
+
+    def _select(self, b: dict, images: torch.Tensor, micro: int):
+        """Encode each caption's K candidates, keep the one closest to its image (see
+        :mod:`slipform.select`) and record the pick; returns features, scale and the chosen
+        negatives' mask and concreteness, (N, 1) each."""
+        cfg, device = self.config, self.dist.device
+        mask = b["hard_mask"]
+        gen = torch.Generator().manual_seed(_seed(cfg.seed, self.step, micro, self.dist.rank, "select") % (2**63))
+        seen = {}
+
+        def chooser(image_features, candidate_features):
+            pick, seen["sim"] = choose(image_features, candidate_features, mask, cfg.select, gen)
+            return pick
+
+        img, txt, scale, pick = self.net(images, b["tokens"].to(device), candidates=b["hard_tokens"].to(device),
+                                         choose=chooser)
+        pick = pick.cpu()
+        rows = torch.arange(len(pick))
+        self.selection.add(self.step, pick, seen["sim"], mask, b["roles"], b["concreteness"])
+        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None]
 
     def fit(self) -> dict:
         cfg = self.config
@@ -358,7 +392,8 @@ class Trainer:
                                   "lr": self.scheduler.get_last_lr()[0],
                                   "samples_per_s": samples_since / max(1e-9, now - last_log),
                                   "data_wait": wait / max(1e-9, wait + busy),
-                                  **{k: v for k, v in logs.items() if k != "loss"}, **self.counters})
+                                  **{k: v for k, v in logs.items() if k != "loss"}, **self.counters,
+                                  **(self.selection.flush() if self.selection else {})})
                     last_log, samples_since, wait, busy = now, 0, 0.0, 0.0
                 if self.step % cfg.save_every == 0 and self.dist.main:
                     save_checkpoint(ckpt_path, **self.state())
@@ -370,6 +405,9 @@ class Trainer:
         if self.dist.main:
             save_checkpoint(ckpt_path, **self.state())
             self._write_skips()
+            if self.selection is not None:
+                (self.run_dir / "selection.json").write_text(json.dumps(
+                    {"config": asdict(cfg.select), "phases": self.selection.summary()}, indent=1))
             export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
             if cfg.export_hf:
                 export_hf(self.model, self.run_dir / "hf")

@@ -192,3 +192,29 @@ def test_cli_help_names_every_method(capsys):
         main(["demo", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert all(m in text for m in METHODS)
+
+
+def test_visual_norms_and_hardest_of_k_rows(tmp_path):
+    """The beyond-the-paper rows run through the same protocol: visual norms measured with the
+    seed's CLIP-FT tower and read by the planter, 3 negatives per caption, the model's choice."""
+    from slipform.lexicon import load_lexicon
+
+    methods = ("pretrained", "clip_ft", "hardest_negclip", "visual_hardest_slipform")
+    config = DemoConfig(output=str(tmp_path / "report"), methods=methods, protocol=MINI, cache=str(tmp_path / "cache"),
+                        progress=False)
+    report = run_demo(config, log=lambda msg: None)
+    out = tmp_path / "report"
+    norms = out / "negatives" / "visual-norms-s0.csv"
+    lexicon = load_lexicon(str(norms))
+    recs = [json.loads(x) for x in (out / "negatives" / "visual3-s0.jsonl").read_text().splitlines()]
+    assert recs and all(r["concreteness"] == lexicon.rating(r["target"]) for r in recs if " " not in r["target"])
+    per_caption = {}
+    for r in recs:
+        per_caption[r["id"]] = per_caption.get(r["id"], 0) + 1
+    assert max(per_caption.values()) == 3 and len({r["id"] for r in recs}) > 0.8 * MINI.n_train
+    for m in ("hardest_negclip", "visual_hardest_slipform"):
+        run = out / "runs" / f"{m}-s0"
+        assert json.loads((run / "config.json").read_text())["select"]["mode"] == "hardest"
+        phases = json.loads((run / "selection.json").read_text())["phases"]
+        assert sum(phases[0][f"select_{r}"] for r in "ARO") == pytest.approx(1.0)
+    assert set(report["results"]) == set(methods)

@@ -359,7 +359,9 @@ def _add_demo(sub) -> None:
                         "relation- and attribute-swap negatives (is the instrument sensitive?)")
     p.add_argument("--methods", help="comma-separated, overrides --full: pretrained, clip_ft, negclip, concrete_negclip, "
                                      "slipform, abstract_target, random_target, static_margin, image_negatives, "
-                                     "control_relation, control_attribute")
+                                     "control_relation, control_attribute, visual_negclip, visual_slipform, "
+                                     "hardest_negclip, hardest_slipform, visual_hardest_negclip, "
+                                     "visual_hardest_slipform")
     p.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1); the table shows mean ± 95%% CI")
     p.add_argument("--cache", help="world data and pretrained models (default: ~/.cache/slipform/world)")
     defaults = ProtocolConfig()

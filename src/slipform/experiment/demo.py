@@ -24,6 +24,7 @@ from .protocol import (
     DEMO_METHODS,
     FULL_METHODS,
     METHODS,
+    PLANTS,
     ProtocolConfig,
     add_negative_images,
     evaluate_checkpoint,
@@ -31,13 +32,15 @@ from .protocol import (
     load_items,
     plant_negatives,
     pretrain,
+    visual_norms,
     world_data,
 )
 from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, write_table
 from .summary import aggregate, paired, paired_over_items
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
-_COST = {"data": 0.5, "pretrain": 2.5, "plant": 0.5, "images": 0.3, "finetune": 1.4, "evaluate": 0.5, "report": 0.1}
+_COST = {"data": 0.5, "pretrain": 2.5, "plant": 0.5, "images": 0.3, "norms": 0.4, "finetune": 1.4, "evaluate": 0.5,
+         "report": 0.1}
 
 
 def cache_root(cache: str | None = None) -> Path:
@@ -109,11 +112,17 @@ def _negative_kinds(methods) -> list[str]:
     return kinds
 
 
+def _needs_norms(methods) -> bool:
+    return any(PLANTS[k].visual for k in _negative_kinds(methods) if k in PLANTS)
+
+
 def _plan(config: DemoConfig) -> list[tuple[str, str]]:
     stages = [("data", "world data")]
     needs_images = any(METHODS[m].image_negatives for m in config.methods)
     for seed in config.seeds:
         stages.append(("pretrain", f"pretrain CLIP from scratch (seed {seed})"))
+        if _needs_norms(config.methods):
+            stages.append(("norms", f"visual norms (seed {seed})"))
         for kind in _negative_kinds(config.methods):
             stages.append(("plant", f"plant {kind} negatives (seed {seed})"))
             if needs_images and kind == "concrete":
@@ -152,10 +161,18 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
         progress.begin("pretrain", f"pretrain CLIP from scratch with InfoNCE (seed {seed})")
         base = pretrain(cache, data, p, seed, config.progress)
         progress.end()
-        negatives = {}
+        negatives, norms = {}, None
+        if _needs_norms(config.methods):
+            # measured with the CLIP-FT model of this seed (the same data, no negatives): the
+            # pretrained tower never saw a relation stated, so it rates every relation word at
+            # chance and visual norms would plant no relation negative at all (docs/RESULTS.md)
+            progress.begin("norms", f"visual norms from the CLIP-FT image tower (seed {seed})")
+            clip_ft = finetune(out, data, METHODS["clip_ft"], base, None, seed, p, config.progress)
+            norms = visual_norms(out, data, seed, p, clip_ft)
+            progress.end()
         for kind in _negative_kinds(config.methods):
             progress.begin("plant", f"plant {kind} negatives (seed {seed})")
-            negatives[kind] = plant_negatives(out, data, kind, seed, p, config.progress)
+            negatives[kind] = plant_negatives(out, data, kind, seed, p, config.progress, norms)
             progress.end()
             if kind == "concrete" and any(METHODS[m].image_negatives for m in config.methods):
                 progress.begin("images", f"render negative images (seed {seed})")

@@ -3,6 +3,7 @@
     slipform-demo/
       config.json                      the demo's settings (a folder is reused only with the same)
       negatives/<kind>-s<seed>.jsonl   planted negatives (+ .done marker, .images.jsonl, images/)
+      negatives/visual-norms-s<seed>.csv  visual norms the visual kinds are planted with
       runs/<method>-s<seed>/           training runs (model.pt, log.jsonl, checkpoints/)
       eval/<method>-s<seed>.json       world benchmark metrics of one model
       eval/<method>-s<seed>.items.npz  per-test-item scores, for paired comparisons
@@ -41,6 +42,10 @@ class DemoLayout:
 
     def negatives(self, kind: str, seed: int) -> Path:
         return self.root / "negatives" / f"{tag(kind, seed)}.jsonl"
+
+    def norms(self, seed: int) -> Path:
+        """Visual norms measured for one seed (the visual kinds of negatives read them)."""
+        return self.root / "negatives" / f"visual-norms-s{seed}.csv"
 
     def run(self, method: str, seed: int) -> Path:
         return self.root / "runs" / tag(method, seed)

@@ -22,6 +22,7 @@ import numpy as np
 from ..data import DataConfig
 from ..losses import LossConfig
 from ..models import ModelSpec
+from ..select import SelectConfig
 from ..world.dataset import write_split
 from ..world.editor import WorldEditor
 from ..world.render import render
@@ -32,8 +33,9 @@ from .layout import DemoLayout
 
 @dataclass(frozen=True)
 class Method:
-    """A fine-tuning recipe: which negatives (``None``, ``swap`` for NegCLIP's, or a ConcretePlant
-    target strategy), which loss, and whether the edited negative images join the batch."""
+    """A fine-tuning recipe: which negatives (``None``, ``swap`` for NegCLIP's, or a kind of
+    :data:`PLANTS`), which loss, whether the edited negative images join the batch, and how
+    training chooses among a caption's planted negatives (:class:`~slipform.select.SelectConfig`)."""
 
     name: str
     label: str
@@ -41,9 +43,28 @@ class Method:
     loss: LossConfig = field(default_factory=lambda: LossConfig(kind="clip"))
     image_negatives: bool = False
     finetune: bool = True
+    select: SelectConfig = field(default_factory=SelectConfig)
+
+
+@dataclass(frozen=True)
+class Plant:
+    """How one kind of negatives is planted: a ConcretePlant target strategy, negatives per
+    caption, and whether the concreteness comes from visual norms (:mod:`slipform.norms`)
+    measured on the training split instead of Brysbaert's."""
+
+    strategy: str
+    per_caption: int = 1
+    visual: bool = False
+
+
+PLANTS = {"concrete": Plant("concrete"), "abstract": Plant("abstract"), "random": Plant("random"),
+          "concrete3": Plant("concrete", per_caption=3), "visual": Plant("concrete", visual=True),
+          "visual3": Plant("concrete", per_caption=3, visual=True)}
 
 
 _CEMENT = LossConfig(kind="cement", schedule="adaptive")
+_NEGCLIP = LossConfig(kind="negclip")
+_HARDEST = SelectConfig("hardest", k=3)
 METHODS = {m.name: m for m in (
     Method("pretrained", "Pretrained CLIP", None, finetune=False),
     Method("clip_ft", "CLIP-FT", None),
@@ -58,6 +79,15 @@ METHODS = {m.name: m for m in (
     # hard negatives can teach the model about that test)
     Method("control_relation", "Control: relation-swap negatives", "relation_swap", LossConfig(kind="negclip")),
     Method("control_attribute", "Control: attribute-swap negatives", "attribute_swap", LossConfig(kind="negclip")),
+    # beyond the paper: concreteness measured from the images (visual norms), negatives chosen
+    # by the model (hardest of the 3 planted per caption), and both
+    Method("visual_negclip", "Visual norms + NegCLIP loss", "visual", _NEGCLIP),
+    Method("visual_slipform", "Visual norms + Cement", "visual", _CEMENT),
+    Method("hardest_negclip", "Hardest-of-3 + NegCLIP loss", "concrete3", _NEGCLIP, select=_HARDEST),
+    Method("hardest_slipform", "Hardest-of-3 + Cement", "concrete3", _CEMENT, select=_HARDEST),
+    Method("visual_hardest_negclip", "Visual norms, hardest-of-3 + NegCLIP loss", "visual3", _NEGCLIP,
+           select=_HARDEST),
+    Method("visual_hardest_slipform", "Visual norms, hardest-of-3 + Cement", "visual3", _CEMENT, select=_HARDEST),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
 CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")
@@ -113,10 +143,32 @@ def pretrain(cache: Path, data: Path, config: ProtocolConfig, seed: int, progres
     return out / "model.pt"
 
 
+def visual_norms(work: Path, data: Path, seed: int, config: ProtocolConfig, checkpoint: Path) -> Path:
+    """Visual concreteness of the training split's words under ``checkpoint``'s image tower
+    (:func:`slipform.norms.compute_norms`, k = 50, words on at least 50 images), written once
+    per seed beside the negatives."""
+    from ..evaluate.encode import Encoder
+    from ..models import load_model
+    from ..norms import NormsConfig, compute_norms
+
+    out = DemoLayout(work).norms(seed)
+    if not out.exists():
+        encoder = Encoder(load_model(model_spec(config, checkpoint)).eval(), cache_dir=None, workers=0,
+                          progress=False)
+        tmp = out.with_name(out.stem + ".tmp.csv")
+        # k = 50 neighbours and words on >= 50 images at the protocol's 8,000 scenes; fewer for small worlds
+        k, min_count = max(2, min(50, config.n_train // 10)), max(2, min(50, config.n_train // 20))
+        compute_norms(data / "train.csv", tmp, encoder, NormsConfig(k=k, min_count=min_count), fmt="csv",
+                      image_root=data, log=lambda msg: None)
+        tmp.replace(out)
+    return out
+
+
 def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: ProtocolConfig,
-                    progress: bool = True) -> Path:
-    """Negatives of the training captions: ``swap`` (NegCLIP's), a ConcretePlant strategy, or a
-    control's swaps (:data:`CONTROL_NEGATIVES`)."""
+                    progress: bool = True, norms: Path | None = None) -> Path:
+    """Negatives of the training captions: ``swap`` (NegCLIP's), a kind of :data:`PLANTS`
+    (``norms``: the visual norms file its visual kinds read), or a control's swaps
+    (:data:`CONTROL_NEGATIVES`)."""
     from ..plant import PlantConfig, plant_file
 
     out = DemoLayout(work).negatives(kind, seed)
@@ -124,8 +176,11 @@ def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: Protoc
     if not done.exists() and kind in CONTROL_NEGATIVES:
         done.write_text(json.dumps(write_control_negatives(data / "train.csv", out, kind)))
     elif not done.exists():
-        plant = PlantConfig(backend="negclip" if kind == "swap" else "lexical",
-                            strategy="concrete" if kind == "swap" else kind, seed=seed,
+        how = PLANTS.get(kind, Plant("concrete"))
+        if how.visual and norms is None:
+            raise ValueError(f"{kind} negatives need a visual norms file")
+        plant = PlantConfig(backend="negclip" if kind == "swap" else "lexical", strategy=how.strategy, seed=seed,
+                            negatives_per_caption=how.per_caption, lexicon_path=str(norms) if how.visual else None,
                             # a closed world: replace with its own words; every combination of its
                             # words is equally plausible by construction, so the slot model would
                             # rank by sampling noise and only narrow the negatives
@@ -229,7 +284,7 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
                           save_every=50, progress=progress, model=model_spec(config, pretrained), loss=method.loss,
                           data=DataConfig(train=str(data / "train.csv"), image_root=str(data),
                                           negatives=str(negatives) if negatives else None,
-                                          image_negatives=method.image_negatives)))
+                                          image_negatives=method.image_negatives), select=method.select))
     return out / "model.pt"
 
 

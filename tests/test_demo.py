@@ -218,3 +218,8 @@ def test_visual_norms_and_hardest_of_k_rows(tmp_path):
         phases = json.loads((run / "selection.json").read_text())["phases"]
         assert sum(phases[0][f"select_{r}"] for r in "ARO") == pytest.approx(1.0)
     assert set(report["results"]) == set(methods)
+    # the table says how many of the trained negatives change a relation: picked by the selection
+    phases = json.loads((out / "runs" / "hardest_negclip-s0" / "selection.json").read_text())["phases"]
+    share = report["gradients"]["hardest_negclip"][0]["relation_share"]
+    assert share == pytest.approx(sum(p["select_R"] for p in phases) / 3)
+    assert "relation negatives" in (out / "results.md").read_text()

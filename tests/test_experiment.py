@@ -127,3 +127,15 @@ def test_layout_is_spelled_once(tmp_path):
     assert lay.runs(3) == {"control_relation": run} and lay.runs(13) == {}
     assert lay.negative_files(3) == {"relation_swap": lay.negatives("relation_swap", 3)}
     assert untag("slipform-s12") == ("slipform", 12) and untag("nothing") is None
+
+
+def test_relation_share_of_a_random_draw_averages_over_captions(tmp_path):
+    from slipform.experiment.report import relation_share
+
+    negs = tmp_path / "n.jsonl"
+    recs = [{"id": "a", "role": "R"}, {"id": "a", "role": "O"}, {"id": "b", "role": "A"}, {"id": "c", "role": "R"}]
+    negs.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    (tmp_path / "config.json").write_text(json.dumps({"data": {"negatives": str(negs)}}))
+    assert relation_share(tmp_path) == pytest.approx((0.5 + 0 + 1) / 3)
+    (tmp_path / "selection.json").write_text(json.dumps({"phases": [{"select_R": 0.2}, {"select_R": 0.4}, {}]}))
+    assert relation_share(tmp_path) == pytest.approx(0.3)

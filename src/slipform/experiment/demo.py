@@ -13,6 +13,7 @@ Re-running the same command reuses every finished stage.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -207,6 +208,9 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
     for name, per_seed in grads.items():
         ratios = [g["hard_to_easy"] for g in per_seed.values()]
         extra[name] = {"hard/easy gradient": f"{sum(ratios) / len(ratios):.3f}"}
+        shares = [g["relation_share"] for g in per_seed.values() if not math.isnan(g.get("relation_share", math.nan))]
+        if shares:
+            extra[name]["relation negatives"] = f"{sum(shares) / len(shares):.0%}"
     md = write_table(table, labels, out, extra, seeds=len(config.seeds))
     seed = config.seeds[0]
     if len(config.seeds) > 1:

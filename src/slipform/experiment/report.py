@@ -12,14 +12,35 @@ from .summary import COLUMNS, fmt
 
 
 def gradient_stats(run: Path) -> dict[str, float]:
-    """Mean gradient shares over a run's log, and the hard-to-easy ratio (claim c)."""
+    """Mean gradient shares over a run's log, the hard-to-easy ratio (claim c), and
+    ``relation_share``: the share of the negatives it trained on that change a relation."""
     rows = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines() if line.strip()]
     out = {}
     for key in ("grad_pos", "grad_hard", "grad_easy"):
         vals = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
         out[key] = statistics.fmean(vals) if vals else math.nan
     out["hard_to_easy"] = out["grad_hard"] / out["grad_easy"] if out["grad_easy"] else math.nan
+    out["relation_share"] = relation_share(Path(run))
     return out
+
+
+def relation_share(run: Path) -> float:
+    """Share of a run's training negatives that change a relation (route R): what the selection
+    picked (``selection.json``, averaged over its thirds of training), else what one negative
+    drawn at random per caption from its planted file is on average."""
+    sel = run / "selection.json"
+    if sel.exists():
+        phases = [p["select_R"] for p in json.loads(sel.read_text())["phases"] if "select_R" in p]
+        return statistics.fmean(phases) if phases else math.nan
+    negatives = json.loads((run / "config.json").read_text()).get("data", {}).get("negatives")
+    if not negatives or not Path(negatives).exists():
+        return math.nan
+    per_caption: dict[str, list[bool]] = {}
+    with open(negatives) as f:
+        for line in f:
+            rec = json.loads(line)
+            per_caption.setdefault(str(rec.get("id")), []).append(rec.get("role") == "R")
+    return statistics.fmean(sum(v) / len(v) for v in per_caption.values()) if per_caption else math.nan
 
 
 def write_table(table: dict, labels: dict[str, str], folder: Path, extra: dict[str, dict[str, str]] | None = None,

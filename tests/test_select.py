@@ -161,3 +161,39 @@ def test_torchrun_two_processes_select_like_one(tmp_path):
     logs = [[json.loads(x)["loss"] for x in (tmp_path / run / "log.jsonl").read_text().splitlines()]
             for run in ("one", "two")]
     assert len(logs[0]) == 4 and logs[0] == pytest.approx(logs[1], rel=1e-5)
+
+
+def test_a_run_stopped_midway_resumes_to_the_same_picks_and_weights(tmp_path, monkeypatch):
+    """Selection's sampling is seeded by (seed, step, micro-batch, rank) and its counts live in the
+    checkpoint: a run stopped after step 4 and resumed ends where an uninterrupted one does."""
+    from slipform.train import Trainer
+
+    data = make_pair_data(tmp_path / "data", n=24)
+    negs = _multi_negatives(data)
+
+    def config(out):
+        return TrainConfig(output=str(tmp_path / out), epochs=3, batch_size=8, lr=1e-3, warmup=1, workers=0,
+                           log_every=1, save_every=1, progress=False, model=TINY, loss=LossConfig("cement"),
+                           data=DataConfig(data["train"], negs, data["image_root"]),
+                           select=SelectConfig("mix", 3, temperature=0.05, mix=0.7))
+
+    train(config("clean"))
+    real_step = Trainer._train_step
+
+    def stop_after_four(self, micro):
+        if self.step == 4:
+            raise KeyboardInterrupt
+        return real_step(self, micro)
+
+    monkeypatch.setattr(Trainer, "_train_step", stop_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        train(config("stopped"))
+    monkeypatch.setattr(Trainer, "_train_step", real_step)
+    train(config("stopped"))
+    a = torch.load(tmp_path / "clean" / "checkpoints" / "latest.pt", weights_only=True)
+    b = torch.load(tmp_path / "stopped" / "checkpoints" / "latest.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["selection"] == b["selection"] and sum(p.get("picked/n", 0) for p in a["selection"]) == 9 * 8 - 6
+    assert json.loads((tmp_path / "clean" / "selection.json").read_text()) == \
+        json.loads((tmp_path / "stopped" / "selection.json").read_text())

@@ -222,4 +222,4 @@ def test_visual_norms_and_hardest_of_k_rows(tmp_path):
     phases = json.loads((out / "runs" / "hardest_negclip-s0" / "selection.json").read_text())["phases"]
     share = report["gradients"]["hardest_negclip"][0]["relation_share"]
     assert share == pytest.approx(sum(p["select_R"] for p in phases) / 3)
-    assert "relation negatives" in (out / "results.md").read_text()
+    assert "relation-word negatives" in (out / "results.md").read_text()

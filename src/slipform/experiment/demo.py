@@ -210,7 +210,7 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         extra[name] = {"hard/easy gradient": f"{sum(ratios) / len(ratios):.3f}"}
         shares = [g["relation_share"] for g in per_seed.values() if not math.isnan(g.get("relation_share", math.nan))]
         if shares:
-            extra[name]["relation negatives"] = f"{sum(shares) / len(shares):.0%}"
+            extra[name]["relation-word negatives"] = f"{sum(shares) / len(shares):.0%}"
     md = write_table(table, labels, out, extra, seeds=len(config.seeds))
     seed = config.seeds[0]
     if len(config.seeds) > 1:

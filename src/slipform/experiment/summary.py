@@ -99,7 +99,7 @@ COMPARISONS = (
     ("visual_hardest_negclip", "concrete_negclip", "visual norms + hardest of 3 vs the paper's negatives, NegCLIP loss"),
     ("visual_hardest_slipform", "slipform", "visual norms + hardest of 3 vs the paper's recipe, Cement"),
     ("visual_hardest_slipform", "visual_hardest_negclip", "Cement vs NegCLIP loss on the new negatives"),
-    ("visual_hardest_negclip", "negclip", "the best new negatives vs NegCLIP's swaps"),
+    ("visual_slipform", "negclip", "visual norms with Cement vs NegCLIP's swaps: the gap left"),
     ("slipform", "negclip", "Slipform vs NegCLIP"),
     ("slipform", "clip_ft", "Slipform vs CLIP-FT"),
     ("clip_ft", "pretrained", "fine-tuning without negatives vs none"),

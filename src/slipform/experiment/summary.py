@@ -100,6 +100,7 @@ COMPARISONS = (
     ("visual_hardest_slipform", "slipform", "visual norms + hardest of 3 vs the paper's recipe, Cement"),
     ("visual_hardest_slipform", "visual_hardest_negclip", "Cement vs NegCLIP loss on the new negatives"),
     ("visual_slipform", "negclip", "visual norms with Cement vs NegCLIP's swaps: the gap left"),
+    ("visual_hardest_negclip", "negclip", "visual norms + hardest of 3, NegCLIP loss, vs NegCLIP's swaps"),
     ("slipform", "negclip", "Slipform vs NegCLIP"),
     ("slipform", "clip_ft", "Slipform vs CLIP-FT"),
     ("clip_ft", "pretrained", "fine-tuning without negatives vs none"),

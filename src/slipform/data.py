@@ -6,7 +6,8 @@ Three sources, one batch format:
    ``id`` with a ``negatives.jsonl`` written by ``slipform plant``.
 2. NegCLIP's TSV (``title``, ``filepath``, ``neg_caption``, ``neg_image``).
 3. WebDataset tar shards: per sample a ``.jpg`` and a ``.json`` with ``caption`` and
-   ``negatives`` (a list of ``{"negative", "concreteness"}``), optionally ``.neg.jpg``.
+   ``negatives`` (a list of ``{"negative", "concreteness"}``, optionally ``"role"``: A/R/O),
+   optionally ``.neg.jpg``.
 
 Each epoch draws one hard negative per caption from (seed, epoch, index) -- or, for the
 trainer's hardest-of-K selection (:mod:`slipform.select`), up to K candidates -- and applies the

@@ -111,18 +111,17 @@ class SelectionLog:
     def add(self, step: int, pick: torch.Tensor, sim: torch.Tensor, mask: torch.Tensor, roles: list[list[str]],
             concreteness: torch.Tensor) -> None:
         phase = self.phases[min(self.n_phases - 1, step * self.n_phases // self.total)]
-        mask, conc = mask.detach().cpu().bool(), concreteness.detach().cpu()
+        # plain lists: indexing tensors element by element would cost more than the counting
+        mask, conc = mask.detach().cpu().bool().tolist(), concreteness.detach().cpu().tolist()
+        sim, pick = sim.detach().cpu().tolist(), pick.detach().cpu().tolist()
         for i, row in enumerate(roles):
-            if not mask[i].any():
-                continue
             for k, role in enumerate(row):
-                if not mask[i, k]:
+                if not mask[i][k]:
                     continue
-                picked = int(pick[i]) == k
                 for counts in (self.window, phase):
-                    _count(counts, "offered", role, float(conc[i, k]), float(sim[i, k]))
-                    if picked:
-                        _count(counts, "picked", role, float(conc[i, k]), float(sim[i, k]))
+                    _count(counts, "offered", role, conc[i][k], sim[i][k])
+                    if pick[i] == k:
+                        _count(counts, "picked", role, conc[i][k], sim[i][k])
 
     def flush(self) -> dict[str, float]:
         """Shares for one log line: ``select_R`` (share of picks with route R), ``offer_R`` (share

@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible chat endpoint on localhost, for testing the openai backend offline.
 
 It reads the caption and target out of Slipform's prompt and answers by behaviour keyed on
-words in the caption: normally it swaps the target for "zebra"; "flaky" fails with HTTP 500
+words in the caption: normally it swaps the target for a word of the same kind
+(:func:`slipform.plant.kinds.same_kind`, "zebra" for a word of no known kind); "flaky" fails with HTTP 500
 on the first request for that caption; "chatty" answers with an explanation instead of a
 caption; "lazy" returns the caption unchanged; "broken" always answers HTTP 503.
 """
@@ -13,6 +14,8 @@ import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from slipform.plant.kinds import same_kind
 
 
 class FakeChat:
@@ -58,7 +61,9 @@ class FakeChat:
                 elif "lazy" in caption:
                     answer = caption
                 else:
-                    answer = "New caption: " + re.sub(rf"\b{re.escape(target)}\b", "zebra", caption, count=1)
+                    kin = same_kind(target.lower())
+                    answer = "New caption: " + re.sub(rf"\b{re.escape(target)}\b", kin[0] if kin else "zebra",
+                                                      caption, count=1)
                 payload = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
                 data = json.dumps(payload).encode()
                 self.send_response(200)

@@ -111,16 +111,19 @@ def test_a_new_backend_is_one_class(tmp_path):
         needs_vocabulary = False
 
         def rewrite(self, jobs):
-            return [Proposal(j.item.caption.upper() + "!", j.target.text, j.target.role, j.target.concreteness,
-                             j.target.text.upper(), (j.target.text, j.target.text)) if j.index % 2 == 0
+            return [Proposal(j.item.caption.replace(j.target.text, j.target.text[::-1].upper()), j.target.text,
+                             j.target.role, j.target.concreteness, j.target.text[::-1].upper(),
+                             (j.target.text, j.target.text[::-1])) if j.index % 2 == 0
                     else "refused" for j in jobs]
 
     try:
         src = tmp_path / "c.txt"
         src.write_text("A dog on a sofa.\nA cat on a bed.\nA red bus.\n")
-        summary = plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="shout"), progress=False)
+        # same_kind=False: a reversed word is of no kind, and that check is not what this test is about
+        summary = plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="shout", same_kind=False), progress=False)
         recs = read_jsonl(tmp_path / "o.jsonl")
-        assert [r["negative"] for r in recs] == ["A DOG ON A SOFA.!", "A RED BUS.!"]
+        assert [r["id"] for r in recs] == ["1", "3"]
+        assert all(r["negative"] == r["caption"].replace(r["target"], r["target"][::-1].upper()) for r in recs)
         assert all(r["backend"] == "shout" for r in recs) and summary.skipped == {"refused": 1}
         assert get_backend("shout") is Shout
     finally:

@@ -144,8 +144,13 @@ def test_negclip_swaps_keep_the_words(nlp):
     assert apply_edits(doc, list(swap_edits(doc, verb))) == "A child petting a flowered umbrella and holding a yak."
 
 
-def test_near_spellings_are_not_replacements(rewriter, nlp, lexicon):
-    from slipform.plant.lexical import _looks_alike
+def test_near_spellings_are_not_replacements(nlp, lexicon, sugarcrepe_captions):
+    """The similarity band's filters (the route of ``same_kind=False``; "dessert" has no kind)."""
+    from slipform.plant.embed import WordVectors
+    from slipform.plant.lexical import LexicalRewriter, Vocabulary, _looks_alike
+
+    vocab = Vocabulary.from_docs(nlp.pipe(sugarcrepe_captions[:400]), lexicon)
+    rewriter = LexicalRewriter(lexicon, vocab, WordVectors(), same_kind=False)
 
     assert _looks_alike("dessert", "desert") and not _looks_alike("dessert", "cake")
     doc, target = _target(nlp, lexicon, "A dessert on a small plate.", "dessert")

@@ -42,7 +42,8 @@ def test_records_have_the_documented_fields(tmp_path, captions_file):
         by_id.setdefault(r["id"], []).append(r)
     # two negatives per caption change two different words
     assert all(len({r["negative"] for r in rs}) == len(rs) <= 2 for rs in by_id.values())
-    assert sum(len(rs) == 2 for rs in by_id.values()) > 500
+    # two same-kind targets in one caption: fewer than with any related word (> 500 before kinds)
+    assert sum(len(rs) == 2 for rs in by_id.values()) > 300
 
 
 def test_quality_on_real_captions(tmp_path, captions_file):
@@ -52,7 +53,7 @@ def test_quality_on_real_captions(tmp_path, captions_file):
         out = tmp_path / f"{strategy}.jsonl"
         summary = plant_file(captions_file, out, PlantConfig(strategy=strategy), progress=False)
         records = read_jsonl(out)
-        assert summary.planted / summary.read >= 0.95
+        assert summary.planted / summary.read >= 0.85  # same-kind replacements only: 0.95 before kinds
         assert sum(is_single_change(r["caption"], r["negative"]) for r in records) / len(records) >= 0.95
         rated = [r["concreteness"] for r in records if r["concreteness"] is not None]
         means[strategy] = sum(rated) / len(rated)
@@ -65,7 +66,7 @@ def test_rerun_resumes_without_duplicates(tmp_path, captions_file):
     lines = out.read_text()
     second = plant_file(captions_file, out, PlantConfig(), progress=False)
     assert out.read_text() == lines
-    assert second.resumed == first.planted and second.negatives == 0
+    assert second.resumed == first.planted + sum(first.skipped.values()) and second.negatives == 0
 
 
 def test_kill_minus_nine_then_resume(tmp_path, captions_file):

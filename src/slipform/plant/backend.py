@@ -56,6 +56,8 @@ class Backend:
     name: ClassVar[str] = ""
     #: read the input's vocabulary and slot model before planting (replacements, plausibility)
     needs_vocabulary: ClassVar[bool] = True
+    #: its negatives change one place of the caption (checked by :mod:`slipform.plant.verify`)
+    one_change: ClassVar[bool] = True
 
     def __init__(self, plant: ConcretePlant):
         self.plant = plant

@@ -6,6 +6,7 @@ This module holds no I/O; :mod:`slipform.plant.runner` streams files through it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -13,6 +14,7 @@ from ..lexicon import Lexicon, load_lexicon
 from ..text.io import Caption
 from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, route, select_targets
 from .backend import Backend, Job, Proposal, backend_names, get_backend
+from .verify import check_negative, get_verifier
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class PlantConfig:
     fallback_vocabulary: bool = True  # False: replacements only from the input's own words
     plausibility: bool = True  # rank replacements by how well they fit the target's slot
     min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
+    same_kind: bool = True  # replacements of the target's kind only (slipform.plant.kinds); False: the old band
+    verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.verify)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
     def __post_init__(self):
@@ -63,6 +67,8 @@ class PlantConfig:
         if not -1.0 <= lo < hi <= 1.0:
             raise ValueError(f"similarity band must satisfy -1 <= lo < hi <= 1, got {self.band}")
         get_backend(self.backend).check(self)
+        if self.verifier is not None:
+            get_verifier(self.verifier)
 
     @property
     def weights(self) -> dict[str, float] | None:
@@ -73,6 +79,7 @@ class PlantConfig:
 class Planted:
     records: list[dict]
     skipped: list[dict]
+    rejected: Counter = field(default_factory=Counter)  # proposals the checks refused, by reason
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -159,7 +166,7 @@ class ConcretePlant:
             queues.append(backend.queue(order, need))
         rngs = [caption_rng(self.config.seed, item.id, "rewrite") for item in items]
         made, done = [0] * len(items), [[] for _ in items]
-        records = []
+        records, rejected = [], Counter()
         while True:
             jobs = []
             for i, queue in enumerate(queues):
@@ -177,18 +184,24 @@ class ConcretePlant:
                 if isinstance(answer, str):
                     reasons[i] = answer
                     continue
-                if answer.negative.strip().lower() == job.item.caption.strip().lower():
-                    reasons[i] = "output equals the caption"
+                why = check_negative(job.item.caption, answer.negative, answer.role, *answer.keys,
+                                     one_change=backend.one_change, same_kind=self.config.same_kind and backend.one_change,
+                                     verifier=self.config.verifier)
+                if why is not None:
+                    reasons[i] = why
+                    rejected[why] += 1
                     continue
                 if made[i] == need or job.target in done[i]:
                     continue
-                records.append(self._record(job.item, answer))
+                records.append((i, self._record(job.item, answer)))
                 made[i] += 1
                 done[i].append(job.target)
+        # in caption order, whichever round each was made in: the output does not depend on chunking
+        records = [rec for _, rec in sorted(records, key=lambda pair: pair[0])]
         skipped = [{"id": item.id, "reason": reasons.get(i, "no replacement found")}
                    for i, item in enumerate(items) if not made[i]]
         self._fill_similarity(records)
-        return Planted(records, skipped)
+        return Planted(records, skipped, rejected)
 
     def _record(self, item: Caption, p: Proposal) -> dict:
         rec = {"id": item.id}

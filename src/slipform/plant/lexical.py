@@ -25,6 +25,7 @@ from .anchor import Candidate
 from .backend import Backend, Job, Proposal, register
 from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
+from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
 from .plausibility import SlotModel, slot_features
 from .vocab import (
     ATTRIBUTE_FAMILIES,
@@ -69,6 +70,16 @@ def _maybe_alike(letters: np.ndarray, lengths: np.ndarray, word: str) -> np.ndar
     letters over the summed lengths, so rows below 0.8 by that bound need no difflib call."""
     shared = np.minimum(letters, _letter_counts(word)).sum(axis=1)
     return 2 * shared >= 0.8 * (lengths + len(word))
+
+
+def in_compound(doc, target: Candidate) -> bool:
+    """Whether the target is part of a noun compound it does not span ("steel" in "stainless steel
+    stove", "fire" in "fire truck"): replacing one part of a compound names another thing."""
+    span = doc[target.start:target.end]
+    root = span.root
+    if root.dep_ == "compound" and not target.start <= root.head.i < target.end:
+        return True
+    return any(c.dep_ == "compound" and not target.start <= c.i < target.end for c in root.children)
 
 
 def _synonyms(word: str) -> set[str]:
@@ -153,7 +164,8 @@ class LexicalRewriter:
 
     def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary, vectors: WordVectors,
                  band: tuple[float, float] = (0.30, 0.75), pool: int = 3, shortlist: int = 40,
-                 fallback: bool = True, min_plausibility: float | None = None, plausibility: bool = True):
+                 fallback: bool = True, min_plausibility: float | None = None, plausibility: bool = True,
+                 same_kind: bool = True):
         """``fallback=False`` keeps every replacement inside the input's own vocabulary (a closed
         world such as :mod:`slipform.world`): objects from its nouns, family members from its
         adjectives. ``plausibility=False`` ignores the slot model when choosing (the ablation)."""
@@ -161,11 +173,14 @@ class LexicalRewriter:
         self.pool, self.shortlist = pool, shortlist
         self.min_plausibility, self.use_plausibility = min_plausibility, plausibility
         self.slots = vocabulary.slots
+        self.same_kind = same_kind
+        self._nouns_in_domain = None if fallback else set(vocabulary.nouns)
         vocab = vocabulary.merged(fallback)
         self._in_domain = None if fallback else set(vocabulary.adjectives)
         vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
         table_words = {w for ws in RELATION_CONTRASTS.values() for w in ws} | set(RELATION_CONTRASTS)
-        vectors.ensure([*vocab.nouns, *vocab.adjectives, *vocab.verbs, *table_words, *_FAMILY_OF])
+        vectors.ensure([*vocab.nouns, *vocab.adjectives, *vocab.verbs, *table_words, *_FAMILY_OF, *KIND_OF,
+                        *PERSON_CONTRASTS])
         self._by_role = {"n": vocab.nouns, "a": vocab.adjectives, "v": vocab.verbs}
         self._matrix = {k: vectors.matrix(ws) for k, ws in self._by_role.items()}
         self._conc = {k: np.array([self.lexicon.rating(w) or np.nan for w in ws]) for k, ws in self._by_role.items()}
@@ -192,6 +207,18 @@ class LexicalRewriter:
             return None
         i = rng.choice(order[: self.pool if self.use_plausibility else unranked_pool])
         return options[i], round(scores[i], 3)
+
+    def _kin(self, key: str, avoid: frozenset) -> list[str]:
+        """Same-kind replacements of noun ``key`` (:mod:`slipform.plant.kinds`), the most similar
+        first by MiniLM; in a closed world only the input's own nouns."""
+        kin = [w for w in same_kind(key) if w not in avoid and not set(w.split()) & avoid]
+        if self._nouns_in_domain is not None:
+            kin = [w for w in kin if w in self._nouns_in_domain]
+        if len(kin) > 1:
+            self.vectors.ensure([key, *kin])
+            sims = self.vectors.matrix(kin) @ self.vectors.vector(key)
+            kin = [kin[i] for i in np.argsort(-sims, kind="stable")]
+        return kin
 
     # -- neighbours in the similarity band
     def _band(self, key: str, kind: str, concreteness: float | None) -> list[int]:
@@ -259,6 +286,8 @@ class LexicalRewriter:
         return [words[i] for i in ranked]
 
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
+        if self.same_kind and target.role in ("O", "A") and in_compound(doc, target):
+            return None  # "stainless steel stove" -> "stainless dog stove": the compound is one thing
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
         avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
         features = slot_features(doc, target.start, target.end)
@@ -271,7 +300,10 @@ class LexicalRewriter:
 
     def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
-        chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
+        if self.same_kind:
+            chosen = self._choose(self._kin(key, avoid), features, rng)
+        else:
+            chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
         if chosen is None:
             return None
         new, score = chosen
@@ -294,6 +326,8 @@ class LexicalRewriter:
             if self._in_domain is not None:
                 options = [w for w in options if w in self._in_domain]
             chosen = self._choose(options, features, rng)
+        elif self.same_kind:
+            return None  # an adjective of no known family: no replacement is known to be of its kind
         else:
             chosen = self._choose(self._neighbours(t.lemma, "a", t.concreteness, avoid), features, rng, _OLD_POOL)
         if chosen is None:
@@ -326,12 +360,18 @@ class LexicalRewriter:
             base = _VERB_BASE.get(low, t.lemma)
             if base in VERB_CONTRASTS and not self.use_plausibility:
                 chosen = self._choose(list(VERB_CONTRASTS[base]), features, rng)
+            elif base in VERB_CONTRASTS and self.same_kind:
+                # only the table's contrasts: a related verb of the input is often one the subject
+                # could be doing as well ("sitting" -> "flushing"), or one it cannot do
+                chosen = self._choose([w for w in VERB_CONTRASTS[base] if w not in avoid], features, rng)
             elif base in VERB_CONTRASTS:
                 # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related
                 # verbs of the input join them, and the slot decides ("holding a phone" -> "using")
                 table = [w for w in VERB_CONTRASTS[base] if w not in avoid]
                 related = [w for w in self._neighbours(base, "v", t.concreteness, avoid) if w not in table]
                 chosen = self._choose(table + related, features, rng)
+            elif self.same_kind:
+                return None
             else:
                 chosen = self._choose(self._neighbours(base, "v", t.concreteness, avoid), features, rng, _OLD_POOL)
             if chosen is None:
@@ -357,7 +397,7 @@ class LexicalBackend(Backend):
         plant, config = self.plant, self.plant.config
         return LexicalRewriter(plant.lexicon, plant.vocabulary, plant.vectors, config.band,
                                fallback=config.fallback_vocabulary, plausibility=config.plausibility,
-                               min_plausibility=config.min_plausibility)
+                               min_plausibility=config.min_plausibility, same_kind=config.same_kind)
 
     def prepare(self) -> None:
         self.rewriter  # noqa: B018 - embeds the vocabulary

@@ -31,6 +31,7 @@ class Summary:
     negatives: int = 0
     resumed: int = 0
     skipped: Counter = field(default_factory=Counter)
+    rejected: Counter = field(default_factory=Counter)  # proposals refused by the checks, by reason
     seconds: float = 0.0
     startup_seconds: float = 0.0  # loading the pipeline, vocabulary and embeddings
     output: str = ""
@@ -38,6 +39,7 @@ class Summary:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["skipped"] = dict(self.skipped)
+        d["rejected"] = dict(self.rejected)
         d["skipped_total"] = sum(self.skipped.values())
         return d
 
@@ -48,6 +50,9 @@ class Summary:
         if total:
             lines.append(f"skipped {total}:")
             lines += [f"  {n:>7}  {reason}" for reason, n in self.skipped.most_common()]
+        if self.rejected:
+            lines.append(f"rejected {sum(self.rejected.values())} proposals by the checks (the next target was tried):")
+            lines += [f"  {n:>7}  {reason}" for reason, n in self.rejected.most_common()]
         lines.append(f"output: {self.output}")
         return "\n".join(lines)
 
@@ -155,7 +160,7 @@ def _plant_chunk(items: list[Caption]):
     docs = list(nlp.pipe([x.caption for x in items], batch_size=len(items)))
     result = plant.plant(items, docs)
     _save_vectors()
-    return len(items), result.records, result.skipped
+    return len(items), result.records, result.skipped, result.rejected
 
 
 def _save_vectors() -> None:
@@ -265,7 +270,8 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
             results = pool.imap(_plant_chunk, chunks())
         else:
             results = map(_plant_chunk, chunks())
-        for n, records, skipped in results:
+        for n, records, skipped, rejected in results:
+            summary.rejected.update(rejected)
             _write_lines(out_fd, records)
             _write_lines(skip_fd, drain() + skipped)
             summary.negatives += len(records)

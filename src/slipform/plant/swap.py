@@ -79,6 +79,8 @@ def swap_edits(doc, swap: Swap) -> tuple[Edit, Edit]:
 class SwapBackend(Backend):
     """NegCLIP's baseline: each caption's targets are its possible swaps, in random order."""
 
+    one_change = False  # a swap changes two places
+
     needs_vocabulary = False
 
     def targets(self, item, doc) -> list[Swap]:

@@ -105,3 +105,19 @@ def parse(text: str) -> Scene:
     if rel not in RELATIONS:
         raise ParseError(f"unknown relation in {text!r}")
     return Scene(tuple(things), rel).canonical()
+
+
+def verify_negative(original: str, negative: str) -> str | None:
+    """Why ``negative`` is no negative of ``original`` in this world, or None: it must parse as a
+    world caption and describe another scene (the planting verifier ``world``)."""
+    try:
+        scene = parse(original)
+    except ParseError:
+        return "caption does not parse as a world caption"
+    try:
+        other = parse(negative)
+    except ParseError:
+        return "negative does not parse as a world caption"
+    if scene.same_as(other):
+        return "negative describes the same scene"
+    return None

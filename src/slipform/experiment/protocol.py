@@ -184,7 +184,9 @@ def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: Protoc
                             # a closed world: replace with its own words; every combination of its
                             # words is equally plausible by construction, so the slot model would
                             # rank by sampling noise and only narrow the negatives
-                            fallback_vocabulary=False, plausibility=False)
+                            fallback_vocabulary=False, plausibility=False,
+                            # the world has an exact reader: a negative must parse and show another scene
+                            verifier=None if kind == "swap" else "world")
         summary = plant_file(data / "train.csv", out, plant, fmt="csv", workers=config.plant_workers,
                              progress=progress, log=lambda msg: None)
         done.write_text(json.dumps(summary.as_dict()))

@@ -78,9 +78,9 @@ def test_image_negatives_render_the_planted_change(demo):
     _, _, _, root = demo
     neg = root / "report" / "negatives" / "concrete-s0.jsonl"
     out, counts = add_negative_images(neg)
-    assert counts["records"] == MINI.n_train
-    assert counts["with_image"] + counts["unparsable"] + counts["same_scene"] == counts["records"]
-    assert counts["with_image"] > counts["records"] // 2  # concrete targets mostly change the scene
+    assert MINI.n_train * 0.8 <= counts["records"] <= MINI.n_train
+    # the world's parser verified every negative the demo planted: each one shows another scene
+    assert counts["with_image"] == counts["records"] and counts["unparsable"] == counts["same_scene"] == 0
     import numpy as np
     from PIL import Image
 

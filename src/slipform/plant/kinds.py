@@ -81,7 +81,6 @@ KINDS: dict[str, tuple[str, ...]] = {
     "container": ("box", "basket", "bucket", "crate", "bin", "barrel"),
     "light": ("lamp", "candle", "lantern", "chandelier", "flashlight"),
     "instrument": ("guitar", "piano", "violin", "drum", "trumpet", "flute", "cello"),
-    "timepiece": ("clock", "watch"),
     "shape": ("circle", "square", "triangle", "star", "heart", "cross", "diamond", "rectangle", "hexagon"),
     "tool": ("scissors", "hammer", "screwdriver", "wrench", "brush", "toothbrush", "comb", "hair drier",
              "umbrella", "shovel", "broom"),

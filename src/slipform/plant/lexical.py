@@ -50,6 +50,9 @@ MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the 
 _OLD_SHORTLIST, _OLD_POOL = 15, 5  # without plausibility: the 15 most similar, 5 closest in concreteness
 
 
+ABSTRACT_OBJECT = 3.0  # Brysbaert: "theory" 1.47, "fairness" 1.83, "front" 3.77, "table" 4.9
+
+
 @lru_cache(maxsize=1 << 16)
 def _looks_alike(a: str, b: str) -> bool:
     """Near-spellings (dessert/desert) that MiniLM's subwords rate as related."""
@@ -296,7 +299,19 @@ class LexicalRewriter:
             return self._object(target, features, rng, avoid, near)
         if target.role == "A":
             return self._attribute(doc, target, features, rng, avoid)
+        if self.same_kind and target.role == "R" and self._abstract_object(doc, target):
+            return None  # "in fairness" -> "behind fairness": no photo shows where fairness is
         return self._relation(target, features, rng, avoid)
+
+    def _abstract_object(self, doc, t: Candidate) -> bool:
+        """Whether a preposition's object is an abstract noun (rated below ``ABSTRACT_OBJECT``)."""
+        if t.pos == "VERB":
+            return False
+        for child in doc[t.end - 1].children:
+            if child.dep_ == "pobj":
+                rating = self.lexicon.rating(child.lemma_.lower()) or self.lexicon.rating(child.lower_)
+                return rating is not None and rating < ABSTRACT_OBJECT
+        return False
 
     def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()

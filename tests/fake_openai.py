@@ -4,7 +4,8 @@ It reads the caption and target out of Slipform's prompt and answers by behaviou
 words in the caption: normally it swaps the target for a word of the same kind
 (:func:`slipform.plant.kinds.same_kind`, "zebra" for a word of no known kind); "flaky" fails with HTTP 500
 on the first request for that caption; "chatty" answers with an explanation instead of a
-caption; "lazy" returns the caption unchanged; "broken" always answers HTTP 503.
+caption; "lazy" returns the caption unchanged; "flurb" (no word, so never a target) puts "sandwich" for any object (a word
+of another kind) and answers the caption unchanged for anything else; "broken" always answers HTTP 503.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class FakeChat:
                 fake.auth.append(self.headers.get("Authorization"))
                 prompt = body["messages"][-1]["content"]
                 caption = re.search(r"Caption: (.*)\n", prompt).group(1)
-                target = re.search(r'Target \w+: "(.*)"', prompt).group(1)
+                role, target = re.search(r'Target (\w+): "(.*)"', prompt).groups()
                 fake.requests[caption] += 1
                 if "broken" in caption or ("flaky" in caption and fake.requests[caption] == 1):
                     self.send_response(503 if "broken" in caption else 500)
@@ -58,8 +59,10 @@ class FakeChat:
                     return
                 if "chatty" in caption:
                     answer = "Sure! Here is a caption where I changed the concept as you asked, keeping the rest."
-                elif "lazy" in caption:
+                elif "lazy" in caption or ("flurb" in caption and role != "object"):
                     answer = caption
+                elif "flurb" in caption:
+                    answer = re.sub(rf"\b{re.escape(target)}\b", "sandwich", caption, count=1)
                 else:
                     kin = same_kind(target.lower())
                     answer = "New caption: " + re.sub(rf"\b{re.escape(target)}\b", kin[0] if kin else "zebra",

@@ -43,7 +43,7 @@ def test_validate(negative, reason):
 
 def test_openai_backend_retries_and_validates(tmp_path):
     captions = ["A dog runs on the beach.", "A flaky cat sleeps on a sofa.", "A chatty bird sits on a branch.",
-                "A lazy horse eats grass.", "A broken clock hangs on a wall."]
+                "A lazy horse eats grass.", "A broken clock hangs on a wall.", "A horse and a cow, flurb."]
     src = tmp_path / "c.txt"
     src.write_text("\n".join(captions) + "\n")
     with FakeChat() as fake:
@@ -64,7 +64,9 @@ def test_openai_backend_retries_and_validates(tmp_path):
     assert isinstance(records["1"]["plausibility"], float) and records["1"]["plausibility"] < 0
     assert skipped["3"].startswith("invalid output") and skipped["4"] == "invalid output: output equals the caption"
     assert "HTTP 503" in skipped["5"]
-    assert summary.planted == 2 and sum(summary.skipped.values()) == 3
+    # a fluent answer of the wrong kind ("A sandwich and a cow, flurb.") is never written
+    assert "6" in skipped and summary.rejected["object replaced by another kind of thing"] >= 1
+    assert summary.planted == 2 and sum(summary.skipped.values()) == 4
 
 
 def test_openai_connection_refused_is_reported(tmp_path):

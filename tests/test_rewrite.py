@@ -185,3 +185,32 @@ def test_concrete_nouns_are_not_replaced_by_abstract_ones(nlp, lexicon):
             seen.add(rw.replacement)
     assert seen and not seen & {"reason", "theory", "principle"}
     assert all(abs(lexicon.rating(w) - lexicon.rating("heart")) <= MAX_CONCRETENESS_GAP for w in seen)
+
+
+def test_no_part_of_a_compound_and_no_abstract_place(rewriter, nlp, lexicon):
+    """"stainless steel stove" is one thing: neither noun is replaced; "in fairness" is no place:
+    its preposition is not changed, while "in a field" is."""
+    doc = nlp("A stainless steel stove in a kitchen.")
+    for c in candidates(doc, lexicon):
+        if c.text in ("steel", "stove", "stainless"):
+            assert rewriter.rewrite(doc, c, caption_rng(0, doc.text)) is None, c
+    doc, t = _target(nlp, lexicon, "A dog sleeps on a bed, in fairness.", "in")
+    assert rewriter.rewrite(doc, t, caption_rng(0, doc.text)) is None
+    doc, t = _target(nlp, lexicon, "A horse standing in a field.", "in")
+    rw, neg = _rewrite(rewriter, doc, t)
+    assert neg != doc.text and "field" in neg
+
+
+def test_objects_change_within_their_kind(rewriter, nlp, lexicon):
+    from slipform.plant.kinds import KIND_OF, PERSON_CONTRASTS
+
+    for caption, word in [("A horse grazing in a field.", "horse"), ("A slice of pizza on a plate.", "pizza"),
+                          ("A man riding a bike.", "man"), ("A red bus parked on the street.", "bus")]:
+        doc, t = _target(nlp, lexicon, caption, word)
+        made = [rw for seed in range(3) if (rw := rewriter.rewrite(doc, t, caption_rng(seed, doc.text)))]
+        assert made, caption
+        for rw in made:
+            if word in PERSON_CONTRASTS:
+                assert rw.replacement_key in PERSON_CONTRASTS[word], rw
+            else:
+                assert KIND_OF.get(rw.replacement_key) == KIND_OF[word], rw

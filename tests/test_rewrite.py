@@ -74,7 +74,7 @@ def test_plural_article_and_capital_agree(rewriter, nlp, lexicon):
     doc, target = _target(nlp, lexicon, "Elephants walk across a road.", "Elephants")
     rw, negative = _rewrite(rewriter, doc, target)
     assert negative[0].isupper() and negative.lower().startswith(pluralize(rw.replacement_key))
-    doc, target = _target(nlp, lexicon, "A man holds an umbrella in the rain.", "umbrella")
+    doc, target = _target(nlp, lexicon, "A man holds an apple in the kitchen.", "apple")
     for seed in range(6):
         rw, negative = _rewrite(rewriter, doc, target, seed)
         article = negative.split()[3]
@@ -214,3 +214,31 @@ def test_objects_change_within_their_kind(rewriter, nlp, lexicon):
                 assert rw.replacement_key in PERSON_CONTRASTS[word], rw
             else:
                 assert KIND_OF.get(rw.replacement_key) == KIND_OF[word], rw
+
+
+@pytest.mark.parametrize("caption,word", [
+    ("A plate with a slice of pizza sits on a table.", "sits"),  # a thing: "lies" is as true
+    ("A large clock sitting in front of a tall building.", "sitting"),
+    ("A bird sits perched on the edge of an umbrella.", "sits"),  # "lies perched"
+    ("A parking meter next to a parked car.", "parked"),  # a participle as an adjective
+    ("A dog squatting on the grass and a man standing behind the dog.", "dog"),  # mentioned twice
+    ("A horse drawn cart on a street.", "horse"),  # a noun modifying a participle
+])
+def test_guards_leave_the_target_alone(rewriter, nlp, lexicon, caption, word):
+    doc, t = _target(nlp, lexicon, caption, word)
+    assert rewriter.rewrite(doc, t, caption_rng(0, doc.text)) is None
+
+
+def test_guards_let_people_and_animals_change_posture(rewriter, nlp, lexicon):
+    for caption, word in [("A man sits on a bench.", "sits"), ("A group of children sitting on the grass.", "sitting"),
+                          ("A dog lying on a couch.", "lying")]:
+        doc, t = _target(nlp, lexicon, caption, word)
+        rw, neg = _rewrite(rewriter, doc, t)
+        assert neg != doc.text
+
+
+def test_age_of_people_is_not_the_age_of_things(rewriter, nlp, lexicon):
+    doc, t = _target(nlp, lexicon, "A modern bathroom with a white sink.", "modern")
+    for seed in range(8):
+        rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
+        assert rw is None or rw.replacement_key not in ("young", "elderly"), rw

@@ -18,8 +18,8 @@ from slipform.world import (
     split_scenes,
 )
 from slipform.world.caption import FILLER_ADJECTIVES, FILLER_ADVERBS, FILLER_PHRASES, RELATION_WORDS
-from slipform.world.scene import RELATIONS, SIZES
 from slipform.world.render import layout
+from slipform.world.scene import RELATIONS, SIZES
 
 
 def test_world_has_enough_kinds():

@@ -25,7 +25,8 @@ that may name the same person (person -> man, people -> women, player -> man).
 from __future__ import annotations
 
 KINDS: dict[str, tuple[str, ...]] = {
-    "farm animal": ("dog", "cat", "horse", "cow", "sheep", "goat", "pig", "donkey", "rabbit"),
+    "pet": ("dog", "cat", "rabbit", "hamster", "ferret"),
+    "livestock": ("horse", "cow", "sheep", "goat", "pig", "donkey"),
     "wild animal": ("elephant", "bear", "zebra", "giraffe", "lion", "tiger", "deer", "monkey", "polar bear",
                     "rhino", "kangaroo"),
     "bird": ("duck", "goose", "pigeon", "seagull", "parrot", "owl", "swan", "crow", "chicken"),
@@ -44,8 +45,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "rail vehicle": ("train", "tram", "trolley", "subway"),
     "aircraft": ("airplane", "helicopter", "jet", "glider"),
     "watercraft": ("boat", "ship", "canoe", "kayak", "sailboat", "ferry", "yacht", "raft"),
-    "seat": ("chair", "couch", "bench", "stool", "armchair", "recliner"),
-    "furniture": ("bed", "table", "desk", "shelf", "cabinet", "dresser", "bookshelf", "nightstand"),
+    "seat": ("chair", "couch", "bench", "stool", "armchair", "recliner", "bed"),
+    "table": ("table", "desk", "counter", "nightstand"),
+    "storage": ("shelf", "cabinet", "dresser", "bookshelf", "drawer", "cupboard"),
     "appliance": ("oven", "microwave", "refrigerator", "toaster", "dishwasher", "blender", "stove"),
     "tableware": ("plate", "bowl", "cup", "tray", "saucer", "platter"),
     "cutlery": ("fork", "knife", "spoon", "chopsticks", "spatula"),
@@ -74,7 +76,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "body of water": ("ocean", "lake", "river", "pond", "pool", "stream", "harbor", "bay"),
     "ground": ("snow", "sand", "grass", "dirt", "mud", "gravel", "ice"),
     "way": ("street", "road", "sidewalk", "highway", "path", "trail", "bridge", "runway", "track"),
-    "plant": ("tree", "bush", "flower", "palm tree", "hedge", "cactus", "shrub", "rose", "potted plant"),
+    "plant": ("tree", "bush", "palm tree", "hedge", "cactus", "shrub"),
+    "flower": ("rose", "tulip", "daisy", "sunflower", "lily", "orchid"),
     "toy": ("teddy bear", "doll", "toy car", "stuffed animal", "puppet", "balloon"),
     "soft furnishing": ("pillow", "blanket", "rug", "curtain", "towel", "sheet", "cushion", "mat"),
     "barrier": ("fence", "wall", "gate", "railing", "net"),
@@ -82,8 +85,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "light": ("lamp", "candle", "lantern", "chandelier", "flashlight"),
     "instrument": ("guitar", "piano", "violin", "drum", "trumpet", "flute", "cello"),
     "shape": ("circle", "square", "triangle", "star", "heart", "cross", "diamond", "rectangle", "hexagon"),
-    "tool": ("scissors", "hammer", "screwdriver", "wrench", "brush", "toothbrush", "comb", "hair drier",
-             "umbrella", "shovel", "broom"),
+    "hand tool": ("scissors", "hammer", "screwdriver", "wrench", "shovel", "broom", "saw"),
+    "grooming": ("toothbrush", "comb", "brush", "hair drier", "razor"),
 }
 
 # One gender or age for the other: the only person changes that a photo of the original refutes.
@@ -117,7 +120,7 @@ CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in (
     ("ocean", "harbor"), ("harbor", "bay"), ("lake", "pond"), ("river", "stream"), ("dirt", "mud"),
     ("sand", "dirt"), ("dirt", "gravel"), ("snow", "ice"), ("street", "road"), ("road", "highway"),
     ("path", "trail"), ("street", "sidewalk"), ("track", "trail"), ("bush", "shrub"), ("bush", "hedge"),
-    ("shrub", "hedge"), ("tree", "palm tree"), ("flower", "rose"), ("flower", "potted plant"),
+    ("shrub", "hedge"), ("tree", "palm tree"),
     ("teddy bear", "stuffed animal"), ("doll", "stuffed animal"), ("toy car", "stuffed animal"),
     ("pillow", "cushion"), ("blanket", "sheet"), ("rug", "mat"), ("towel", "mat"), ("box", "crate"),
     ("bin", "bucket"), ("bin", "box"), ("lamp", "lantern"), ("lamp", "chandelier"), ("clock", "watch"),

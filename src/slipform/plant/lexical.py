@@ -25,6 +25,7 @@ from .anchor import Candidate
 from .backend import Backend, Job, Proposal, register
 from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
+from .guards import abstract_object, animate_only, in_compound, repeated, verb_unchangeable
 from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
 from .plausibility import SlotModel, slot_features
 from .vocab import (
@@ -50,9 +51,6 @@ MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the 
 _OLD_SHORTLIST, _OLD_POOL = 15, 5  # without plausibility: the 15 most similar, 5 closest in concreteness
 
 
-ABSTRACT_OBJECT = 3.0  # Brysbaert: "theory" 1.47, "fairness" 1.83, "front" 3.77, "table" 4.9
-
-
 @lru_cache(maxsize=1 << 16)
 def _looks_alike(a: str, b: str) -> bool:
     """Near-spellings (dessert/desert) that MiniLM's subwords rate as related."""
@@ -73,16 +71,6 @@ def _maybe_alike(letters: np.ndarray, lengths: np.ndarray, word: str) -> np.ndar
     letters over the summed lengths, so rows below 0.8 by that bound need no difflib call."""
     shared = np.minimum(letters, _letter_counts(word)).sum(axis=1)
     return 2 * shared >= 0.8 * (lengths + len(word))
-
-
-def in_compound(doc, target: Candidate) -> bool:
-    """Whether the target is part of a noun compound it does not span ("steel" in "stainless steel
-    stove", "fire" in "fire truck"): replacing one part of a compound names another thing."""
-    span = doc[target.start:target.end]
-    root = span.root
-    if root.dep_ == "compound" and not target.start <= root.head.i < target.end:
-        return True
-    return any(c.dep_ == "compound" and not target.start <= c.i < target.end for c in root.children)
 
 
 def _synonyms(word: str) -> set[str]:
@@ -291,6 +279,8 @@ class LexicalRewriter:
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
         if self.same_kind and target.role in ("O", "A") and in_compound(doc, target):
             return None  # "stainless steel stove" -> "stainless dog stove": the compound is one thing
+        if self.same_kind and target.role == "O" and repeated(doc, target):
+            return None  # "a dog ... the dog": one mention changed makes two animals
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
         avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
         features = slot_features(doc, target.start, target.end)
@@ -299,19 +289,9 @@ class LexicalRewriter:
             return self._object(target, features, rng, avoid, near)
         if target.role == "A":
             return self._attribute(doc, target, features, rng, avoid)
-        if self.same_kind and target.role == "R" and self._abstract_object(doc, target):
+        if self.same_kind and target.role == "R" and abstract_object(doc, target, self.lexicon):
             return None  # "in fairness" -> "behind fairness": no photo shows where fairness is
-        return self._relation(target, features, rng, avoid)
-
-    def _abstract_object(self, doc, t: Candidate) -> bool:
-        """Whether a preposition's object is an abstract noun (rated below ``ABSTRACT_OBJECT``)."""
-        if t.pos == "VERB":
-            return False
-        for child in doc[t.end - 1].children:
-            if child.dep_ == "pobj":
-                rating = self.lexicon.rating(child.lemma_.lower()) or self.lexicon.rating(child.lower_)
-                return rating is not None and rating < ABSTRACT_OBJECT
-        return False
+        return self._relation(doc, target, features, rng, avoid)
 
     def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
@@ -336,6 +316,8 @@ class LexicalRewriter:
             chosen = (new, score) if ok else None
         elif low in _FAMILY_OF:
             options = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
+            if self.same_kind:  # "a modern bathroom" never becomes "a young bathroom"
+                options = [w for w in options if not animate_only(w, doc, t)]
             if self.use_plausibility:  # "a red and white bus" never becomes "a white and white bus"
                 options = [w for w in options if w not in avoid]
             if self._in_domain is not None:
@@ -369,10 +351,12 @@ class LexicalRewriter:
                 edits.append(Edit(head.i, head.i + 1, pluralize(head.text)))
         return Rewrite((Edit(t.start, t.end, new), *edits), new, low, new)
 
-    def _relation(self, t: Candidate, features, rng, avoid) -> Rewrite | None:
+    def _relation(self, doc, t: Candidate, features, rng, avoid) -> Rewrite | None:
         low = t.text.lower()
         if t.pos == "VERB":
             base = _VERB_BASE.get(low, t.lemma)
+            if self.same_kind and verb_unchangeable(doc, t, base):
+                return None  # "a plate sits on a table" -> "lies": as true; "sits perched" -> "lies perched"
             if base in VERB_CONTRASTS and not self.use_plausibility:
                 chosen = self._choose(list(VERB_CONTRASTS[base]), features, rng)
             elif base in VERB_CONTRASTS and self.same_kind:

@@ -20,7 +20,7 @@ ATTRIBUTE_FAMILIES: dict[str, tuple[str, ...]] = {
     "condition": ("empty", "full", "open", "closed", "clean", "dirty", "wet", "dry", "broken",
                   "messy", "tidy", "lit", "dark", "bright", "sunny", "cloudy", "snowy", "rainy"),
     "texture": ("striped", "checkered", "spotted", "plaid", "fluffy", "furry", "shiny", "smooth",
-                "rough", "wooden"),
+                "rough"),
     "shape": ("round", "square", "rectangular", "circular", "triangular", "oval", "flat"),
     "number": ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several",
                "many", "few"),

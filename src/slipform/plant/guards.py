@@ -1,0 +1,104 @@
+"""Targets the lexical rewriter leaves alone, read off the caption's parse.
+
+Each guard names a way a one-word change makes a caption that is no good negative, whatever the
+replacement: the word is one part of a name for one thing, it is mentioned twice, the change is
+one no photo could show, or the new words would no longer fit their neighbours. The rewriter asks
+them before it chooses a replacement (with ``same_kind``, the default); ConcretePlant then tries
+the caption's next target.
+"""
+
+from __future__ import annotations
+
+from .anchor import Candidate
+from .kinds import KIND_OF, base
+
+ABSTRACT_OBJECT = 3.0  # Brysbaert: "theory" 1.47, "fairness" 1.83, "front" 3.77, "table" 4.9
+ANIMATE_KINDS = frozenset({"pet", "livestock", "wild animal", "bird"})
+PEOPLE = frozenset({"person", "people", "man", "woman", "men", "women", "boy", "girl", "child", "children", "kid",
+                    "lady", "guy", "baby", "player", "skier", "surfer", "skateboarder", "snowboarder", "rider",
+                    "adult", "student", "worker", "chef", "cook", "officer", "tourist", "crowd", "family", "team",
+                    "he", "she", "they", "someone", "somebody", "who"})
+GROUPS = frozenset({"group", "couple", "pair", "herd", "flock", "bunch", "line", "row", "pack", "number"})
+# verbs whose contrasts (sit/stand/lie/walk ...) only an animate subject can tell apart
+POSTURE_VERBS = frozenset({"sit", "stand", "lie", "lay", "walk", "run", "rest", "lean", "pose", "wait", "hang"})
+ANIMATE_ADJECTIVES = frozenset({"young", "elderly"})  # "a young bathroom"
+
+
+def in_compound(doc, target: Candidate) -> bool:
+    """Whether the target is part of a noun compound it does not span ("steel" in "stainless steel
+    stove", "fire" in "fire truck") or a noun modifying a participle ("horse" in "horse drawn
+    cart"): replacing one part names another thing."""
+    span = doc[target.start:target.end]
+    root = span.root
+    if root.dep_ in ("compound", "npadvmod") and not target.start <= root.head.i < target.end:
+        return True
+    return any(c.dep_ == "compound" and not target.start <= c.i < target.end for c in root.children)
+
+
+def repeated(doc, target: Candidate) -> bool:
+    """Whether the target's noun is mentioned again ("a dog ... the dog watching it"): changing one
+    mention makes two animals of one."""
+    key = base(target.lemma)
+    return any(base(t.lemma_.lower()) == key for t in doc
+               if t.pos_ in ("NOUN", "PROPN") and not target.start <= t.i < target.end)
+
+
+def abstract_object(doc, target: Candidate, lexicon) -> bool:
+    """Whether a preposition's object is an abstract noun ("in fairness", "in theory"): no photo
+    shows where fairness is."""
+    if target.pos == "VERB":
+        return False
+    for child in doc[target.end - 1].children:
+        if child.dep_ == "pobj":
+            rating = lexicon.rating(child.lemma_.lower()) or lexicon.rating(child.lower_)
+            return rating is not None and rating < ABSTRACT_OBJECT
+    return False
+
+
+def subject(doc, target: Candidate):
+    """The token a verb's subject is: its ``nsubj``, or the noun a participle modifies."""
+    verb = doc[target.start:target.end].root
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            return child
+    if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN"):
+        return verb.head
+    return None
+
+
+def inanimate(token) -> bool:
+    """A noun of a known kind that is no animal (a plate, a bus, a teddy bear); people and words
+    outside the table are not known to be inanimate."""
+    if token is None:
+        return False
+    kind = KIND_OF.get(base(token.lemma_.lower()))
+    return kind is not None and kind not in ANIMATE_KINDS
+
+
+def animate(token) -> bool:
+    """A person or an animal: a person word, an animal kind, or a group of them ("a group of kids")."""
+    if token is None:
+        return False
+    low = token.lemma_.lower()
+    if low in PEOPLE or token.lower_ in PEOPLE or KIND_OF.get(base(low)) in ANIMATE_KINDS:
+        return True
+    if low in GROUPS:
+        for prep in token.children:
+            if prep.lower_ == "of":
+                return any(animate(o) for o in prep.children if o.dep_ == "pobj")
+    return False
+
+
+def verb_unchangeable(doc, target: Candidate, verb_base: str) -> bool:
+    """A posture or motion verb of anything not known to be a person or an animal ("a plate sits on
+    a table": it lies there as well), a verb with a complement that fits it only ("a bird sits
+    perched" -> "lies perched"), or a participle used as an adjective ("a parked car" -> "a driven car")."""
+    verb = doc[target.start:target.end].root
+    if verb.dep_ == "amod" or any(c.dep_ in ("xcomp", "acomp", "oprd") for c in verb.children):
+        return True
+    return verb_base in POSTURE_VERBS and not animate(subject(doc, target))
+
+
+def animate_only(word: str, doc, target: Candidate) -> bool:
+    """Whether ``word`` ("young") describes a living thing and the target's noun is a thing."""
+    return word in ANIMATE_ADJECTIVES and inanimate(doc[target.start:target.end].root.head)

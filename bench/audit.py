@@ -80,10 +80,11 @@ def make(folder: Path, per_source: int, parts: int, seed: int = 0) -> None:
     captions, pairs, _ = sugarcrepe()
     ours_sc = _plant(captions, tmp, "sugarcrepe")
     items = []
-    per_subset = per_source // len(SUBSETS)
+    per_subset, taken = per_source // len(SUBSETS), set()
     for subset in SUBSETS:
-        both = [(c, n) for c, n in pairs[subset] if c in ours_sc]
+        both = [(c, n) for c, n in pairs[subset] if c in ours_sc and c not in taken]
         for cap, neg in rng.sample(both, per_subset):
+            taken.add(cap)
             r = ours_sc[cap]
             items.append(dict(source="sugarcrepe", subset=subset, original=cap, altered=neg))
             items.append(dict(source="ours-sugarcrepe", subset=subset, original=cap, altered=r["negative"],

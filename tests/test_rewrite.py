@@ -242,3 +242,27 @@ def test_age_of_people_is_not_the_age_of_things(rewriter, nlp, lexicon):
     for seed in range(8):
         rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
         assert rw is None or rw.replacement_key not in ("young", "elderly"), rw
+
+
+@pytest.mark.parametrize("caption,word", [
+    ("A man sitting on a bench with a tall building behind him.", "man"),  # "a woman ... behind him"
+    ("Colorful lights reflect off the items inside this bathroom stall.", "bathroom"),
+])
+def test_guards_on_people_and_noun_modifiers(rewriter, nlp, lexicon, caption, word):
+    doc, t = _target(nlp, lexicon, caption, word)
+    assert rewriter.rewrite(doc, t, caption_rng(0, doc.text)) is None
+
+
+def test_replacements_keep_the_nouns_grammar(rewriter, nlp, lexicon):
+    from slipform.plant.guards import INTRANSITIVE, MASS_NOUNS
+
+    doc, t = _target(nlp, lexicon, "Three sausages in buns are covered with toppings.", "sausages")
+    doc2, t2 = _target(nlp, lexicon, "A person eating soup and bread at a table.", "bread")
+    doc3, t3 = _target(nlp, lexicon, "A man riding a skateboard down a ramp.", "riding")
+    for seed in range(8):
+        rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
+        assert rw is None or rw.replacement_key not in MASS_NOUNS, rw  # never "breads"
+        rw = rewriter.rewrite(doc2, t2, caption_rng(seed, doc2.text))
+        assert rw is None or rw.replacement_key in MASS_NOUNS, rw  # never "eating soup and cookie"
+        rw = rewriter.rewrite(doc3, t3, caption_rng(seed, doc3.text))
+        assert rw is None or rw.replacement_key not in INTRANSITIVE, rw  # "walking a skateboard"

@@ -22,6 +22,16 @@ GROUPS = frozenset({"group", "couple", "pair", "herd", "flock", "bunch", "line",
 # verbs whose contrasts (sit/stand/lie/walk ...) only an animate subject can tell apart
 POSTURE_VERBS = frozenset({"sit", "stand", "lie", "lay", "walk", "run", "rest", "lean", "pose", "wait", "hang"})
 ANIMATE_ADJECTIVES = frozenset({"young", "elderly"})  # "a young bathroom"
+GENDERED = frozenset({"he", "him", "his", "himself", "she", "her", "hers", "herself"})
+# nouns a caption uses without an article in the singular ("eating pizza and salad") and never pluralises
+MASS_NOUNS = frozenset({"bread", "rice", "pasta", "soup", "salad", "beef", "pork", "ham", "bacon", "steak", "milk",
+                        "coffee", "tea", "wine", "beer", "juice", "soda", "lemonade", "sand", "snow", "grass", "dirt",
+                        "mud", "gravel", "ice", "broccoli", "lettuce", "spinach", "corn", "celery", "asparagus",
+                        "cereal", "toast", "cabbage", "cauliflower", "stew", "curry", "sushi", "fries", "noodle"})
+# verbs that take no object: never the replacement of a verb that has one ("riding a skateboard" -> "walking")
+INTRANSITIVE = frozenset({"walk", "run", "sit", "stand", "lie", "fall", "land", "swim", "float", "dive", "frown",
+                          "cry", "smile", "sleep", "wait", "rest", "pose", "listen", "wave", "descend", "sled",
+                          "paddle", "exit"})
 
 
 def in_compound(doc, target: Candidate) -> bool:
@@ -33,6 +43,30 @@ def in_compound(doc, target: Candidate) -> bool:
     if root.dep_ in ("compound", "npadvmod") and not target.start <= root.head.i < target.end:
         return True
     return any(c.dep_ == "compound" and not target.start <= c.i < target.end for c in root.children)
+
+
+def before_its_head(doc, target: Candidate) -> bool:
+    """A noun right before the noun it modifies, however the parser labels it ("bathroom stall")."""
+    root = doc[target.start:target.end].root
+    return root.pos_ in ("NOUN", "PROPN") and root.head.i == target.end and root.head.pos_ == "NOUN"
+
+
+def gendered_pronoun(doc) -> bool:
+    """Whether the caption refers to a person by a gendered pronoun ("a man ... behind him"):
+    changing the person's gender alone leaves the pronoun disagreeing."""
+    return any(t.lower_ in GENDERED for t in doc)
+
+
+def countable_options(doc, target: Candidate, options: list[str]) -> list[str]:
+    """Replacements that keep the noun's grammar: no mass noun for a plural ("sausages" ->
+    "breads"), only mass nouns for a bare singular ("eating pizza and salad" -> "noodle")."""
+    root = doc[target.start:target.end].root
+    if root.tag_ in ("NNS", "NNPS"):
+        return [w for w in options if w not in MASS_NOUNS]
+    bare = root.tag_ == "NN" and not any(c.dep_ in ("det", "nummod", "poss") for c in root.children)
+    if bare and base(root.lemma_.lower()) in MASS_NOUNS:
+        return [w for w in options if w in MASS_NOUNS]
+    return options
 
 
 def repeated(doc, target: Candidate) -> bool:

@@ -38,7 +38,7 @@ KINDS: dict[str, tuple[str, ...]] = {
               "pineapple", "watermelon", "lime", "kiwi", "mango", "blueberry"),
     "vegetable": ("broccoli", "carrot", "tomato", "onion", "potato", "lettuce", "cucumber", "corn",
                   "mushroom", "cauliflower", "celery", "zucchini", "cabbage", "asparagus", "spinach"),
-    "meat": ("beef", "pork", "ham", "bacon", "sausage", "steak", "turkey", "shrimp", "salmon"),
+    "meat": ("beef", "pork", "ham", "bacon", "sausage", "steak", "shrimp", "salmon"),
     "dish": ("salad", "soup", "pasta", "rice", "noodle", "sushi", "fries", "stew", "curry"),
     "drink": ("coffee", "tea", "wine", "beer", "juice", "milk", "soda", "lemonade"),
     "road vehicle": ("car", "truck", "bus", "motorcycle", "bicycle", "scooter", "tractor", "van"),

@@ -25,7 +25,17 @@ from .anchor import Candidate
 from .backend import Backend, Job, Proposal, register
 from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
-from .guards import abstract_object, animate_only, in_compound, repeated, verb_unchangeable
+from .guards import (
+    INTRANSITIVE,
+    abstract_object,
+    animate_only,
+    before_its_head,
+    countable_options,
+    gendered_pronoun,
+    in_compound,
+    repeated,
+    verb_unchangeable,
+)
 from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
 from .plausibility import SlotModel, slot_features
 from .vocab import (
@@ -279,24 +289,26 @@ class LexicalRewriter:
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
         if self.same_kind and target.role in ("O", "A") and in_compound(doc, target):
             return None  # "stainless steel stove" -> "stainless dog stove": the compound is one thing
-        if self.same_kind and target.role == "O" and repeated(doc, target):
-            return None  # "a dog ... the dog": one mention changed makes two animals
+        if self.same_kind and target.role == "O" and (repeated(doc, target) or before_its_head(doc, target)):
+            return None  # "a dog ... the dog": one mention changed makes two animals; "bathroom stall"
+        if self.same_kind and target.lemma.lower() in PERSON_CONTRASTS and gendered_pronoun(doc):
+            return None  # "a man ... behind him" -> "a woman ... behind him"
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
         avoid = frozenset(w for t in doc for w in (t.lower_, t.lemma_.lower()))
         features = slot_features(doc, target.start, target.end)
         if target.role == "O":
             near = tuple(doc[i].lower_ for i in (target.start - 1, target.end) if 0 <= i < len(doc))
-            return self._object(target, features, rng, avoid, near)
+            return self._object(doc, target, features, rng, avoid, near)
         if target.role == "A":
             return self._attribute(doc, target, features, rng, avoid)
         if self.same_kind and target.role == "R" and abstract_object(doc, target, self.lexicon):
             return None  # "in fairness" -> "behind fairness": no photo shows where fairness is
         return self._relation(doc, target, features, rng, avoid)
 
-    def _object(self, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
+    def _object(self, doc, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
         if self.same_kind:
-            chosen = self._choose(self._kin(key, avoid), features, rng)
+            chosen = self._choose(countable_options(doc, t, self._kin(key, avoid)), features, rng)
         else:
             chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
         if chosen is None:
@@ -362,7 +374,10 @@ class LexicalRewriter:
             elif base in VERB_CONTRASTS and self.same_kind:
                 # only the table's contrasts: a related verb of the input is often one the subject
                 # could be doing as well ("sitting" -> "flushing"), or one it cannot do
-                chosen = self._choose([w for w in VERB_CONTRASTS[base] if w not in avoid], features, rng)
+                options = [w for w in VERB_CONTRASTS[base] if w not in avoid]
+                if any(c.dep_ == "dobj" for c in doc[t.start:t.end].root.children):
+                    options = [w for w in options if w not in INTRANSITIVE]
+                chosen = self._choose(options, features, rng)
             elif base in VERB_CONTRASTS:
                 # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related
                 # verbs of the input join them, and the slot decides ("holding a phone" -> "using")

@@ -32,7 +32,8 @@ def demo(tmp_path_factory):
 def test_demo_writes_the_report(demo):
     config, report, lines, root = demo
     out = root / "report"
-    for name in ("results.md", "results.csv", "results.json", "benchmarks.png", "gradients.png", "samples.png"):
+    for name in ("results.md", "results.csv", "results.json", "benchmarks.png", "gradients.png", "samples.png",
+                 "negatives.html"):
         assert (out / name).stat().st_size > 0, name
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["method"] for r in rows] == list(METHODS)

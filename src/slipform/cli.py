@@ -56,9 +56,23 @@ def _add_plant(sub) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="LLM prompts per batch / concurrent requests")
     p.add_argument("--timeout", type=float, default=60.0, help="openai request timeout, seconds")
     p.add_argument("--retries", type=int, default=3, help="openai retries with exponential backoff")
+    p.add_argument("--verifier", choices=_verifier_names(),
+                   help="also check every negative with this domain's exact reader (world: the Concrete Jungle's parser)")
+    p.add_argument("--any-kind", action="store_true",
+                   help="lexical: replace objects by any related word, not only one of the same kind (the old rewriter)")
     p.add_argument("--export-negclip", metavar="TSV", help="also write NegCLIP's training TSV")
+    p.add_argument("--gallery", metavar="HTML", help="also write a page showing a sample of the negatives")
+    p.add_argument("--gallery-size", type=int, default=200, help="negatives on the gallery page (default 200)")
+    p.add_argument("--image-root", help="gallery: folder the input's image paths are relative to "
+                                        "(default: the input's folder)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_plant)
+
+
+def _verifier_names() -> tuple[str, ...]:
+    from .plant.verify import verifier_names
+
+    return verifier_names()
 
 
 def _backend_names() -> tuple[str, ...]:
@@ -83,6 +97,7 @@ def _run_plant(args) -> int:
             band=(lo, hi), caption_similarity=args.caption_similarity, max_words=args.max_words,
             vocab_sample=args.vocab_sample, fallback_vocabulary=not args.no_fallback_vocab,
             plausibility=not args.no_plausibility, min_plausibility=args.min_plausibility,
+            same_kind=not args.any_kind, verifier=args.verifier,
             llm=LLMConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
                           batch_size=args.batch_size, timeout=args.timeout, retries=args.retries))
     except ValueError as exc:
@@ -105,6 +120,12 @@ def _run_plant(args) -> int:
     if args.export_negclip:
         rows = export_negclip(args.output, args.export_negclip, seed=args.seed)
         print(f"NegCLIP TSV: {args.export_negclip} ({rows} rows)", file=sys.stderr)
+    if args.gallery and summary.negatives:
+        from .plant.gallery import write_gallery
+
+        root = args.image_root or Path(source).parent
+        page = write_gallery(args.output, args.gallery, n=args.gallery_size, seed=args.seed, image_root=root)
+        print(f"gallery: {page}", file=sys.stderr)
     if summary.read == 0:
         print(f"slipform plant: error: no caption could be read from {source}", file=sys.stderr)
         return EXIT_NOTHING

@@ -6,7 +6,7 @@
 The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``full=True``
 (``--full``) adds every ablation. The report folder holds ``results.md``/``results.csv``,
 ``results.json`` (every metric of every run), ``benchmarks.png``, ``gradients.png``,
-``samples.png`` and ``runs/``, ``negatives/`` with the training logs and planted negatives.
+``samples.png``, ``negatives.html`` (a gallery of ConcretePlant's negatives) and ``runs/``, ``negatives/`` with the training logs and planted negatives.
 Re-running the same command reuses every finished stage.
 """
 
@@ -234,7 +234,13 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
     concrete = layout.negatives("concrete", seed)
     if concrete.exists():
+        from ..plant.gallery import write_gallery
+
         sample_sheet(concrete, data, out / "samples.png")
+        write_gallery(concrete, out / "negatives.html", n=100, seed=seed, image_root=data)
+        link = "\nConcretePlant's negatives, with their images: [negatives.html](negatives.html)\n"
+        (out / "results.md").write_text((out / "results.md").read_text() + link)
+        md += link
     print(md)
     return {"table": table, "results": results, "gradients": grads, "comparisons": comparisons, "report": str(out)}
 

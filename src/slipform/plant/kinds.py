@@ -25,7 +25,7 @@ that may name the same person (person -> man, people -> women, player -> man).
 from __future__ import annotations
 
 KINDS: dict[str, tuple[str, ...]] = {
-    "pet": ("dog", "cat", "rabbit", "hamster", "ferret"),
+    "pet": ("dog", "cat", "rabbit", "hamster"),
     "livestock": ("horse", "cow", "sheep", "goat", "pig", "donkey"),
     "wild animal": ("elephant", "bear", "zebra", "giraffe", "lion", "tiger", "deer", "monkey", "polar bear",
                     "rhino", "kangaroo"),

@@ -50,3 +50,13 @@ def test_plant_writes_a_gallery(tmp_path):
     text = page.read_text()
     n = len((tmp_path / "n.jsonl").read_text().splitlines())
     assert n >= 2 and text.count("<tr><td class=n>") == n and text.count("<ins>") == n
+
+
+def test_plant_verifier_flag_rejects_what_the_domain_cannot_read(tmp_path):
+    src = tmp_path / "c.txt"
+    src.write_text("A horse grazing in a field.\nA large red circle to the left of a small blue square.\n")
+    out = tmp_path / "n.jsonl"
+    assert main(["plant", str(src), "-o", str(out), "--verifier", "world", "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "n.jsonl.summary.json").read_text())
+    assert summary["rejected"].get("caption does not parse as a world caption", 0) >= 1
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["2"]

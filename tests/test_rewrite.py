@@ -266,3 +266,19 @@ def test_replacements_keep_the_nouns_grammar(rewriter, nlp, lexicon):
         assert rw is None or rw.replacement_key in MASS_NOUNS, rw  # never "eating soup and cookie"
         rw = rewriter.rewrite(doc3, t3, caption_rng(seed, doc3.text))
         assert rw is None or rw.replacement_key not in INTRANSITIVE, rw  # "walking a skateboard"
+
+
+def test_object_changes_stay_in_the_captions_context(rewriter, nlp, lexicon):
+    """The shipped context prior: nothing the rest of the caption rules out (skis -> no dirt)."""
+    from slipform.plant.context import shipped_context
+
+    prior = shipped_context()
+    assert prior.clash("snow", "dirt", "Two people standing in the snow on skis.") == "skis"
+    assert prior.clash("racket", "bat", "A man playing tennis with a racket on a court.") == "court"
+    assert prior.clash("horse", "cow", "A horse grazing in a field.") is None
+    for caption, word in [("Two people standing in the snow on skis.", "snow"),
+                          ("A kitchen with a stainless steel stove and white cabinets.", "kitchen")]:
+        doc, t = _target(nlp, lexicon, caption, word)
+        for seed in range(6):
+            rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
+            assert rw is None or prior.clash(word, rw.replacement_key, caption) is None, rw

@@ -32,6 +32,10 @@ MASS_NOUNS = frozenset({"bread", "rice", "pasta", "soup", "salad", "beef", "pork
 INTRANSITIVE = frozenset({"walk", "run", "sit", "stand", "lie", "fall", "land", "swim", "float", "dive", "frown",
                           "cry", "smile", "sleep", "wait", "rest", "pose", "listen", "wave", "descend", "sled",
                           "paddle", "exit"})
+# verbs that need an object: never the replacement of a verb without one ("jets flying" -> "holding")
+TRANSITIVE = frozenset({"hold", "throw", "carry", "push", "pull", "drop", "kick", "catch", "miss", "grab", "serve",
+                        "cut", "use", "drag", "tow", "chase", "feed", "pet", "follow", "lead", "ignore", "block",
+                        "wash", "brush", "comb", "remove", "lick", "bite", "hug", "empty", "uncover", "cook"})
 
 
 def in_compound(doc, target: Candidate) -> bool:

@@ -24,9 +24,11 @@ from ..text.inflect import all_verb_forms, pluralize, verb_form
 from .anchor import Candidate
 from .backend import Backend, Job, Proposal, register
 from .edit import Edit, apply_edits, same_stem
+from .context import shipped_context
 from .embed import WordVectors
 from .guards import (
     INTRANSITIVE,
+    TRANSITIVE,
     abstract_object,
     animate_only,
     before_its_head,
@@ -53,7 +55,8 @@ from .vocab import (
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
 _NOUN_SYNONYMS_OF = {w: group for group in NOUN_SYNONYMS for w in group}
 _SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
-                 {"several", "many"}, {"old", "ancient", "antique", "elderly"})
+                 {"several", "many"}, {"old", "ancient", "antique", "elderly"},
+                 {"tan", "brown", "beige"}, {"gray", "grey", "silver"}, {"golden", "yellow"})
 _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
 _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")
@@ -176,6 +179,8 @@ class LexicalRewriter:
         self.slots = vocabulary.slots
         self.same_kind = same_kind
         self._nouns_in_domain = None if fallback else set(vocabulary.nouns)
+        # the shipped context prior speaks of photos; a closed world (fallback=False) has its own rules
+        self._context = shipped_context() if fallback and same_kind else None
         vocab = vocabulary.merged(fallback)
         self._in_domain = None if fallback else set(vocabulary.adjectives)
         vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
@@ -308,7 +313,10 @@ class LexicalRewriter:
     def _object(self, doc, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
         if self.same_kind:
-            chosen = self._choose(countable_options(doc, t, self._kin(key, avoid)), features, rng)
+            options = countable_options(doc, t, self._kin(key, avoid))
+            if self._context is not None:  # "a man on skis in the snow" never becomes "... in the dirt"
+                options = [w for w in options if self._context.clash(key, w, doc.text) is None]
+            chosen = self._choose(options, features, rng)
         else:
             chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
         if chosen is None:
@@ -375,8 +383,8 @@ class LexicalRewriter:
                 # only the table's contrasts: a related verb of the input is often one the subject
                 # could be doing as well ("sitting" -> "flushing"), or one it cannot do
                 options = [w for w in VERB_CONTRASTS[base] if w not in avoid]
-                if any(c.dep_ == "dobj" for c in doc[t.start:t.end].root.children):
-                    options = [w for w in options if w not in INTRANSITIVE]
+                has_object = any(c.dep_ == "dobj" for c in doc[t.start:t.end].root.children)
+                options = [w for w in options if w not in (INTRANSITIVE if has_object else TRANSITIVE)]
                 chosen = self._choose(options, features, rng)
             elif base in VERB_CONTRASTS:
                 # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related

@@ -73,7 +73,7 @@ VERB_CONTRASTS: dict[str, tuple[str, ...]] = {
     "lead": ("follow",), "hang": ("lie", "stand"), "fill": ("empty",), "cover": ("uncover",),
     "kick": ("catch", "throw"), "hit": ("miss", "catch"), "climb": ("descend", "jump"),
     "jump": ("fall", "land"), "smile": ("frown",), "laugh": ("cry",), "sleep": ("sit", "eat"),
-    "cook": ("eat", "serve"), "use": ("hold", "carry"), "talk": ("listen", "wave"),
+    "cook": ("eat", "serve"), "use": ("drop", "carry"), "talk": ("listen", "wave"),
     "brush": ("wash", "comb"), "wash": ("dry", "brush"), "grab": ("drop", "throw"),
     "sell": ("buy",), "buy": ("sell",), "cross": ("block", "follow"), "wait": ("run", "walk"),
     "rest": ("run", "walk"), "lean": ("stand", "sit"), "pose": ("run", "sit"),

@@ -43,7 +43,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "drink": ("coffee", "tea", "wine", "beer", "juice", "milk", "soda", "lemonade"),
     "road vehicle": ("car", "truck", "bus", "motorcycle", "bicycle", "scooter", "tractor", "van"),
     "aircraft": ("airplane", "helicopter", "jet", "glider"),
-    "watercraft": ("boat", "ship", "canoe", "kayak", "sailboat", "ferry", "yacht", "raft"),
+    "watercraft": ("ship", "canoe", "kayak", "sailboat", "ferry", "yacht", "raft"),
     "seat": ("chair", "couch", "bench", "stool", "armchair", "recliner", "bed"),
     "table": ("table", "desk", "counter", "nightstand"),
     "storage": ("shelf", "cabinet", "dresser", "bookshelf", "drawer", "cupboard"),

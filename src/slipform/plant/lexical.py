@@ -23,8 +23,8 @@ from ..lexicon import Lexicon
 from ..text.inflect import all_verb_forms, pluralize, verb_form
 from .anchor import Candidate
 from .backend import Backend, Job, Proposal, register
-from .edit import Edit, apply_edits, same_stem
 from .context import shipped_context
+from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
 from .guards import (
     INTRANSITIVE,

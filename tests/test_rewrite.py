@@ -54,16 +54,19 @@ def test_change_measures():
 
 
 def test_object_is_related_but_not_the_same(rewriter, nlp, lexicon):
-    doc, target = _target(nlp, lexicon, "A plate with some chicken and rice.", "chicken")
+    doc, target = _target(nlp, lexicon, "A horse and a goat standing next to a fence.", "horse")
     seen = set()
     for seed in range(8):
         rw, negative = _rewrite(rewriter, doc, target, seed)
-        sim = rewriter.vectors.similarity("chicken", rw.replacement)
+        sim = rewriter.vectors.similarity("horse", rw.replacement)
         assert 0.30 <= sim <= 0.75, (rw.replacement, sim)
-        assert rw.replacement not in {"chicken", "rice", "plate"}  # nothing the caption already says
-        assert negative == f"A plate with some {rw.replacement} and rice."
+        assert rw.replacement not in {"horse", "goat", "fence"}  # nothing the caption already says
+        assert negative == f"A {rw.replacement} and a goat standing next to a fence."
         seen.add(rw.replacement)
     assert len(seen) > 1
+    # "chicken" among rice on a plate is meat, not the bird: no bird fits that context
+    doc, target = _target(nlp, lexicon, "A plate with some chicken and rice.", "chicken")
+    assert rewriter.rewrite(doc, target, caption_rng(0, doc.text)) is None
 
 
 def test_plural_article_and_capital_agree(rewriter, nlp, lexicon):
@@ -282,3 +285,15 @@ def test_object_changes_stay_in_the_captions_context(rewriter, nlp, lexicon):
         for seed in range(6):
             rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
             assert rw is None or prior.clash(word, rw.replacement_key, caption) is None, rw
+
+
+@pytest.mark.parametrize("caption,word,never", [
+    ("Two zebras eat hay in a muddy area.", "eat", {"hold", "cook", "cut"}),  # no hands
+    ("A plane that is flying in the sky.", "flying", {"land"}),
+    ("Several jets that are flying in the air performing tricks.", "flying", {"hold", "land"}),
+])
+def test_verb_contrasts_fit_subject_and_place(rewriter, nlp, lexicon, caption, word, never):
+    doc, t = _target(nlp, lexicon, caption, word)
+    for seed in range(6):
+        rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
+        assert rw is None or rw.replacement_key not in never, rw

@@ -9,7 +9,10 @@ whole caption. It counts, over real captions, in how many a thing of the kinds t
 A replacement is *out of context* when a word of the caption goes with the target (seen with it
 in at least ``min_pair`` captions, and at least ``min_lift`` times as often as chance) and never
 with the replacement, although the replacement is common enough that, were it as tied to the word
-as the target is, it would have been seen with it ``min_expected`` times or more.
+as the target is, it would have been seen with it ``min_expected`` times or more — or the word is
+so tied to the target (in ``min_share`` of its captions: "flies" for kite, "bed" for bedroom) that a
+replacement never seen with it is no fit, however rare ("flies a volleyball", "a classroom with
+books on the bed").
 
 The counts ship with the package (``data/context_prior.json``), counted by
 ``bench/build_context_prior.py`` from the captions of VALSE and of NegCLIP's COCO validation
@@ -54,6 +57,7 @@ class ContextModel:
     min_pair: int = 3
     min_lift: float = 3.0
     min_expected: float = 3.0
+    min_share: float = 0.15
 
     def add(self, caption: str) -> None:
         terms = caption_terms(caption)
@@ -76,7 +80,8 @@ class ContextModel:
             if together < self.min_pair or not n_w or seen_r.get(word, 0):
                 continue
             lift = together * self.captions / (n_t * n_w)
-            if lift >= self.min_lift and n_r * together / n_t >= self.min_expected:
+            expected = n_r * together / n_t
+            if lift >= self.min_lift and (expected >= self.min_expected or together / n_t >= self.min_share):
                 return word
         return None
 

@@ -127,6 +127,26 @@ def animate(token) -> bool:
     return False
 
 
+# what only hands do: never the verb of an animal ("two zebras eat hay" -> "hold hay")
+HANDS = frozenset({"hold", "cook", "cut", "throw", "carry", "use", "serve", "prepare", "wash", "brush", "comb",
+                   "drive", "push", "pull", "grab", "drop", "pour", "spill", "buy", "sell", "remove", "pet", "feed"})
+# contrasts a place in the sentence rules out ("flying in the sky" -> "landing in the sky")
+PLACE_CLASHES = {"land": frozenset({"sky", "air", "clouds", "cloud"})}
+
+
+def verb_options(doc, target: Candidate, options: list[str]) -> list[str]:
+    """Contrasts that fit the verb's subject and its places: no hands for an animal, no landing
+    in the sky, no intransitive verb for a verb with an object and no transitive one without."""
+    verb = doc[target.start:target.end].root
+    has_object = any(c.dep_ == "dobj" for c in verb.children)
+    options = [w for w in options if w not in (INTRANSITIVE if has_object else TRANSITIVE)]
+    who = subject(doc, target)
+    if who is not None and KIND_OF.get(base(who.lemma_.lower())) in ANIMATE_KINDS:
+        options = [w for w in options if w not in HANDS]
+    places = {t.lemma_.lower() for t in doc}  # the parse may hang "in the air" anywhere
+    return [w for w in options if not PLACE_CLASHES.get(w, frozenset()) & places]
+
+
 def verb_unchangeable(doc, target: Candidate, verb_base: str) -> bool:
     """A posture or motion verb of anything not known to be a person or an animal ("a plate sits on
     a table": it lies there as well), a verb with a complement that fits it only ("a bird sits

@@ -85,7 +85,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "instrument": ("guitar", "piano", "violin", "drum", "trumpet", "flute", "cello"),
     "shape": ("circle", "square", "triangle", "star", "heart", "cross", "diamond", "rectangle", "hexagon"),
     "hand tool": ("scissors", "hammer", "screwdriver", "wrench", "shovel", "broom", "saw"),
-    "grooming": ("toothbrush", "comb", "brush", "hair drier", "razor"),
+    "grooming": ("toothbrush", "comb", "hair drier", "razor"),
 }
 
 # One gender or age for the other: the only person changes that a photo of the original refutes.

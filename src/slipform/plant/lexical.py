@@ -27,8 +27,6 @@ from .context import shipped_context
 from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
 from .guards import (
-    INTRANSITIVE,
-    TRANSITIVE,
     abstract_object,
     animate_only,
     before_its_head,
@@ -36,6 +34,7 @@ from .guards import (
     gendered_pronoun,
     in_compound,
     repeated,
+    verb_options,
     verb_unchangeable,
 )
 from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
@@ -383,8 +382,7 @@ class LexicalRewriter:
                 # only the table's contrasts: a related verb of the input is often one the subject
                 # could be doing as well ("sitting" -> "flushing"), or one it cannot do
                 options = [w for w in VERB_CONTRASTS[base] if w not in avoid]
-                has_object = any(c.dep_ == "dobj" for c in doc[t.start:t.end].root.children)
-                options = [w for w in options if w not in (INTRANSITIVE if has_object else TRANSITIVE)]
+                options = verb_options(doc, t, options)
                 chosen = self._choose(options, features, rng)
             elif base in VERB_CONTRASTS:
                 # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related

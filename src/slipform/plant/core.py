@@ -12,8 +12,9 @@ from functools import cached_property
 
 from ..lexicon import Lexicon, load_lexicon
 from ..text.io import Caption
-from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, route, select_targets
+from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, select_targets
 from .backend import Backend, Job, Proposal, backend_names, get_backend
+from .record import NegativeRecord
 from .verify import check_negative, get_verifier
 
 
@@ -204,13 +205,11 @@ class ConcretePlant:
         return Planted(records, skipped, rejected)
 
     def _record(self, item: Caption, p: Proposal) -> dict:
-        rec = {"id": item.id}
-        if item.image is not None:
-            rec["image"] = item.image
-        rec.update(caption=item.caption, negative=p.negative, target=p.target, role=p.role, route=route(p.role),
-                   concreteness=p.concreteness, strategy=self.config.strategy, backend=self.config.backend,
-                   replacement=p.replacement, similarity=None, plausibility=p.plausibility, **p.extra,
-                   _keys=p.keys)
+        rec = NegativeRecord(id=item.id, image=item.image, caption=item.caption, negative=p.negative,
+                             target=p.target, role=p.role, concreteness=p.concreteness, strategy=self.config.strategy,
+                             backend=self.config.backend, replacement=p.replacement, plausibility=p.plausibility,
+                             extra=dict(p.extra)).to_dict()
+        rec["_keys"] = p.keys  # the lemmas compared by _fill_similarity, popped before writing
         return rec
 
     def _fill_similarity(self, records: list[dict]) -> None:

@@ -10,25 +10,18 @@ so here, since NegCLIP's loader needs the column to be a non-empty list.
 from __future__ import annotations
 
 import csv
-import json
 import random
 from pathlib import Path
+
+from .record import read_records
 
 
 def export_negclip(negatives: str | Path, output: str | Path, neg_images: int = 3, seed: int = 0) -> int:
     """Write one row per captioned image record; returns the number of rows."""
     rows: dict[str, dict] = {}
-    with open(negatives, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                key = str(rec["id"])
-            except (ValueError, KeyError, TypeError):
-                raise ValueError(f"{negatives}:{n}: not a Slipform negative record") from None
-            row = rows.setdefault(key, {"title": rec["caption"], "filepath": rec.get("image") or "", "neg": []})
-            row["neg"].append(rec["negative"])
+    for rec in read_records(negatives):
+        row = rows.setdefault(rec.id, {"title": rec.caption, "filepath": rec.image or "", "neg": []})
+        row["neg"].append(rec.negative)
     ordered = list(rows.values())
     rng = random.Random(seed)
     with open(output, "w", encoding="utf-8", newline="") as f:

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from .edit import words
+from .record import read_records
 
 _STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}
@@ -64,11 +65,7 @@ def write_gallery(negatives: str | Path, page: str | Path, n: int = 200, seed: i
                   image_root: str | Path | None = None) -> Path:
     """Write ``page`` showing ``n`` negatives of ``negatives`` (JSONL) drawn with ``seed``."""
     negatives, page = Path(negatives), Path(page)
-    records = []
-    with open(negatives, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                records.append(json.loads(line))
+    records = [rec.to_dict() for rec in read_records(negatives)]
     roles = Counter(r.get("role") for r in records)
     replaced = Counter(" ".join(words(r.get("replacement") or "")) for r in records)
     shown = random.Random(seed).sample(records, min(n, len(records)))

@@ -68,3 +68,41 @@ def test_no_import_cycle_between_units():
 
     cycles = [u for u in graph if u in reach(u)]
     assert not cycles, {u: graph[u] for u in cycles}
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """Modules of the package that ``path`` imports anywhere, type-checking imports included."""
+    name = _module(path)
+    pkg = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = pkg[: len(pkg) - node.level + 1] if node.level else []
+            mod = ".".join(base + ([node.module] if node.module else []))
+            out |= {m for m in (mod, *(f"{mod}.{a.name}" for a in node.names)) if m in modules}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in modules}
+    return out - {name}
+
+
+def test_no_import_cycle_between_modules():
+    """No module reaches itself through imports, even type-only ones (plant/core <-> backend was one);
+    plug-ins are loaded by the registry by name, so they never import the planter back."""
+    paths = {_module(p): p for p in SRC.rglob("*.py")}
+    graph = {m: _module_imports(p, set(paths)) for m, p in paths.items()}
+    cycles = []
+    for start in graph:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo += graph.get(m, ())
+        if start in seen:
+            cycles.append(start)
+    assert not cycles, sorted(cycles)

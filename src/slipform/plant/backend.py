@@ -18,11 +18,26 @@ from __future__ import annotations
 import importlib
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from ..text.io import Caption
-    from .core import ConcretePlant, PlantConfig
+
+
+class Planter(Protocol):
+    """What a backend uses of the planter that owns it (:class:`slipform.plant.core.ConcretePlant`),
+    named here so that this module imports nothing of the planter's: ``config`` is its
+    ``PlantConfig``; ``lexicon``, ``vectors``, ``vocabulary`` and ``slots`` are loaded lazily."""
+
+    config: Any
+    lexicon: Any
+    vectors: Any
+    vocabulary: Any
+    slots: Any
+
+    def targets(self, item: Caption, doc) -> list: ...
+
+    def no_target_reason(self, doc) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -59,12 +74,12 @@ class Backend:
     #: its negatives change one place of the caption (checked by :mod:`slipform.plant.verify`)
     one_change: ClassVar[bool] = True
 
-    def __init__(self, plant: ConcretePlant):
+    def __init__(self, plant: Planter):
         self.plant = plant
 
     @classmethod
-    def check(cls, config: PlantConfig) -> None:
-        """Raise ValueError when ``config`` lacks what this backend needs."""
+    def check(cls, config: Any) -> None:
+        """Raise ValueError when ``config`` (a ``PlantConfig``) lacks what this backend needs."""
 
     def targets(self, item: Caption, doc) -> list:
         """What to change in this caption, best first: by default the concreteness-selected candidates."""

@@ -108,7 +108,7 @@ class ConcretePlant:
 
     The one per-caption loop lives here; what a negative looks like is the backend's
     (:mod:`slipform.plant.backend`). ``vocabulary`` is the input's
-    :class:`~slipform.plant.lexical.Vocabulary` (words by role and the slot model).
+    :class:`~slipform.plant.vocabulary.Vocabulary` (words by role and the slot model).
     """
 
     def __init__(self, config: PlantConfig = PlantConfig(), vocabulary=None):
@@ -127,7 +127,7 @@ class ConcretePlant:
 
     @cached_property
     def vocabulary(self):
-        from .lexical import Vocabulary
+        from .vocabulary import Vocabulary
 
         return self._vocabulary if self._vocabulary is not None else Vocabulary()
 

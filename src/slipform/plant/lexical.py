@@ -12,8 +12,7 @@ family (colour <-> colour, number <-> number); relations take a contrasting rela
 from __future__ import annotations
 
 import random
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 
@@ -38,18 +37,18 @@ from .guards import (
     verb_unchangeable,
 )
 from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
-from .plausibility import SlotModel, slot_features
+from .plausibility import slot_features
 from .vocab import (
     ATTRIBUTE_FAMILIES,
     ATTRIBUTE_OPPOSITES,
     DIGITS,
     GENERIC_NOUNS,
     NOUN_SYNONYMS,
-    OBJECT_FALLBACK,
     PREPOSITION_CONTRASTS,
     RELATION_CONTRASTS,
     VERB_CONTRASTS,
 )
+from .vocabulary import Vocabulary
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
 _NOUN_SYNONYMS_OF = {w: group for group in NOUN_SYNONYMS for w in group}
@@ -90,61 +89,6 @@ def _synonyms(word: str) -> set[str]:
         if word in group:
             return group
     return {word}
-
-
-@dataclass
-class Vocabulary:
-    """Lemmas by role seen in the input captions, plus the built-in fallback lists, and the
-    slot model (:mod:`slipform.plant.plausibility`) counted over the same captions."""
-
-    nouns: list[str] = field(default_factory=list)
-    adjectives: list[str] = field(default_factory=list)
-    verbs: list[str] = field(default_factory=list)
-    slots: SlotModel = field(default_factory=SlotModel)
-
-    @classmethod
-    def from_docs(cls, docs, lexicon: Lexicon, min_count: int = 2) -> Vocabulary:
-        """Words seen at least ``min_count`` times: a tagger's one-off slips ("eat" as a noun) stay out.
-
-        Only lemmas the lexicon rates are kept, so a misspelling in the input ("potatos") never
-        becomes a replacement."""
-        counts: dict[str, Counter] = {"n": Counter(), "a": Counter(), "v": Counter()}
-        slots = SlotModel()
-        for doc in docs:
-            if doc.has_annotation("DEP"):
-                slots.add(doc)
-            for tok in doc:
-                low, lemma = tok.lower_, tok.lemma_.lower()
-                if not lemma.isalpha() or lemma not in lexicon:
-                    continue
-                # keep a lemma only when our own inflector reproduces what the caption wrote,
-                # which filters the tagger's lemma slips ("riding" -> "rid")
-                singular = tok.tag_ == "NN" and low == lemma
-                if tok.pos_ == "NOUN" and (singular or (tok.tag_ == "NNS" and pluralize(lemma) == low != lemma)):
-                    counts["n"][lemma] += 1
-                elif tok.pos_ == "ADJ" and low == lemma:
-                    counts["a"][lemma] += 1
-                elif tok.pos_ == "VERB" and verb_form(lemma, tok.tag_) == low:
-                    counts["v"][lemma] += 1
-        keep = {k: sorted(w for w, n in c.items() if n >= min_count) for k, c in counts.items()}
-        return cls(keep["n"], keep["a"], keep["v"], slots)
-
-    def merged(self, fallback: bool = True) -> Vocabulary:
-        """In-domain words, with the built-in lists unless ``fallback`` is off, without duplicates."""
-        if not fallback:
-            return Vocabulary(sorted(set(self.nouns)), sorted(set(self.adjectives)), sorted(set(self.verbs)),
-                              self.slots)
-        return Vocabulary(sorted(set(self.nouns) | set(OBJECT_FALLBACK)),
-                          sorted(set(self.adjectives) | set(_FAMILY_OF)),
-                          sorted(set(self.verbs) | set(VERB_CONTRASTS)), self.slots)
-
-    def to_dict(self) -> dict:
-        return {"nouns": self.nouns, "adjectives": self.adjectives, "verbs": self.verbs,
-                "slots": self.slots.to_dict()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Vocabulary:
-        return cls(list(d["nouns"]), list(d["adjectives"]), list(d["verbs"]), SlotModel.from_dict(d.get("slots")))
 
 
 @dataclass(frozen=True)

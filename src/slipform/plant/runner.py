@@ -107,7 +107,7 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
     """
     from ..text.nlp import load_nlp
     from .embed import cache_dir
-    from .lexical import Vocabulary
+    from .vocabulary import Vocabulary
 
     cache = cache_dir() / f"vocab2-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
     if cache.exists():
@@ -146,7 +146,7 @@ def _init_spawned(config: PlantConfig, vocab_dict: dict | None) -> None:
 
 def _init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int) -> None:
     from ..text.nlp import load_nlp
-    from .lexical import Vocabulary
+    from .vocabulary import Vocabulary
 
     os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)  # read if MiniLM has to be loaded
     vocab = Vocabulary.from_dict(vocab_dict) if vocab_dict else None

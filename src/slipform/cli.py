@@ -60,6 +60,10 @@ def _add_plant(sub) -> None:
                    help="also check every negative with this domain's exact reader (world: the Concrete Jungle's parser)")
     p.add_argument("--any-kind", action="store_true",
                    help="lexical: replace objects by any related word, not only one of the same kind (the old rewriter)")
+    p.add_argument("--lm-scorer", metavar="MODEL",
+                   help="score every negative with this causal LM (directory, hub id or .gguf file): log P(negative) "
+                        "- log P(caption), recorded as lm_score; off by default (10-20x slower on CPU)")
+    p.add_argument("--min-lm-score", type=float, help="with --lm-scorer: reject negatives scoring below this")
     p.add_argument("--export-negclip", metavar="TSV", help="also write NegCLIP's training TSV")
     p.add_argument("--gallery", metavar="HTML", help="also write a page showing a sample of the negatives")
     p.add_argument("--gallery-size", type=int, default=200, help="negatives on the gallery page (default 200)")
@@ -97,7 +101,8 @@ def _run_plant(args) -> int:
             band=(lo, hi), caption_similarity=args.caption_similarity, max_words=args.max_words,
             vocab_sample=args.vocab_sample, fallback_vocabulary=not args.no_fallback_vocab,
             plausibility=not args.no_plausibility, min_plausibility=args.min_plausibility,
-            same_kind=not args.any_kind, verifier=args.verifier,
+            same_kind=not args.any_kind, verifier=args.verifier, lm_scorer=args.lm_scorer,
+            min_lm_score=args.min_lm_score,
             llm=LLMConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
                           batch_size=args.batch_size, timeout=args.timeout, retries=args.retries))
     except ValueError as exc:

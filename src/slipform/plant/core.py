@@ -55,6 +55,8 @@ class PlantConfig:
     min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
     same_kind: bool = True  # replacements of the target's kind only (slipform.plant.kinds); False: the old band
     verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.verify)
+    lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.lmscore); off by default
+    min_lm_score: float | None = None  # with lm_scorer: reject negatives scoring below (log P(neg) - log P(caption))
     llm: LLMConfig = field(default_factory=LLMConfig)
 
     def __post_init__(self):
@@ -70,6 +72,8 @@ class PlantConfig:
         get_backend(self.backend).check(self)
         if self.verifier is not None:
             get_verifier(self.verifier)
+        if self.min_lm_score is not None and self.lm_scorer is None:
+            raise ValueError("min_lm_score needs lm_scorer (a causal LM to score the negatives)")
 
     @property
     def weights(self) -> dict[str, float] | None:
@@ -180,6 +184,7 @@ class ConcretePlant:
                     want -= 1
             if not jobs:
                 break
+            passed = []
             for job, answer in zip(jobs, backend.rewrite(jobs)):
                 i = job.index
                 if isinstance(answer, str):
@@ -192,9 +197,22 @@ class ConcretePlant:
                     reasons[i] = why
                     rejected[why] += 1
                     continue
+                passed.append((job, answer))
+            scores = self._lm_scores(passed)
+            for (job, answer), score in zip(passed, scores):
+                i = job.index
+                floor = self.config.min_lm_score
+                if score is not None and floor is not None and score < floor:
+                    why = "below the language-model floor"
+                    reasons[i] = why
+                    rejected[why] += 1
+                    continue
                 if made[i] == need or job.target in done[i]:
                     continue
-                records.append((i, self._record(job.item, answer)))
+                rec = self._record(job.item, answer)
+                if score is not None:
+                    rec["lm_score"] = score
+                records.append((i, rec))
                 made[i] += 1
                 done[i].append(job.target)
         # in caption order, whichever round each was made in: the output does not depend on chunking
@@ -203,6 +221,19 @@ class ConcretePlant:
                    for i, item in enumerate(items) if not made[i]]
         self._fill_similarity(records)
         return Planted(records, skipped, rejected)
+
+    @cached_property
+    def scorer(self):
+        from .lmscore import load_scorer
+
+        return load_scorer(self.config.lm_scorer, self.config.llm.batch_size)
+
+    def _lm_scores(self, passed: list) -> list[float | None]:
+        if self.config.lm_scorer is None or not passed:
+            return [None] * len(passed)
+        if len(self.scorer._cache) > 50_000:  # a caption's own score serves its next targets; bounded
+            self.scorer.forget_captions()
+        return self.scorer.score([(job.item.caption, answer.negative) for job, answer in passed])
 
     def _record(self, item: Caption, p: Proposal) -> dict:
         rec = NegativeRecord(id=item.id, image=item.image, caption=item.caption, negative=p.negative,

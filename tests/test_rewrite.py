@@ -297,3 +297,10 @@ def test_verb_contrasts_fit_subject_and_place(rewriter, nlp, lexicon, caption, w
     for seed in range(6):
         rw = rewriter.rewrite(doc, t, caption_rng(seed, doc.text))
         assert rw is None or rw.replacement_key not in never, rw
+
+
+def test_two_indefinite_mentions_are_two_things(rewriter, nlp, lexicon):
+    doc = nlp("A red square above a blue square.")
+    t = next(c for c in candidates(doc, lexicon) if c.text == "square")
+    rw, neg = _rewrite(rewriter, doc, t)
+    assert neg.count("square") == 1

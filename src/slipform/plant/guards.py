@@ -74,11 +74,17 @@ def countable_options(doc, target: Candidate, options: list[str]) -> list[str]:
 
 
 def repeated(doc, target: Candidate) -> bool:
-    """Whether the target's noun is mentioned again ("a dog ... the dog watching it"): changing one
-    mention makes two animals of one."""
+    """Whether the target's noun is mentioned again and one mention refers to the other ("a dog ...
+    the dog watching it"): changing one mention makes two animals of one. Two indefinite
+    mentions are two things ("a red square above a blue square") and may change apart."""
     key = base(target.lemma)
-    return any(base(t.lemma_.lower()) == key for t in doc
-               if t.pos_ in ("NOUN", "PROPN") and not target.start <= t.i < target.end)
+    mentions = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and base(t.lemma_.lower()) == key]
+    if len(mentions) < 2:
+        return False
+    return any(c.dep_ in ("det", "poss") and c.lower_ in _DEFINITE for t in mentions for c in t.children)
+
+
+_DEFINITE = frozenset({"the", "this", "that", "these", "those", "its", "his", "her", "their", "my", "our", "your"})
 
 
 def abstract_object(doc, target: Candidate, lexicon) -> bool:

@@ -70,12 +70,19 @@ class ContextModel:
 
     def clash(self, target: str, replacement: str, caption: str) -> str | None:
         """A word of ``caption`` that goes with ``target`` and never with ``replacement``, or None."""
-        target, replacement = base(target), base(replacement)
+        return self._clash(base(target), base(replacement), caption_terms(caption))
+
+    def fitting(self, target: str, options: list[str], caption: str) -> list[str]:
+        """The ``options`` that clash with no word of ``caption`` (its words read once)."""
+        terms, target = caption_terms(caption), base(target)
+        return [w for w in options if self._clash(target, base(w), terms) is None]
+
+    def _clash(self, target: str, replacement: str, terms: set[str]) -> str | None:
         n_t, n_r = self.things.get(target, 0), self.things.get(replacement, 0)
         if not n_t or not n_r:
             return None
         seen_t, seen_r = self.pairs.get(target, Counter()), self.pairs.get(replacement, Counter())
-        for word in sorted(caption_terms(caption) - {target, *target.split()}):
+        for word in sorted(terms - {target, *target.split()}):
             together, n_w = seen_t.get(word, 0), self.words.get(word, 0)
             if together < self.min_pair or not n_w or seen_r.get(word, 0):
                 continue

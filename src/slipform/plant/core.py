@@ -231,8 +231,6 @@ class ConcretePlant:
     def _lm_scores(self, passed: list) -> list[float | None]:
         if self.config.lm_scorer is None or not passed:
             return [None] * len(passed)
-        if len(self.scorer._cache) > 50_000:  # a caption's own score serves its next targets; bounded
-            self.scorer.forget_captions()
         return self.scorer.score([(job.item.caption, answer.negative) for job, answer in passed])
 
     def _record(self, item: Caption, p: Proposal) -> dict:

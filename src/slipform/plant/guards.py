@@ -110,12 +110,15 @@ def subject(doc, target: Candidate):
     return None
 
 
+def _kind(token) -> str | None:
+    """The kind of thing a token names (:data:`slipform.plant.kinds.KIND_OF`), or None."""
+    return None if token is None else KIND_OF.get(base(token.lemma_.lower()))
+
+
 def inanimate(token) -> bool:
     """A noun of a known kind that is no animal (a plate, a bus, a teddy bear); people and words
     outside the table are not known to be inanimate."""
-    if token is None:
-        return False
-    kind = KIND_OF.get(base(token.lemma_.lower()))
+    kind = _kind(token)
     return kind is not None and kind not in ANIMATE_KINDS
 
 
@@ -124,7 +127,7 @@ def animate(token) -> bool:
     if token is None:
         return False
     low = token.lemma_.lower()
-    if low in PEOPLE or token.lower_ in PEOPLE or KIND_OF.get(base(low)) in ANIMATE_KINDS:
+    if low in PEOPLE or token.lower_ in PEOPLE or _kind(token) in ANIMATE_KINDS:
         return True
     if low in GROUPS:
         for prep in token.children:
@@ -146,8 +149,7 @@ def verb_options(doc, target: Candidate, options: list[str]) -> list[str]:
     verb = doc[target.start:target.end].root
     has_object = any(c.dep_ == "dobj" for c in verb.children)
     options = [w for w in options if w not in (INTRANSITIVE if has_object else TRANSITIVE)]
-    who = subject(doc, target)
-    if who is not None and KIND_OF.get(base(who.lemma_.lower())) in ANIMATE_KINDS:
+    if _kind(subject(doc, target)) in ANIMATE_KINDS:
         options = [w for w in options if w not in HANDS]
     places = {t.lemma_.lower() for t in doc}  # the parse may hang "in the air" anywhere
     return [w for w in options if not PLACE_CLASHES.get(w, frozenset()) & places]

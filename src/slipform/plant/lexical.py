@@ -258,7 +258,7 @@ class LexicalRewriter:
         if self.same_kind:
             options = countable_options(doc, t, self._kin(key, avoid))
             if self._context is not None:  # "a man on skis in the snow" never becomes "... in the dirt"
-                options = [w for w in options if self._context.clash(key, w, doc.text) is None]
+                options = self._context.fitting(key, options, doc.text)
             chosen = self._choose(options, features, rng)
         else:
             chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)

@@ -27,7 +27,7 @@ from functools import lru_cache
 class LMScorer:
     """Sentence log-probabilities under a causal LM, batched."""
 
-    def __init__(self, model: str, device: str | None = None, batch_size: int = 16):
+    def __init__(self, model: str, device: str | None = None, batch_size: int = 16, max_cached: int = 50_000):
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -42,10 +42,13 @@ class LMScorer:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(where, **files).to(self.device).eval()
-        self._cache: dict[str, float] = {}
+        self._cache: dict[str, float] = {}  # a caption's own score serves its next targets
+        self.max_cached = max_cached
 
     def logprob(self, texts: list[str]) -> list[float]:
         """``log P(text)`` of each text given a start token (BOS, else EOS), ``batch_size`` at a time."""
+        if len(self._cache) > self.max_cached:
+            self._cache.clear()
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         torch = self.torch
         start = self.tokenizer.bos_token_id
@@ -74,7 +77,7 @@ class LMScorer:
         return [round(values[2 * i + 1] - values[2 * i], 3) for i in range(len(pairs))]
 
     def forget_captions(self) -> None:
-        """Drop the cached scores (the planter bounds the cache this way)."""
+        """Drop the cached scores (they are dropped by themselves past ``max_cached`` texts)."""
         self._cache.clear()
 
 

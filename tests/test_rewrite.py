@@ -304,3 +304,10 @@ def test_two_indefinite_mentions_are_two_things(rewriter, nlp, lexicon):
     t = next(c for c in candidates(doc, lexicon) if c.text == "square")
     rw, neg = _rewrite(rewriter, doc, t)
     assert neg.count("square") == 1
+
+
+def test_colour_near_synonyms_are_one_group():
+    from slipform.plant.lexical import _synonyms
+
+    assert {"grey", "silver"} <= _synonyms("gray") and "silver" in _synonyms("grey")  # README: grey/silver
+    assert "beige" in _synonyms("tan")

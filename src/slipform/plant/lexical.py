@@ -52,9 +52,9 @@ from .vocabulary import Vocabulary
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
 _NOUN_SYNONYMS_OF = {w: group for group in NOUN_SYNONYMS for w in group}
-_SYNONYM_SETS = ({"gray", "grey"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
+_SYNONYM_SETS = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
                  {"several", "many"}, {"old", "ancient", "antique", "elderly"},
-                 {"tan", "brown", "beige"}, {"gray", "grey", "silver"}, {"golden", "yellow"})
+                 {"tan", "brown", "beige"}, {"golden", "yellow"})
 _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
 _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")

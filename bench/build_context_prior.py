@@ -6,6 +6,9 @@ Captions: VALSE's (fixtures/valse, MIT) and the titles of NegCLIP's COCO validat
 (fixtures/negclip, MIT), without any caption of SugarCrepe (fixtures/sugarcrepe), of the bundled
 sample or of bench/audit.py's NegCLIP sample: the blind audit reads none of the captions counted.
 Only pairs seen in two captions or more are kept (the model asks for three).
+
+The same captions, parsed by spaCy, give the relation prior (src/slipform/data/relation_prior.json,
+:mod:`slipform.plant.relations`): which things fill which grammatical slots ("fly>dobj": kite).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from audit import negclip_titles  # noqa: E402
 from plant_quality import sugarcrepe  # noqa: E402
 from slipform.plant.context import ContextModel  # noqa: E402
+from slipform.plant.relations import RelationModel  # noqa: E402
+from slipform.text.nlp import load_nlp  # noqa: E402
 
 
 def corpus() -> list[str]:
@@ -54,6 +59,16 @@ def main() -> int:
     out = ROOT / "src/slipform/data/context_prior.json"
     out.write_text(json.dumps(d, separators=(",", ":"), sort_keys=True) + "\n")
     print(f"{len(caps)} captions, {len(d['things'])} things, {sum(map(len, d['pairs'].values()))} pairs -> {out} "
+          f"({out.stat().st_size // 1024} KiB)")
+    relations = RelationModel()
+    for doc in load_nlp().pipe(caps, batch_size=256):
+        relations.add(doc)
+    out = ROOT / "src/slipform/data/relation_prior.json"
+    d = {"slots": relations.to_dict(), "captions": len(caps),
+         "source": "bench/build_context_prior.py: dependency slots of the context prior's captions (spaCy "
+                   "en_core_web_sm), held-out captions excluded"}
+    out.write_text(json.dumps(d, separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"{len(d['slots'])} slots, {sum(map(len, d['slots'].values()))} (slot, word) pairs -> {out} "
           f"({out.stat().st_size // 1024} KiB)")
     return 0
 

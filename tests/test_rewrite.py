@@ -114,11 +114,10 @@ def test_relations_contrast_and_keep_tense(rewriter, nlp, lexicon):
     rw, negative = _rewrite(rewriter, doc, target)
     assert rw.replacement in PREPOSITION_CONTRASTS["on"]
     assert negative == f"A cat sleeping {rw.replacement} a laptop."
-    doc, target = _target(nlp, lexicon, "A man riding a horse on the beach.", "riding")
+    doc, target = _target(nlp, lexicon, "A man holding a frisbee on the beach.", "holding")
     rw, negative = _rewrite(rewriter, doc, target)
-    # a contrast from the table or a related verb of the input, whichever fits "_ a horse" best
-    assert rw.replacement_key != "ride" and rw.replacement_key in {*VERB_CONTRASTS["ride"], *rewriter._by_role["v"]}
-    assert negative == f"A man {verb_form(rw.replacement_key, 'VBG')} a horse on the beach."
+    assert rw.replacement_key in VERB_CONTRASTS["hold"]
+    assert negative == f"A man {verb_form(rw.replacement_key, 'VBG')} a frisbee on the beach."
     doc, target = _target(nlp, lexicon, "The boy threw the ball to his dog.", "threw")
     rw, negative = _rewrite(rewriter, doc, target)
     assert negative.split()[2] == verb_form(rw.replacement_key, "VBD") == rw.replacement
@@ -207,7 +206,7 @@ def test_no_part_of_a_compound_and_no_abstract_place(rewriter, nlp, lexicon):
 def test_objects_change_within_their_kind(rewriter, nlp, lexicon):
     from slipform.plant.kinds import KIND_OF, PERSON_CONTRASTS
 
-    for caption, word in [("A horse grazing in a field.", "horse"), ("A slice of pizza on a plate.", "pizza"),
+    for caption, word in [("A horse grazing in a field.", "horse"), ("A pizza on a white plate.", "pizza"),
                           ("A man riding a bike.", "man"), ("A red bus parked on the street.", "bus")]:
         doc, t = _target(nlp, lexicon, caption, word)
         made = [rw for seed in range(3) if (rw := rewriter.rewrite(doc, t, caption_rng(seed, doc.text)))]

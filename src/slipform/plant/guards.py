@@ -61,16 +61,83 @@ def gendered_pronoun(doc) -> bool:
     return any(t.lower_ in GENDERED for t in doc)
 
 
+# nouns with no singular ("a skis"): never the replacement of a singular
+PLURAL_ONLY = frozenset({"skis", "chopsticks", "scissors", "jeans", "shorts", "pants", "trousers", "fries"})
+# nouns whose plural is the singular ("a lot of sheep"): the caption may not say which it is
+INVARIANT = frozenset({"sheep", "deer", "fish", "moose", "bison", "buffalo", "salmon", "shrimp"})
+_IDIOM_PREPOSITIONS = frozenset({"in", "at", "by", "on", "to", "from", "into"})
+_ONE = frozenset({"a", "an", "one", "this", "that", "each", "every", "another"})
+
+
 def countable_options(doc, target: Candidate, options: list[str]) -> list[str]:
     """Replacements that keep the noun's grammar: no mass noun for a plural ("sausages" ->
-    "breads"), only mass nouns for a bare singular ("eating pizza and salad" -> "noodle")."""
+    "breads"), only mass nouns for a bare singular ("eating pizza and salad" -> "noodle"), no
+    plural-only noun for a singular ("a skateboard" -> "a skis"), nothing for a bare singular
+    after a preposition ("in bed", "by train": the idiom belongs to the word) or for a noun whose
+    number the caption leaves open ("a lot of sheep" -> "a lot of cow")."""
     root = doc[target.start:target.end].root
+    key = base(root.lemma_.lower())
+    dets = {c.lower_ for c in root.children if c.dep_ in ("det", "nummod")}
+    if key in INVARIANT and not dets & _ONE:
+        return []
     if root.tag_ in ("NNS", "NNPS"):
         return [w for w in options if w not in MASS_NOUNS]
+    options = [w for w in options if w not in PLURAL_ONLY]
     bare = root.tag_ == "NN" and not any(c.dep_ in ("det", "nummod", "poss") for c in root.children)
-    if bare and base(root.lemma_.lower()) in MASS_NOUNS:
+    if bare and key in MASS_NOUNS:
         return [w for w in options if w in MASS_NOUNS]
+    if bare and root.dep_ == "pobj" and root.head.lower_ in _IDIOM_PREPOSITIONS \
+            and not any(c.dep_ in ("amod", "compound") for c in root.children):
+        return []  # "in bed", "by train"
     return options
+
+
+# things a photo of a room shows many of: another one named in the list may be there too
+FURNISHING_KINDS = frozenset({"seat", "table", "storage", "appliance", "electronics", "bathroom fixture",
+                              "soft furnishing", "light"})
+ROOMS = frozenset({"room", "area", "space", "apartment", "home", "studio", "suite", "loft", "kitchen",
+                   "bathroom", "bedroom", "living room", "office", "classroom", "garage", "hallway"})
+
+
+def in_room_inventory(doc, target: Candidate) -> bool:
+    """A furnishing in a room's list of contents ("a room with a couch, chair and television"):
+    the room probably holds the replacement as well ("... and laptop"), so no photo refutes it."""
+    root = doc[target.start:target.end].root
+    if _kind(root) not in FURNISHING_KINDS:
+        return False
+    first = root
+    while first.dep_ == "conj" and first.head.i != first.i:
+        first = first.head
+    if first.dep_ != "pobj" or first.head.lower_ != "with":
+        return False
+    owner = first.head.head
+    names = {owner.lemma_.lower(), *(f"{c.lemma_.lower()} {owner.lemma_.lower()}" for c in owner.children)}
+    return bool(names & ROOMS)
+
+
+# kinds whose contents or toppings a caption states ("a plate filled with pastries", "a pizza with
+# bacon"): the container or the dish is the one that holds them ("a cup filled with pastries")
+HOLDER_KINDS = frozenset({"tableware", "vessel", "container", "cookware", "fast food", "baked good",
+                          "breakfast", "dish", "bag"})
+_CONTENTS = frozenset({"filled", "full", "topped", "containing", "covered", "loaded", "stuffed", "holding"})
+# measures that only some foods come in ("bunches of bananas" -> "bunches of apples")
+FOOD_MEASURES = frozenset({"bunch", "loaf", "stalk", "ear", "head", "clove", "scoop", "wedge", "rack", "stick"})
+
+
+def holds_stated_contents(doc, target: Candidate) -> bool:
+    """A container or dish whose contents or toppings the caption names, or a food counted in a
+    measure that fits it only: the replacement would not hold or come in them."""
+    root = doc[target.start:target.end].root
+    kind = _kind(root)
+    if kind in HOLDER_KINDS:
+        for child in root.children:
+            if child.dep_ == "prep" and child.lower_ in ("of", "with") and any(c.dep_ == "pobj" for c in child.children):
+                return True
+            if child.dep_ in ("acl", "amod") and child.lower_ in _CONTENTS:
+                return True
+    head = root.head
+    return (kind is not None and root.dep_ == "pobj" and head.lower_ == "of"
+            and head.head.lemma_.lower() in FOOD_MEASURES)
 
 
 def repeated(doc, target: Candidate) -> bool:
@@ -100,14 +167,25 @@ def abstract_object(doc, target: Candidate, lexicon) -> bool:
 
 
 def subject(doc, target: Candidate):
-    """The token a verb's subject is: its ``nsubj``, or the noun a participle modifies."""
-    verb = doc[target.start:target.end].root
-    for child in verb.children:
-        if child.dep_ in ("nsubj", "nsubjpass"):
-            return child
-    if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN"):
-        return verb.head
+    """The token a verb's subject is: its ``nsubj`` (a relative pronoun's noun for "a zebra that
+    is ..."), the noun a participle modifies, or the subject of the verb it depends on ("a dog is
+    running and catching", "a zebra that is bent over eating grass")."""
+    tok = doc[target.start:target.end].root
+    for _ in range(6):
+        for child in tok.children:
+            if child.dep_ in ("nsubj", "nsubjpass"):
+                if child.lower_ in _RELATIVE and child.head.dep_ == "relcl":
+                    return child.head.head
+                return child
+        if tok.dep_ in ("acl", "relcl") and tok.head.pos_ in ("NOUN", "PROPN"):
+            return tok.head
+        if tok.dep_ not in ("conj", "advcl", "xcomp", "pcomp", "prep", "acomp") or tok.head.i == tok.i:
+            return None
+        tok = tok.head
     return None
+
+
+_RELATIVE = frozenset({"that", "which", "who"})
 
 
 def _kind(token) -> str | None:
@@ -138,7 +216,8 @@ def animate(token) -> bool:
 
 # what only hands do: never the verb of an animal ("two zebras eat hay" -> "hold hay")
 HANDS = frozenset({"hold", "cook", "cut", "throw", "carry", "use", "serve", "prepare", "wash", "brush", "comb",
-                   "drive", "push", "pull", "grab", "drop", "pour", "spill", "buy", "sell", "remove", "pet", "feed"})
+                   "drive", "push", "pull", "grab", "drop", "pour", "spill", "buy", "sell", "remove", "pet", "feed",
+                   "ride", "read", "write"})
 # contrasts a place in the sentence rules out ("flying in the sky" -> "landing in the sky")
 PLACE_CLASHES = {"land": frozenset({"sky", "air", "clouds", "cloud"})}
 
@@ -158,13 +237,37 @@ def verb_options(doc, target: Candidate, options: list[str]) -> list[str]:
 def verb_unchangeable(doc, target: Candidate, verb_base: str) -> bool:
     """A posture or motion verb of anything not known to be a person or an animal ("a plate sits on
     a table": it lies there as well), a verb with a complement that fits it only ("a bird sits
-    perched" -> "lies perched"), or a participle used as an adjective ("a parked car" -> "a driven car")."""
+    perched" -> "lies perched"), a participle used as an adjective ("a parked car" -> "a driven car"),
+    a verb with a manner adverb that fits it only ("smile brightly" -> "frown brightly") or with
+    a purpose ("jumping to catch a frisbee" -> "falling to catch a frisbee")."""
     verb = doc[target.start:target.end].root
     if verb.dep_ == "amod" or any(c.dep_ in ("xcomp", "acomp", "oprd") for c in verb.children):
         return True
+    if any(c.dep_ == "advmod" and c.lower_.endswith("ly") and c.lower_ not in _NOT_MANNER for c in verb.children):
+        return True
+    if any(c.dep_ == "advcl" and any(a.lower_ == "to" and a.dep_ == "aux" for a in c.children) for c in verb.children):
+        return True
     return verb_base in POSTURE_VERBS and not animate(subject(doc, target))
+
+
+_NOT_MANNER = frozenset({"only", "early", "nearly", "really", "fairly", "likely", "mostly", "partly", "family"})
 
 
 def animate_only(word: str, doc, target: Candidate) -> bool:
     """Whether ``word`` ("young") describes a living thing and the target's noun is a thing."""
     return word in ANIMATE_ADJECTIVES and inanimate(doc[target.start:target.end].root.head)
+
+
+# the colours a kind of thing comes in, where it is not every colour ("a blue cat", "white bananas")
+NATURAL_COLOURS = {
+    **dict.fromkeys(ANIMATE_KINDS, frozenset({"black", "white", "brown", "gray", "grey", "tan", "golden", "beige"})),
+    **dict.fromkeys(("fruit", "vegetable"), frozenset({"green", "yellow", "red", "orange", "brown", "purple"})),
+    "ground": frozenset({"white", "brown", "green", "black", "gray", "grey", "tan", "beige", "golden"}),
+    "plant": frozenset({"green", "brown", "yellow", "orange", "red"}),
+}
+
+
+def colour_options(doc, target: Candidate, options: list[str]) -> list[str]:
+    """The colours the described thing comes in (all for a thing of no listed kind)."""
+    fits = NATURAL_COLOURS.get(_kind(doc[target.start:target.end].root.head))
+    return options if fits is None else [w for w in options if w in fits]

@@ -26,18 +26,23 @@ from .context import shipped_context
 from .edit import Edit, apply_edits, same_stem
 from .embed import WordVectors
 from .guards import (
+    PLURAL_ONLY,
     abstract_object,
     animate_only,
     before_its_head,
+    colour_options,
     countable_options,
     gendered_pronoun,
+    holds_stated_contents,
     in_compound,
+    in_room_inventory,
     repeated,
     verb_options,
     verb_unchangeable,
 )
-from .kinds import KIND_OF, PERSON_CONTRASTS, same_kind
+from .kinds import KIND_OF, KINDS, PERSON_CONTRASTS, same_kind
 from .plausibility import slot_features
+from .relations import noun_slots, shipped_relations, verb_slots
 from .vocab import (
     ATTRIBUTE_FAMILIES,
     ATTRIBUTE_OPPOSITES,
@@ -58,6 +63,7 @@ _SYNONYM_SETS = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, 
 _VERB_BASE = {form: base for base in VERB_CONTRASTS for form in all_verb_forms(base)}
 _NUMBER_WORDS = ATTRIBUTE_FAMILIES["number"][:9]  # two..ten
 _PLURAL_TAGS = ("NNS", "NNPS")
+MAGNITUDES = frozenset({"small", "large", "big", "little", "tiny", "huge", "giant"})  # size, not tall/long
 MAX_CONCRETENESS_GAP = 1.5  # replacements rated within this many points of the target
 _OLD_SHORTLIST, _OLD_POOL = 15, 5  # without plausibility: the 15 most similar, 5 closest in concreteness
 
@@ -124,6 +130,8 @@ class LexicalRewriter:
         self._nouns_in_domain = None if fallback else set(vocabulary.nouns)
         # the shipped context prior speaks of photos; a closed world (fallback=False) has its own rules
         self._context = shipped_context() if fallback and same_kind else None
+        # which things fill which grammatical slots: the shipped prior blended with the input's own
+        self._relations = shipped_relations().blended(vocabulary.relations) if fallback and same_kind else None
         vocab = vocabulary.merged(fallback)
         self._in_domain = None if fallback else set(vocabulary.adjectives)
         vocab.nouns = [w for w in vocab.nouns if w not in GENERIC_NOUNS]
@@ -239,6 +247,9 @@ class LexicalRewriter:
             return None  # "stainless steel stove" -> "stainless dog stove": the compound is one thing
         if self.same_kind and target.role == "O" and (repeated(doc, target) or before_its_head(doc, target)):
             return None  # "a dog ... the dog": one mention changed makes two animals; "bathroom stall"
+        if self.same_kind and target.role == "O" and (in_room_inventory(doc, target)
+                                                      or holds_stated_contents(doc, target)):
+            return None  # "a room with a couch and television" -> "laptop": likely there too; "a cup of pastries"
         if self.same_kind and target.lemma.lower() in PERSON_CONTRASTS and gendered_pronoun(doc):
             return None  # "a man ... behind him" -> "a woman ... behind him"
         # a word the caption already has would make a duplicate ("brick wall" -> "wall wall")
@@ -259,13 +270,16 @@ class LexicalRewriter:
             options = countable_options(doc, t, self._kin(key, avoid))
             if self._context is not None:  # "a man on skis in the snow" never becomes "... in the dirt"
                 options = self._context.fitting(key, options, doc.text)
+            if self._relations is not None:  # "flying a kite" never becomes "flying a volleyball"
+                peers = KINDS.get(KIND_OF.get(key, ""))  # a person's contrasts: every word of the slot
+                options = self._relations.attested(noun_slots(doc[t.start:t.end].root), key, options, peers)
             chosen = self._choose(options, features, rng)
         else:
             chosen = self._choose(self._neighbours(key, "n", t.concreteness, avoid, near), features, rng, _OLD_POOL)
         if chosen is None:
             return None
         new, score = chosen
-        surface = pluralize(new) if t.tag in _PLURAL_TAGS else new
+        surface = pluralize(new) if t.tag in _PLURAL_TAGS and new not in PLURAL_ONLY else new
         return Rewrite((Edit(t.start, t.end, surface),), surface, key, new, score)
 
     def _attribute(self, doc, t: Candidate, features, rng, avoid) -> Rewrite | None:
@@ -281,6 +295,10 @@ class LexicalRewriter:
             options = [w for w in ATTRIBUTE_FAMILIES[_FAMILY_OF[low]] if w not in _synonyms(low)]
             if self.same_kind:  # "a modern bathroom" never becomes "a young bathroom"
                 options = [w for w in options if not animate_only(w, doc, t)]
+                if _FAMILY_OF[low] == "colour":  # "a brown cat" never becomes "a blue cat"
+                    options = colour_options(doc, t, options)
+                elif low in MAGNITUDES:  # "a giant rock" is no "long rock": another dimension
+                    options = [w for w in options if w in MAGNITUDES]
             if self.use_plausibility:  # "a red and white bus" never becomes "a white and white bus"
                 options = [w for w in options if w not in avoid]
             if self._in_domain is not None:
@@ -327,6 +345,8 @@ class LexicalRewriter:
                 # could be doing as well ("sitting" -> "flushing"), or one it cannot do
                 options = [w for w in VERB_CONTRASTS[base] if w not in avoid]
                 options = verb_options(doc, t, options)
+                if self._relations is not None:  # "brushing his teeth" never becomes "combing his teeth"
+                    options = self._relations.attested(verb_slots(doc[t.start:t.end].root), base, options)
                 chosen = self._choose(options, features, rng)
             elif base in VERB_CONTRASTS:
                 # the table's contrasts are safe but few ("holding" -> throw, drop, kick): related

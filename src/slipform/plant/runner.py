@@ -109,7 +109,7 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config: Plan
     from .embed import cache_dir
     from .vocabulary import Vocabulary
 
-    cache = cache_dir() / f"vocab2-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
+    cache = cache_dir() / f"vocab3-{_input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
     if cache.exists():
         try:
             return Vocabulary.from_dict(json.loads(cache.read_text()))

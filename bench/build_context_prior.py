@@ -4,7 +4,7 @@
 
 Captions: VALSE's (fixtures/valse, MIT) and the titles of NegCLIP's COCO validation file
 (fixtures/negclip, MIT), without any caption of SugarCrepe (fixtures/sugarcrepe), of the bundled
-sample or of bench/audit.py's NegCLIP sample: the blind audit reads none of the captions counted.
+sample or of bench/audit.py's NegCLIP samples (every round's seed): the blind audit reads none of the captions counted.
 Only pairs seen in two captions or more are kept (the model asks for three).
 
 The same captions, parsed by spaCy, give the relation prior (src/slipform/data/relation_prior.json,
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from audit import negclip_titles  # noqa: E402
+from audit import AUDIT_SEEDS, negclip_titles  # noqa: E402
 from plant_quality import sugarcrepe  # noqa: E402
 from slipform.plant.context import ContextModel  # noqa: E402
 from slipform.plant.relations import RelationModel  # noqa: E402
@@ -28,7 +28,7 @@ from slipform.text.nlp import load_nlp  # noqa: E402
 
 
 def corpus() -> list[str]:
-    held_out = set(sugarcrepe()[0]) | set(negclip_titles())
+    held_out = set(sugarcrepe()[0]) | {t for seed in AUDIT_SEEDS for t in negclip_titles(seed=seed)}
     held_out |= set((ROOT / "src/slipform/data/coco_captions_sample.txt").read_text().splitlines())
     held_out = {c.strip().lower() for c in held_out}
     caps = []

@@ -243,7 +243,9 @@ def verb_unchangeable(doc, target: Candidate, verb_base: str) -> bool:
     verb = doc[target.start:target.end].root
     if verb.dep_ == "amod" or any(c.dep_ in ("xcomp", "acomp", "oprd") for c in verb.children):
         return True
-    if any(c.dep_ == "advmod" and c.lower_.endswith("ly") and c.lower_ not in _NOT_MANNER for c in verb.children):
+    # after the verb: "Apparently, a cross ..." is about the sentence, not the manner
+    if any(c.dep_ == "advmod" and c.i > verb.i and c.lower_.endswith("ly") and c.lower_ not in _NOT_MANNER
+           for c in verb.children):
         return True
     if any(c.dep_ == "advcl" and any(a.lower_ == "to" and a.dep_ == "aux" for a in c.children) for c in verb.children):
         return True

@@ -228,7 +228,7 @@ def _mmvp(tmp_path, n_pairs=17):
     root = tmp_path / "mmvp_vlm"
     root.mkdir()
     rows, images, texts = [["Question ID", "Type", "Statement"]], {}, {}
-    wrong = {0: "image", 1: "text", 15: "image"}  # pair -> which direction fails
+    wrong = {0: "image", 1: "text", 15: "image", 16: "tie"}  # pair -> which direction fails
     for p in range(n_pairs):
         category = CATEGORIES[p // 15]
         q1, q2 = 2 * p + 1, 2 * p + 2
@@ -240,6 +240,8 @@ def _mmvp(tmp_path, n_pairs=17):
         t1, t2 = [0.8, 0.1], [0.1, 0.8]
         if wrong.get(p) == "image":  # statement 2 prefers image 1: the official pair fails (text holds)
             t2 = [0.75, 0.7]
+        if wrong.get(p) == "tie":  # equal similarity: the script's "prob > 0.5" picks image 2, wrongly
+            t1 = [0.5, 0.5]
         if wrong.get(p) == "text":  # image 2 prefers statement 1 although each statement picks right
             t1, t2 = [0.5, 0.45], [0.1, 0.3]
         texts[f"a photo of statement {q1}"], texts[f"a photo of statement {q2}"] = t1, t2
@@ -255,10 +257,12 @@ def test_mmvp_pairs_categories_and_scores_by_hand(tmp_path):
     assert out["orientation_and_direction_image"] == pytest.approx(100 * 14 / 15)
     assert out["orientation_and_direction_text"] == pytest.approx(100 * 14 / 15)
     assert out["orientation_and_direction_group"] == pytest.approx(100 * 13 / 15)
-    # category 2 = pairs 15, 16 (the 16th pair starts a new block, whatever the type column says)
-    assert out["presence_of_specific_features_image"] == pytest.approx(50.0)
+    # category 2 = pairs 15, 16 (the 16th pair starts a new block, whatever the type column says);
+    # pair 16's tie counts against it in the official direction, not in the text direction
+    assert out["presence_of_specific_features_image"] == 0.0
+    assert out["presence_of_specific_features_text"] == 100.0
     assert out["categories"] == 2 and out["pairs"] == 17
-    assert out["group_mean"] == pytest.approx((100 * 13 / 15 + 50.0) / 2)
+    assert out["group_mean"] == pytest.approx(100 * 13 / 15 / 2)
 
 
 def test_mmvp_a_malformed_row_names_file_and_line(tmp_path):

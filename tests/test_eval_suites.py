@@ -429,3 +429,33 @@ def test_every_suite_names_its_missing_files(tmp_path):
             get_benchmark(name)(KeyedEncoder({}, {}), tmp_path)
         message = str(info.value)
         assert message.startswith(name.split("_")[0]) and "expected" in message, message
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from slipform.models import ModelSpec, load_model, tiny_open_clip_config
+
+    torch.manual_seed(0)
+    return load_model(ModelSpec("open_clip", "tiny", None, tiny_open_clip_config()))
+
+
+def test_new_suites_run_with_a_real_model_and_encoder(tiny, tmp_path):
+    """The real Encoder path (decoding, crop boxes, the cache) over the fixtures above."""
+    from slipform.evaluate.encode import Encoder
+
+    _whatsup(tmp_path)
+    _mmvp(tmp_path)
+    _imagecode_root(tmp_path, 4)
+    shutil.copytree(FIXTURES / "sugarcrepe_pp", tmp_path / "sugarcrepe_pp")
+    from slipform.evaluate.sugarcrepe_pp import SUBSETS
+
+    for s in SUBSETS:
+        for it in json.loads((tmp_path / "sugarcrepe_pp" / f"{s}.json").read_text())[:4]:
+            tiny_image(tmp_path / "coco" / "val2017" / it["filename"])
+    enc = Encoder(tiny, cache_dir=tmp_path / "cache", workers=0)
+    res = {n: get_benchmark(n)(enc, tmp_path, limit=4) for n in ("whatsup", "mmvp_vlm", "imagecode", "sugarcrepe_pp")}
+    assert res["imagecode"]["n"] == 4 and 0 <= res["imagecode"]["accuracy"] <= 100
+    assert res["mmvp_vlm"]["pairs"] == 4 and 0 <= res["mmvp_vlm"]["group_mean"] <= 100
+    assert res["whatsup"]["controlled_a_n"] == 4 and 0 <= res["whatsup"]["macro"] <= 100
+    assert 0 <= res["sugarcrepe_pp"]["itt_mean"] <= 100
+    assert enc.encoded_images > 0

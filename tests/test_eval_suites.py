@@ -122,6 +122,11 @@ def test_sugarcrepe_pp_itt_and_tot_by_hand(tmp_path):
     for s in SUBSETS:
         assert out[f"{s}_itt"] == pytest.approx(50.0) and out[f"{s}_tot"] == pytest.approx(100.0)
     assert out["itt_mean"] == pytest.approx(50.0)
+    assert not any(k.endswith("_note") for k in out)  # the real files have the published sizes
+    cut = tmp_path / "sugarcrepe_pp" / "swap_obj.json"
+    cut.write_text(json.dumps(json.loads(cut.read_text())[:10]))
+    out = get_benchmark("sugarcrepe_pp")(KeyedEncoder(images, texts), tmp_path, limit=2)
+    assert "10 rows where the published file has 245" in out["swap_obj_note"]
 
 
 # ----------------------------------------------------------------------------- What'sUp

@@ -16,7 +16,8 @@ the X of a file name (video sets name frames by frame number); each description 
 against the 10 images and is right when the most similar one is the target (argmax; a tie goes
 to the earlier image, as ``argmax`` does). Accuracy (%) over all descriptions, over video sets
 and over static sets (a set is static when ``open-images`` is in its name). A set whose folder
-does not hold exactly 10 ``img<X>`` files is skipped and counted (``skipped_sets``).
+does not hold exactly 10 ``img<X>`` files is skipped and counted (``skipped_sets``); a valid
+file without the published 2,302 descriptions gets a ``note``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from pathlib import Path
 import torch
 
 from . import register
-from .encode import BenchmarkDataError, Encoder, read_json, require_files
+from .encode import BenchmarkDataError, Encoder, published_file_note, read_json, require_files
 
 LAYOUT = "DATA_ROOT/imagecode/valid_data.json and DATA_ROOT/imagecode/image-sets/<set>/img<X>.jpg"
 _NUMBER = re.compile(r"^img(\d+)\.\w+$")
+VALID_DESCRIPTIONS = 2302  # the published valid split
 
 
 def annotation_path(data_root: Path, split: str = "valid") -> Path:
@@ -64,7 +66,9 @@ def is_static(set_name: str) -> bool:
 
 @register("imagecode", "ImageCoDe: the described image among 10 (valid split; accuracy, video and static)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
-    items = load_descriptions(annotation_path(data_root), limit)
+    path = annotation_path(data_root)
+    items = load_descriptions(path, limit)
+    note = None if limit else published_file_note(path, len(items), VALID_DESCRIPTIONS)
     root = data_root / "imagecode" / "image-sets"
     sets = sorted({s for s, _, _ in items})
     require_files([root / s for s in sets], "imagecode", LAYOUT)
@@ -85,4 +89,4 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     pct = lambda xs: sum(xs) / len(xs) * 100 if xs else float("nan")  # noqa: E731
     return {"accuracy": pct(right), "video_accuracy": pct(video_right), "static_accuracy": pct(static_right),
             "n": len(right), "n_video": len(video_right), "n_static": len(static_right),
-            "skipped_sets": len(sets) - len(complete)}
+            "skipped_sets": len(sets) - len(complete), **({"note": note} if note else {})}

@@ -67,6 +67,10 @@ def test_published_figures_count_the_items_our_loaders_keep():
     n_static = sum(is_static(s) for s, _, _ in items)
     assert _integral([p.subsets["imagecode"]["static"] for p in rows], n_static)
     assert _integral([p.subsets["imagecode"]["videos"] for p in rows], len(items) - n_static)
+    from slipform.evaluate.whatsup import PUBLISHED  # What'sUp's Controlled A/B row counts (formats notes)
+
+    assert _integral([p.subsets["whatsup"]["WhatsUp_A"] for p in rows], PUBLISHED["controlled_a"][0])
+    assert _integral([p.subsets["whatsup"]["WhatsUp_B"] for p in rows], PUBLISHED["controlled_b"][0])
 
 
 # ----------------------------------------------------------------------------- summary of our results

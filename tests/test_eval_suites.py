@@ -58,20 +58,22 @@ def test_imagecode_sorts_each_set_by_the_number_in_its_file_names(tmp_path):
     for n, (s, target, text) in enumerate(items):
         pos = (target + 1) % 10 if n in (1, 4) else target
         texts[text] = features[(s, order[pos])]
-    enc = _PathEncoder(features, texts, tmp_path)  # file names repeat across sets: keyed by folder
+    enc = _PathEncoder(features, texts)  # file names repeat across sets: keyed by folder
     out = get_benchmark("imagecode")(enc, tmp_path, limit=6)
     assert out["n"] == 6 and out["accuracy"] == pytest.approx(400 / 6)
     video = [n for n, (s, _, _) in enumerate(items) if "open-images" not in s]
     right_video = [n for n in video if n not in (1, 4)]
     assert out["n_video"] == len(video)
     assert out["video_accuracy"] == pytest.approx(100 * len(right_video) / len(video))
+    static = [n for n in range(6) if n not in video]
+    assert static and out["static_accuracy"] == pytest.approx(100 * len([n for n in static if n not in (1, 4)]) / len(static))
     assert out["skipped_sets"] == 0
 
 
 class _PathEncoder(KeyedEncoder):
     """Image features by (set folder, number) rather than by file name alone."""
 
-    def __init__(self, features, texts, root):
+    def __init__(self, features, texts):
         super().__init__({}, texts)
         self._by_set = {k: torch.tensor(v) for k, v in features.items()}
 
@@ -84,11 +86,11 @@ def test_imagecode_skips_incomplete_sets_and_names_missing_folders(tmp_path):
     victim = tmp_path / "imagecode" / "image-sets" / sets[0]
     next(victim.iterdir()).unlink()  # 9 images left
     texts = {t: [1.0] + [0.0] * (dim - 1) for _, _, t in items}
-    out = get_benchmark("imagecode")(_PathEncoder(features, texts, tmp_path), tmp_path, limit=6)
+    out = get_benchmark("imagecode")(_PathEncoder(features, texts), tmp_path, limit=6)
     assert out["skipped_sets"] == 1 and out["n"] == sum(s != sets[0] for s, _, _ in items)
     shutil.rmtree(victim)
     with pytest.raises(BenchmarkDataError, match=r"imagecode: 1 of \d+ files missing .*image-sets"):
-        get_benchmark("imagecode")(_PathEncoder(features, texts, tmp_path), tmp_path, limit=6)
+        get_benchmark("imagecode")(_PathEncoder(features, texts), tmp_path, limit=6)
 
 
 # ----------------------------------------------------------------------------- SugarCrepe++ (real files)

@@ -8,8 +8,9 @@ downloads from ``pos_url``/``neg_url`` and names by image id::
     svo_probes/images/<image_id>.jpg     (.png and .jpeg are looked for too)
 
 Columns used: ``sentence``, ``pos_image_id``, ``neg_image_id`` and the ``subj_neg``,
-``verb_neg``, ``obj_neg`` flags. Many URLs are dead: rows with a missing image are dropped and
-counted (``dropped_rows``), as the official notebook drops rows without a score.
+``verb_neg``, ``obj_neg`` flags. Many URLs are dead: rows with a missing image are dropped, as
+the official notebook drops rows without a score, and so are rows without exactly one flag set
+(no negative type); ``dropped_rows`` counts both.
 
 Metric (``probing_image_text_models.ipynb``, "accuracy"): per negative type (rows with exactly
 that one flag set; ``all`` = the three together), ``(pos_acc + neg_acc) / 2`` where ``pos_acc``

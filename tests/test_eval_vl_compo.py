@@ -172,6 +172,19 @@ def test_eval_published_prints_a_checkpoints_figures(capsys):
     assert main(["eval", "--published", "CLIP_ViT-B-16"]) == 2 and "38 checkpoints" in capsys.readouterr().err
 
 
+def test_the_published_checkpoint_is_found_from_model_and_pretrained():
+    from argparse import Namespace
+
+    from slipform.cli import _published_for
+
+    found, problem = _published_for(Namespace(published_as=None, model="ViT-B-32", pretrained="openai"))
+    assert found.name == "ViT-B-32 openai (OpenCLIP)" and problem is None
+    assert _published_for(Namespace(published_as=None, model="runs/cement", pretrained="openai")) == (None, None)
+    assert _published_for(Namespace(published_as="none", model="ViT-B-32", pretrained="openai")) == (None, None)
+    assert _published_for(Namespace(published_as="NegCLIP", model="x.pt", pretrained="none"))[0].arch == "NegCLIP"
+    assert "names 38" in _published_for(Namespace(published_as="CLIP_ViT-B-16", model="x", pretrained="y"))[1]
+
+
 def test_eval_compositional_runs_what_is_present_and_notes_the_rest(tmp_path, capsys):
     from slipform.models import ModelSpec, export_open_clip, load_model, tiny_open_clip_config
 

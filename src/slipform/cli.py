@@ -352,6 +352,19 @@ def _published(query: str, pretrained: str | None = None):
     return (hits[0], []) if len(hits) == 1 else (None, hits)
 
 
+def _published_for(args):
+    """``(checkpoint or None, problem or None)``: the vl_compo row to report beside ours --
+    ``--published-as`` when given ('none': off), else --model/--pretrained when they name one."""
+    if args.published_as is not None:
+        if args.published_as.lower() == "none":
+            return None, None
+        found, hits = _published(args.published_as)
+        if found is None:
+            return None, f"--published-as {args.published_as!r} names {len(hits)} vl_compo checkpoints (see --published)"
+        return found, None
+    return _published(args.model, args.pretrained)[0], None
+
+
 def _print_published(query: str) -> int:
     from .evaluate.published import format_published
 
@@ -387,13 +400,10 @@ def _run_eval(args) -> int:
     except KeyError as exc:
         print(f"slipform eval: error: {exc.args[0]}", file=sys.stderr)
         return EXIT_USAGE
-    published = None
-    if str(args.published_as).lower() != "none":
-        published, hits = _published(args.published_as or args.model, None if args.published_as else args.pretrained)
-        if args.published_as and published is None:
-            print(f"slipform eval: error: --published-as {args.published_as!r} names {len(hits)} vl_compo "
-                  "checkpoints (see --published)", file=sys.stderr)
-            return EXIT_USAGE
+    published, problem = _published_for(args)
+    if problem:
+        print(f"slipform eval: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         model = _eval_model(args)
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as exc:

@@ -300,7 +300,12 @@ def _add_eval(sub) -> None:
     p.add_argument("--list", action="store_true", help="list the benchmarks and the layout each expects, then exit")
     _add_model_args(p, required=False)  # required unless --list
     p.add_argument("--benchmarks", default="sugarcrepe,valse,winoground,aro,retrieval_coco,retrieval_flickr30k",
-                   help="comma-separated; 'all' for every registered benchmark")
+                   help="comma-separated names or families (compositional, retrieval, classification, world); "
+                        "'vl_compo' for its 12 suites; 'all' for every registered benchmark")
+    p.add_argument("--published", metavar="MODEL", help="print vl_compo's published figures for a checkpoint "
+                                                         "(e.g. 'ViT-B-32 openai', 'NegCLIP'), then exit")
+    p.add_argument("--published-as", metavar="MODEL", help="the vl_compo checkpoint to report beside ours (default: "
+                                                            "--model and --pretrained when they name one; 'none': off)")
     p.add_argument("--data-root", default="data", help="folder with the benchmarks' files")
     p.add_argument("-o", "--output", default="results.json", help="JSON (a CSV and a Markdown table go beside it)")
     p.add_argument("--limit", type=int, help="items per benchmark/subset, for a quick smoke run")
@@ -325,31 +330,79 @@ def _eval_model(args):
 
 
 def _list_benchmarks() -> int:
-    from .evaluate import describe_benchmarks
+    from .evaluate import benchmark_families, describe_benchmarks
 
-    rows = describe_benchmarks()
-    width = max(len(name) for name, _, _ in rows)
-    for name, description, layout in rows:
-        print(f"{name:<{width}}  {description}")
-        print(f"{'':<{width}}  files: {layout.replace('DATA_ROOT/', '')}")
+    info = {name: (description, layout) for name, description, layout in describe_benchmarks()}
+    width = max(len(name) for name in info)
+    for family, names in benchmark_families().items():
+        print(f"{family}:")
+        for name in names:
+            description, layout = info[name]
+            print(f"  {name:<{width}}  {description}")
+            print(f"  {'':<{width}}  files: {layout.replace('DATA_ROOT/', '')}")
+    print("\n--benchmarks takes names, families, 'vl_compo' (its 12 suites) or 'all'.")
+    return 0
+
+
+def _published(query: str, pretrained: str | None = None):
+    """The one vl_compo checkpoint ``query`` names, or the list of candidates when it is not one."""
+    from .evaluate.published import find_published
+
+    hits = find_published(query, pretrained)
+    return (hits[0], []) if len(hits) == 1 else (None, hits)
+
+
+def _published_for(args):
+    """``(checkpoint or None, problem or None)``: the vl_compo row to report beside ours --
+    ``--published-as`` when given ('none': off), else --model/--pretrained when they name one."""
+    if args.published_as is not None:
+        if args.published_as.lower() == "none":
+            return None, None
+        found, hits = _published(args.published_as)
+        if found is None:
+            return None, f"--published-as {args.published_as!r} names {len(hits)} vl_compo checkpoints (see --published)"
+        return found, None
+    return _published(args.model, args.pretrained)[0], None
+
+
+def _print_published(query: str) -> int:
+    from .evaluate.published import format_published
+
+    found, hits = _published(query)
+    if found is None:
+        if hits:
+            print(f"slipform eval: {query!r} names {len(hits)} checkpoints; add the pretrained tag (and family): "
+                  + ", ".join(h.name for h in hits), file=sys.stderr)
+        else:
+            print(f"slipform eval: {query!r} is not in vl_compo's tables (e.g. 'ViT-B-32 openai', 'NegCLIP')",
+                  file=sys.stderr)
+        return EXIT_USAGE
+    print(format_published(found))
     return 0
 
 
 def _run_eval(args) -> int:
     if args.list:
         return _list_benchmarks()
+    if args.published:
+        return _print_published(args.published)
     if not args.model:
         print("slipform eval: error: --model is required (or --list to see the benchmarks)", file=sys.stderr)
         return EXIT_USAGE
     import torch
 
-    from .evaluate import list_benchmarks, run
-    from .evaluate.report import write_results
+    from .evaluate import run, select_benchmarks
+    from .evaluate.report import SUMMARY, write_results
+    from .evaluate.vl_compo import summary
 
-    names = list_benchmarks() if args.benchmarks == "all" else [b.strip() for b in args.benchmarks.split(",") if b]
-    unknown = sorted(set(names) - set(list_benchmarks()))
-    if unknown:
-        print(f"slipform eval: error: unknown benchmark(s) {unknown}; available: {list_benchmarks()}", file=sys.stderr)
+    try:
+        names = select_benchmarks(args.benchmarks)
+    except KeyError as exc:
+        print(f"slipform eval: error: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    published, problem = _published_for(args)
+    if problem:
+        print(f"slipform eval: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
         model = _eval_model(args)
@@ -364,7 +417,9 @@ def _run_eval(args) -> int:
         from .evaluate.overlap import check_overlap
 
         results["overlap"] = check_overlap(args.check_overlap, args.data_root, names)
-    table = write_results(results, args.output, model_name=args.model)
+    if summarised := summary(results):
+        results[SUMMARY] = summarised
+    table = write_results(results, args.output, model_name=args.model, published=published)
     print(table)
     errors = [n for n, r in results.items() if isinstance(r, dict) and "error" in r]
     for n in errors:

@@ -7,7 +7,9 @@ A benchmark is a function ``evaluate(encoder, data_root, limit=None) -> dict`` o
 names to numbers, registered with :func:`register`. It never sees command-line options. The
 :class:`~slipform.evaluate.encode.Encoder` it receives encodes each image once per model,
 caching features on disk, and batches texts. Adding a benchmark is adding one module here
-(and importing it in ``_MODULES``).
+(and importing it in ``_MODULES``). Each belongs to one family (:data:`FAMILIES`):
+``--benchmarks compositional`` selects a family, ``vl_compo`` the 12 suites of vl_compo's
+tables (:data:`VL_COMPO_SUITES`), ``all`` everything (:func:`select_benchmarks`).
 
 A benchmark may also return the per-item scores behind its metrics under ``"_items"``
 (``{metric: array over test items}``, as the world's benchmarks do); :func:`run` moves them
@@ -29,19 +31,28 @@ class Benchmark(Protocol):
     def __call__(self, encoder: Encoder, data_root: Path, limit: int | None = None) -> dict: ...
 
 
+FAMILIES = ("compositional", "retrieval", "classification", "world")
+# the 12 suites of vl_compo's tables (github.com/ytaek-oh/vl_compo), in its column order
+VL_COMPO_SUITES = ("aro", "colorswap", "crepe", "eqben", "imagecode", "mmvp_vlm", "sugarcrepe", "svo_probes", "valse",
+                   "vl_checklist", "whatsup", "winoground")
+
 _REGISTRY: dict[str, Callable] = {}
-_INFO: dict[str, tuple[str, str]] = {}  # name -> (one-line description, layout under --data-root)
-_MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "retrieval", "zeroshot", "probe", "world")
+_INFO: dict[str, tuple[str, str, str]] = {}  # name -> (description, layout under --data-root, family)
+_MODULES = ("sugarcrepe", "sugarcrepe_pp", "valse", "winoground", "aro", "imagecode", "whatsup", "eqben", "mmvp",
+            "svo_probes", "vl_checklist", "crepe", "spec", "colorswap", "retrieval", "zeroshot", "probe", "world")
 
 
-def register(name: str, description: str = "", layout: str = ""):
-    """Decorator: ``@register("sugarcrepe", "one line", "files under DATA_ROOT")`` over a
-    module's ``evaluate``; ``slipform eval --list`` shows the description and layout."""
+def register(name: str, description: str = "", layout: str = "", family: str = "compositional"):
+    """Decorator: ``@register("sugarcrepe", "one line", "files under DATA_ROOT", "compositional")``
+    over a module's ``evaluate``; ``slipform eval --list`` shows them by family."""
+    if family not in FAMILIES:
+        raise ValueError(f"benchmark {name!r}: family {family!r} is not one of {FAMILIES}")
+
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"benchmark {name!r} registered twice")
         _REGISTRY[name] = fn
-        _INFO[name] = (description, layout)
+        _INFO[name] = (description, layout, family)
         return fn
     return wrap
 
@@ -49,7 +60,32 @@ def register(name: str, description: str = "", layout: str = ""):
 def describe_benchmarks() -> list[tuple[str, str, str]]:
     """``(name, description, layout under --data-root)`` of every registered benchmark."""
     _load_all()
-    return [(name, *_INFO[name]) for name in sorted(_REGISTRY)]
+    return [(name, *_INFO[name][:2]) for name in sorted(_REGISTRY)]
+
+
+def benchmark_families() -> dict[str, list[str]]:
+    """``{family: [benchmark, ...]}`` in :data:`FAMILIES` order, names sorted within a family."""
+    _load_all()
+    return {f: sorted(n for n in _REGISTRY if _INFO[n][2] == f) for f in FAMILIES}
+
+
+def select_benchmarks(spec: str) -> list[str]:
+    """Benchmark names from a comma-separated spec of names, families, ``vl_compo`` and ``all``
+    (order kept, duplicates dropped). Raises KeyError naming what is unknown."""
+    families, chosen, unknown = benchmark_families(), [], []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        names = (list_benchmarks() if part == "all" else list(VL_COMPO_SUITES) if part == "vl_compo"
+                 else families.get(part) or ([part] if part in _REGISTRY else None))
+        if names is None:
+            unknown.append(part)
+            continue
+        chosen.extend(n for n in names if n not in chosen)
+    if unknown:
+        raise KeyError(f"unknown benchmark(s) {unknown}; available: {', '.join(list_benchmarks())}, or a family "
+                       f"({', '.join(FAMILIES)}), vl_compo, all")
+    return chosen
 
 
 def _load_all() -> None:
@@ -94,5 +130,5 @@ def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None =
     return results
 
 
-__all__ = ["Benchmark", "BenchmarkDataError", "Encoder", "describe_benchmarks", "get_benchmark", "list_benchmarks",
-           "register", "run"]
+__all__ = ["FAMILIES", "VL_COMPO_SUITES", "Benchmark", "BenchmarkDataError", "Encoder", "benchmark_families",
+           "describe_benchmarks", "get_benchmark", "list_benchmarks", "register", "run", "select_benchmarks"]

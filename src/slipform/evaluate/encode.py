@@ -27,6 +27,45 @@ def require_files(paths: list[Path], benchmark: str, expected: str) -> None:
                                  f"expected layout: {expected}")
 
 
+def read_json(path: Path, benchmark: str, expected: str):
+    """A benchmark's JSON file, or a :class:`BenchmarkDataError` naming it (missing or malformed)."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise BenchmarkDataError(f"{benchmark}: {path} not found; expected layout: {expected}") from None
+    except ValueError as exc:
+        raise BenchmarkDataError(f"{benchmark}: {path}: malformed JSON ({exc})") from None
+
+
+def published_file_note(path: Path, rows: int, expected_rows: int, sha256_prefix: str = "") -> str | None:
+    """A note when a user's annotation file differs from the published one (row count, and the
+    start of its sha256 where the format notes record it); ``None`` when it matches."""
+    import hashlib
+
+    notes = []
+    if rows != expected_rows:
+        notes.append(f"{rows} rows where the published file has {expected_rows}")
+    if sha256_prefix:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if not digest.startswith(sha256_prefix):
+            notes.append(f"sha256 {digest[:8]}... is not the published {sha256_prefix}...")
+    return f"{path}: " + "; ".join(notes) + " (numbers may not compare with published ones)" if notes else None
+
+
+def _open_rgb(path):
+    """An image file as RGB; a ``.npy`` frame (EqBen's YouCook2 subset stores BGR arrays) too."""
+    from PIL import Image
+
+    if str(path).endswith(".npy"):
+        import numpy as np
+
+        return Image.fromarray(np.ascontiguousarray(np.load(path)[:, :, ::-1]), "RGB")
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
 class _Images(Dataset):
     def __init__(self, items, transform):
         self.items, self.transform = items, transform
@@ -35,14 +74,11 @@ class _Images(Dataset):
         return len(self.items)
 
     def __getitem__(self, i):
-        from PIL import Image
-
         path, box = self.items[i]
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            if box is not None:
-                im = im.crop(box)
-            return self.transform(im)
+        im = _open_rgb(path)
+        if box is not None:
+            im = im.crop(box)
+        return self.transform(im)
 
 
 class Encoder:

@@ -118,11 +118,11 @@ def _cifar(name):
     return evaluate
 
 
-register("probe_cifar10", "linear probe on CIFAR-10 features (top-1)", "cifar10/cifar-10-batches-py/")(_cifar("cifar10"))
-register("probe_cifar100", "linear probe on CIFAR-100 features (top-1)", "cifar100/cifar-100-python/")(_cifar("cifar100"))
+register("probe_cifar10", "linear probe on CIFAR-10 features (top-1)", "cifar10/cifar-10-batches-py/", family="classification")(_cifar("cifar10"))
+register("probe_cifar100", "linear probe on CIFAR-100 features (top-1)", "cifar100/cifar-100-python/", family="classification")(_cifar("cifar100"))
 
 
-@register("probe_imagefolder", "linear probe on any ImageFolder (top-1)", "imagefolder/<name>/{train,test}/<class>/<image>")
+@register("probe_imagefolder", "linear probe on any ImageFolder (top-1)", "imagefolder/<name>/{train,test}/<class>/<image>", family="classification")
 def evaluate_folders(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     root = data_root / "imagefolder"
     if not root.is_dir():
@@ -150,7 +150,7 @@ def voc_split(data_root: Path, image_set: str, limit: int | None = None):
     return [base / "JPEGImages" / f"{i}.jpg" for i in ids], labels
 
 
-@register("probe_voc2007", "multi-label linear probe, PASCAL VOC 2007, 20 classes (mAP)", "voc/VOCdevkit/VOC2007/")
+@register("probe_voc2007", "multi-label linear probe, PASCAL VOC 2007, 20 classes (mAP)", "voc/VOCdevkit/VOC2007/", family="classification")
 def evaluate_voc(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     pa, ya = voc_split(data_root, "trainval", limit)
     pb, yb = voc_split(data_root, "test", limit)
@@ -176,7 +176,7 @@ def coco_split(data_root: Path, split: str, limit: int | None = None):
 
 
 @register("probe_coco2014", "multi-label linear probe, COCO 2014, 80 classes (mAP)",
-          "coco/annotations/instances_{train,val}2014.json, coco/{train,val}2014/")
+          "coco/annotations/instances_{train,val}2014.json, coco/{train,val}2014/", family="classification")
 def evaluate_coco(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     pa, ya = coco_split(data_root, "train", limit)
     pb, yb = coco_split(data_root, "val", limit)

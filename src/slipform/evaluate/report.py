@@ -1,10 +1,21 @@
-"""Writing evaluation results: JSON, a flat CSV (benchmark, metric, value) and a Markdown table."""
+"""Writing evaluation results: JSON, a flat CSV (benchmark, metric, value) and a Markdown table.
+
+With a :class:`~slipform.evaluate.published.Published` checkpoint, every metric vl_compo also
+reports (its suite values in ``vl_compo_summary``, its subsets in each suite, retrieval R@K)
+gets the published figure and our value minus it, in the CSV's ``published`` and
+``difference`` columns and the Markdown's last two.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 from pathlib import Path
+
+from .vl_compo import SUBSETS
+
+SUMMARY = "vl_compo_summary"  # the results key of vl_compo.summary()
+_RETRIEVAL = {"retrieval_coco": "coco_karpathy", "retrieval_flickr30k": "flickr30k"}
 
 
 def flatten(results: dict) -> list[tuple[str, str, object]]:
@@ -19,23 +30,59 @@ def flatten(results: dict) -> list[tuple[str, str, object]]:
     return rows
 
 
-def markdown(results: dict, model_name: str = "") -> str:
-    lines = [f"| benchmark | metric | {model_name or 'value'} |", "|---|---|---|"]
+def published_values(published) -> dict[tuple[str, str], float]:
+    """``{(benchmark, our metric key): published figure}`` for what vl_compo reports."""
+    out = {(SUMMARY, k): v for k, v in published.suites.items() if v is not None}
+    for suite, mapping in SUBSETS.items():
+        figures = published.subsets.get(suite, {})
+        out.update({(suite, ours): figures[col] for col, ours in mapping.items() if figures.get(col) is not None})
+    for bench, table in _RETRIEVAL.items():
+        for k in (1, 5, 10):
+            for ours, theirs in (("image_to_text", "i2t"), ("text_to_image", "t2i")):
+                value = published.subsets.get(table, {}).get(f"{theirs}/R@{k}")
+                if value is not None:
+                    out[(bench, f"{ours}_R@{k}")] = value
+    return out
+
+
+def _shown(value) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def markdown(results: dict, model_name: str = "", published=None) -> str:
+    pub = published_values(published) if published is not None else {}
+    head = f"| benchmark | metric | {model_name or 'value'} |"
+    if published is not None:
+        head += f" published ({published.arch} {published.pretrained}) | difference |"
+    lines = [head, "|---|---|---|" + ("---|---|" if published is not None else "")]
     for bench, key, value in flatten(results):
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        lines.append(f"| {bench} | {key} | {shown} |")
+        line = f"| {bench} | {key} | {_shown(value)} |"
+        if published is not None:
+            theirs = pub.get((bench, key))
+            diff = value - theirs if theirs is not None and isinstance(value, (int, float)) else None
+            line += f" {_shown(theirs) if theirs is not None else ''} | {f'{diff:+.2f}' if diff is not None else ''} |"
+        lines.append(line)
+    if published is not None:
+        lines += ["", f"Published figures: vl_compo (github.com/ytaek-oh/vl_compo @ 43e2eae; Oh et al., 2024), "
+                      f"{published.name}; cited, the tables carry no licence."]
     return "\n".join(lines)
 
 
-def write_results(results: dict, output: str | Path, model_name: str = "") -> str:
+def write_results(results: dict, output: str | Path, model_name: str = "", published=None) -> str:
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"model": model_name, "results": results}, indent=2, default=str))
+    meta = {"model": model_name, "results": results}
+    if published is not None:
+        meta["published"] = {"source": "github.com/ytaek-oh/vl_compo@43e2eae", "checkpoint": published.name}
+    out.write_text(json.dumps(meta, indent=2, default=str))
+    pub = published_values(published) if published is not None else {}
     with open(out.with_suffix(".csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["model", "benchmark", "metric", "value"])
-        for row in flatten(results):
-            w.writerow([model_name, *row])
-    table = markdown(results, model_name)
+        w.writerow(["model", "benchmark", "metric", "value", "published", "difference"])
+        for bench, key, value in flatten(results):
+            theirs = pub.get((bench, key))
+            diff = value - theirs if theirs is not None and isinstance(value, (int, float)) else ""
+            w.writerow([model_name, bench, key, value, "" if theirs is None else theirs, diff])
+    table = markdown(results, model_name, published)
     out.with_suffix(".md").write_text(table + "\n")
     return table

@@ -51,12 +51,12 @@ def _evaluate(dataset: str, encoder: Encoder, data_root: Path, limit: int | None
 
 
 @register("retrieval_coco", "image<->text retrieval, COCO 5k test (Karpathy), R@1/5/10",
-          "karpathy/dataset_coco.json, coco/<filepath>/<filename>")
+          "karpathy/dataset_coco.json, coco/<filepath>/<filename>", family="retrieval")
 def evaluate_coco(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     return _evaluate("coco", encoder, data_root, limit)
 
 
 @register("retrieval_flickr30k", "image<->text retrieval, Flickr30k 1k test (Karpathy), R@1/5/10",
-          "karpathy/dataset_flickr30k.json, flickr30k/images/<filename>")
+          "karpathy/dataset_flickr30k.json, flickr30k/images/<filename>", family="retrieval")
 def evaluate_flickr(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     return _evaluate("flickr30k", encoder, data_root, limit)

@@ -8,7 +8,8 @@ val2017 images. Layout under ``--data-root``::
 
 Each item is ``{"filename", "caption", "negative_caption"}``. Metric: accuracy (%) = share of
 items whose image is closer to the caption than to the negative; per subset, ``micro`` over all
-items and ``macro`` over the 7 subsets.
+items and ``macro`` over the 7 subsets; ``<subset>_n`` the items scored (vl_compo's summary pools
+subsets by them, see :mod:`slipform.evaluate.vl_compo`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
         img = encoder.images([data_root / "coco" / "val2017" / it["filename"] for it in items])
         ok = pairwise_accuracy(img, encoder.texts([it["caption"] for it in items]),
                                encoder.texts([it["negative_caption"] for it in items]))
-        out[name] = float(ok.float().mean() * 100)
+        out[name], out[f"{name}_n"] = float(ok.float().mean() * 100), len(items)
         total, correct_all = total + len(items), correct_all + int(ok.sum())
     out["micro"] = correct_all / total * 100
     out["macro"] = sum(out[s] for s in SUBSETS) / len(SUBSETS)

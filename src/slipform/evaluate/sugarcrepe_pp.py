@@ -10,6 +10,9 @@ Metrics (%), per subset and their mean:
 
 - ``itt`` (image-to-text): s(I, P1) > s(I, N) and s(I, P2) > s(I, N);
 - ``tot`` (text-only): s(P1, P2) > s(P1, N) and s(P1, P2) > s(P2, N).
+
+A file whose item count is not the published one (788, 1,652, 1,406, 666, 245) gets a
+``<subset>_note`` saying so.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import json
 from pathlib import Path
 
 from . import register
-from .encode import BenchmarkDataError, Encoder, require_files
+from .encode import BenchmarkDataError, Encoder, published_file_note, require_files
 
 SUBSETS = ("replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj")
+PUBLISHED_SIZES = {"replace_att": 788, "replace_obj": 1652, "replace_rel": 1406, "swap_att": 666, "swap_obj": 245}
 LAYOUT = "DATA_ROOT/sugarcrepe_pp/<subset>.json and DATA_ROOT/coco/val2017/<filename>"
 
 
@@ -30,7 +34,8 @@ def _items(path: Path, limit):
     except FileNotFoundError:
         raise BenchmarkDataError(f"sugarcrepe_pp: {path} not found; expected {LAYOUT}") from None
     items = list(data.values()) if isinstance(data, dict) else list(data)
-    return items[:limit] if limit else items
+    note = published_file_note(path, len(items), PUBLISHED_SIZES[path.stem]) if path.stem in PUBLISHED_SIZES else None
+    return (items[:limit] if limit else items), note
 
 
 @register("sugarcrepe_pp", "SugarCrepe++: two paraphrases vs one negative, image-to-text and text-only",
@@ -38,7 +43,9 @@ def _items(path: Path, limit):
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out = {}
     for name in SUBSETS:
-        items = _items(data_root / "sugarcrepe_pp" / f"{name}.json", limit)
+        items, note = _items(data_root / "sugarcrepe_pp" / f"{name}.json", limit)
+        if note:
+            out[f"{name}_note"] = note
         paths = [data_root / "coco" / "val2017" / it["filename"] for it in items]
         require_files(paths, "sugarcrepe_pp", LAYOUT)
         img = encoder.images(paths)

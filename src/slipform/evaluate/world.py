@@ -112,9 +112,9 @@ def _sugarcrepe(split):
 
 
 _GENERATED = "none: rendered on first use under world/ (the built-in world)"
-register("world_sugarcrepe", "world: SugarCrepe-like replace/swap/add negatives, test scenes", _GENERATED)(
+register("world_sugarcrepe", "world: SugarCrepe-like replace/swap/add negatives, test scenes", _GENERATED, family="world")(
     _sugarcrepe("test"))
-register("world_sugarcrepe_comp", "world: the same on held-out colour-shape combinations", _GENERATED)(
+register("world_sugarcrepe_comp", "world: the same on held-out colour-shape combinations", _GENERATED, family="world")(
     _sugarcrepe("compositional"))
 
 
@@ -124,7 +124,7 @@ def swap_things(scene: Scene) -> Scene:
     return replace(scene, things=(b, a, *rest))
 
 
-@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED)
+@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED, family="world")
 def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     scenes, paths = test_scenes(data_root, "test", limit)
     img = encoder.images(paths)
@@ -154,7 +154,7 @@ def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) ->
                        "order_precision@1": top1.numpy().astype(np.float64) * 100})
 
 
-@register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED)
+@register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED, family="world")
 def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     scenes, paths = test_scenes(data_root, "test", limit)
     texts = [caption(s, k) for s in scenes for k in range(2)]
@@ -180,7 +180,7 @@ def _labels(scenes):
     return single, multi
 
 
-@register("world_probe", "world: linear probes, image (left shape, mAP) and text (word order)", _GENERATED)
+@register("world_probe", "world: linear probes, image (left shape, mAP) and text (word order)", _GENERATED, family="world")
 def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     # the probes fit on at most 1,000 training scenes (64-d features: enough to fit, and the C sweep
     # stays a few seconds); they are scored on all ``limit`` test scenes

@@ -93,14 +93,14 @@ def _cifar(name):
     return evaluate
 
 
-register("zeroshot_cifar10", "zero-shot CIFAR-10 with the 80 OpenAI prompts (top-1/5)", "cifar10/cifar-10-batches-py/")(
+register("zeroshot_cifar10", "zero-shot CIFAR-10 with the 80 OpenAI prompts (top-1/5)", "cifar10/cifar-10-batches-py/", family="classification")(
     _cifar("cifar10"))
-register("zeroshot_cifar100", "zero-shot CIFAR-100 with the 80 OpenAI prompts (top-1/5)", "cifar100/cifar-100-python/")(
+register("zeroshot_cifar100", "zero-shot CIFAR-100 with the 80 OpenAI prompts (top-1/5)", "cifar100/cifar-100-python/", family="classification")(
     _cifar("cifar100"))
 
 
 @register("zeroshot_imagefolder", "zero-shot on any ImageFolder, class names from folders (top-1/5)",
-          "imagefolder/<name>/test/<class>/<image>")
+          "imagefolder/<name>/test/<class>/<image>", family="classification")
 def evaluate_folders(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     """Every dataset under DATA_ROOT/imagefolder/ (its ``test`` split)."""
     root = data_root / "imagefolder"

@@ -65,7 +65,7 @@ BAD_JSONL = [
     '{"id": "nocap", "text_": "A dog."}',
     '["not", "an", "object"]',
     '{"id": "empty", "caption": "   "}',
-    '{"id": "emoji", "caption": "A dog 🐶 catching a frisbee in the park 🌳."}',
+    '{"id": "emoji", "caption": "A brown dog 🐶 lying on a green couch."}',
     '{"id": "french", "caption": "Un chien qui court dans le parc avec une balle."}',
     '{"id": "cyrillic", "caption": "Собака бежит по пляжу."}',
     json.dumps({"id": "long", "caption": " ".join(["a dog on a mat"] * 200)}),

@@ -54,14 +54,14 @@ def test_change_measures():
 
 
 def test_object_is_related_but_not_the_same(rewriter, nlp, lexicon):
-    doc, target = _target(nlp, lexicon, "A horse and a goat standing next to a fence.", "horse")
+    doc, target = _target(nlp, lexicon, "A horse and a goat standing in a field.", "horse")
     seen = set()
     for seed in range(8):
         rw, negative = _rewrite(rewriter, doc, target, seed)
         sim = rewriter.vectors.similarity("horse", rw.replacement)
         assert 0.30 <= sim <= 0.75, (rw.replacement, sim)
-        assert rw.replacement not in {"horse", "goat", "fence"}  # nothing the caption already says
-        assert negative == f"A {rw.replacement} and a goat standing next to a fence."
+        assert rw.replacement not in {"horse", "goat", "field"}  # nothing the caption already says
+        assert negative == f"A {rw.replacement} and a goat standing in a field."
         seen.add(rw.replacement)
     assert len(seen) > 1
     # "chicken" among rice on a plate is meat, not the bird: no bird fits that context

@@ -99,6 +99,19 @@ ROOMS = frozenset({"room", "area", "space", "apartment", "home", "studio", "suit
                    "bathroom", "bedroom", "living room", "office", "classroom", "garage", "hallway"})
 
 
+# clothes a caption's man or boy is not photographed in ("a man in a black dress and white shorts")
+FEMININE_CLOTHES = frozenset({"dress", "skirt", "blouse", "bikini", "handbag", "purse"})
+MALE = frozenset({"man", "men", "boy", "boys", "guy", "guys", "he", "him", "his", "gentleman", "father",
+                  "husband", "son", "brother", "king", "male"})
+
+
+def clothing_options(doc, options: list[str]) -> list[str]:
+    """No dress or skirt for a caption about a man or a boy."""
+    if any(t.lower_ in MALE for t in doc):
+        return [w for w in options if w not in FEMININE_CLOTHES]
+    return options
+
+
 def in_room_inventory(doc, target: Candidate) -> bool:
     """A furnishing in a room's list of contents ("a room with a couch, chair and television"):
     the room probably holds the replacement as well ("... and laptop"), so no photo refutes it."""
@@ -142,12 +155,15 @@ def holds_stated_contents(doc, target: Candidate) -> bool:
 
 def repeated(doc, target: Candidate) -> bool:
     """Whether the target's noun is mentioned again and one mention refers to the other ("a dog ...
-    the dog watching it"): changing one mention makes two animals of one. Two indefinite
-    mentions are two things ("a red square above a blue square") and may change apart."""
+    the dog watching it") or names a part of it ("horse reins ... horses"): changing one mention
+    makes two animals of one. Two indefinite mentions are two things ("a red square above a blue
+    square") and may change apart."""
     key = base(target.lemma)
     mentions = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and base(t.lemma_.lower()) == key]
     if len(mentions) < 2:
         return False
+    if any(t.dep_ == "compound" and not target.start <= t.i < target.end for t in mentions):
+        return True  # "horse reins connected to 2 horses" -> "... to 2 sheep"
     return any(c.dep_ in ("det", "poss") and c.lower_ in _DEFINITE for t in mentions for c in t.children)
 
 
@@ -200,6 +216,18 @@ def inanimate(token) -> bool:
     return kind is not None and kind not in ANIMATE_KINDS
 
 
+def animal(token) -> bool:
+    """An animal of the kinds table, or a group of them ("a couple of sheep")."""
+    if token is None:
+        return False
+    if _kind(token) in ANIMATE_KINDS:
+        return True
+    if token.lemma_.lower() in GROUPS:
+        return any(animal(o) for prep in token.children if prep.lower_ == "of"
+                   for o in prep.children if o.dep_ == "pobj")
+    return False
+
+
 def animate(token) -> bool:
     """A person or an animal: a person word, an animal kind, or a group of them ("a group of kids")."""
     if token is None:
@@ -218,18 +246,24 @@ def animate(token) -> bool:
 HANDS = frozenset({"hold", "cook", "cut", "throw", "carry", "use", "serve", "prepare", "wash", "brush", "comb",
                    "drive", "push", "pull", "grab", "drop", "pour", "spill", "buy", "sell", "remove", "pet", "feed",
                    "ride", "read", "write"})
+# prepositions of a path, and the verbs of staying put that cannot take one
+MOTION = frozenset({"through", "across", "along", "into", "toward", "towards", "past", "around", "onto", "down", "up"})
+STILL = frozenset({"sit", "stand", "lie", "lay", "rest", "wait", "sleep", "pose", "lean"})
 # contrasts a place in the sentence rules out ("flying in the sky" -> "landing in the sky")
 PLACE_CLASHES = {"land": frozenset({"sky", "air", "clouds", "cloud"})}
 
 
 def verb_options(doc, target: Candidate, options: list[str]) -> list[str]:
     """Contrasts that fit the verb's subject and its places: no hands for an animal, no landing
-    in the sky, no intransitive verb for a verb with an object and no transitive one without."""
+    in the sky, no staying still along a path ("sitting through a marsh"), no intransitive verb
+    for a verb with an object and no transitive one without."""
     verb = doc[target.start:target.end].root
     has_object = any(c.dep_ == "dobj" for c in verb.children)
     options = [w for w in options if w not in (INTRANSITIVE if has_object else TRANSITIVE)]
-    if _kind(subject(doc, target)) in ANIMATE_KINDS:
+    if animal(subject(doc, target)):
         options = [w for w in options if w not in HANDS]
+    if any(c.dep_ == "prep" and c.lower_ in MOTION for c in verb.children):  # "walking through a marsh"
+        options = [w for w in options if w not in STILL]
     places = {t.lemma_.lower() for t in doc}  # the parse may hang "in the air" anywhere
     return [w for w in options if not PLACE_CLASHES.get(w, frozenset()) & places]
 
@@ -241,8 +275,8 @@ def verb_unchangeable(doc, target: Candidate, verb_base: str) -> bool:
     a verb with a manner adverb that fits it only ("smile brightly" -> "frown brightly") or with
     a purpose ("jumping to catch a frisbee" -> "falling to catch a frisbee")."""
     verb = doc[target.start:target.end].root
-    if verb.dep_ == "amod" or any(c.dep_ in ("xcomp", "acomp", "oprd") for c in verb.children):
-        return True
+    if verb.dep_ == "amod" or any(c.dep_ in ("xcomp", "acomp", "oprd", "prt") for c in verb.children):
+        return True  # "standing up" -> "lying up": a particle belongs to its verb
     # after the verb: "Apparently, a cross ..." is about the sentence, not the manner
     if any(c.dep_ == "advmod" and c.i > verb.i and c.lower_.endswith("ly") and c.lower_ not in _NOT_MANNER
            for c in verb.children):

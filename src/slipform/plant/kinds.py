@@ -95,7 +95,7 @@ PERSON_CONTRASTS: dict[str, tuple[str, ...]] = {
     "child": ("man", "woman"), "kid": ("man", "woman"), "father": ("mother",), "mother": ("father",),
     "king": ("queen",), "queen": ("king",), "husband": ("wife",), "wife": ("husband",),
     "brother": ("sister",), "sister": ("brother",), "son": ("daughter",), "daughter": ("son",),
-    "skier": ("snowboarder",), "snowboarder": ("skier",), "surfer": ("swimmer",),
+    "skier": ("snowboarder",), "snowboarder": ("skier",),
 }
 
 # Pairs in one kind that a photo of one can still fit (the replacement names the same thing for
@@ -120,7 +120,8 @@ CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in (
     ("ocean", "harbor"), ("harbor", "bay"), ("lake", "pond"), ("river", "stream"), ("dirt", "mud"),
     ("sand", "dirt"), ("dirt", "gravel"), ("snow", "ice"), ("street", "road"), ("road", "highway"),
     ("path", "trail"), ("street", "sidewalk"), ("track", "trail"), ("bush", "shrub"), ("bush", "hedge"),
-    ("shrub", "hedge"), ("tree", "palm tree"),
+    ("shrub", "hedge"), ("tree", "palm tree"), ("laptop", "keyboard"), ("computer", "keyboard"),
+    ("suit", "shirt"), ("uniform", "shirt"), ("suit", "tie"), ("shoe", "slipper"),
     ("teddy bear", "stuffed animal"), ("doll", "stuffed animal"), ("toy car", "stuffed animal"),
     ("pillow", "cushion"), ("blanket", "sheet"), ("rug", "mat"), ("towel", "mat"), ("box", "crate"),
     ("bin", "bucket"), ("bin", "box"), ("lamp", "lantern"), ("lamp", "chandelier"), ("clock", "watch"),

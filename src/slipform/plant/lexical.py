@@ -30,6 +30,7 @@ from .guards import (
     abstract_object,
     animate_only,
     before_its_head,
+    clothing_options,
     colour_options,
     countable_options,
     gendered_pronoun,
@@ -267,11 +268,13 @@ class LexicalRewriter:
     def _object(self, doc, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
         if self.same_kind:
-            options = countable_options(doc, t, self._kin(key, avoid))
+            options = clothing_options(doc, countable_options(doc, t, self._kin(key, avoid)))
             if self._context is not None:  # "a man on skis in the snow" never becomes "... in the dirt"
                 options = self._context.fitting(key, options, doc.text)
             if self._relations is not None:  # "flying a kite" never becomes "flying a volleyball"
                 peers = KINDS.get(KIND_OF.get(key, ""))  # a person's contrasts: every word of the slot
+                persons = [w for w in options if w in PERSON_CONTRASTS.get(key, ())]
+                options = persons + self._relations.familiar([w for w in options if w not in persons], peers)
                 options = self._relations.attested(noun_slots(doc[t.start:t.end].root), key, options, peers)
             chosen = self._choose(options, features, rng)
         else:
@@ -363,8 +366,8 @@ class LexicalRewriter:
             new, score = chosen
             surface = verb_form(new, t.tag) if t.tag.startswith("VB") else new
             return Rewrite((Edit(t.start, t.end, surface),), surface, base, new, score)
-        if low not in PREPOSITION_CONTRASTS:
-            return None
+        if low not in PREPOSITION_CONTRASTS or (self.same_kind and doc[t.start].dep_ == "prt"):
+            return None  # "holding up food" -> "holding down food": a particle, not a place
         chosen = self._choose(list(PREPOSITION_CONTRASTS[low]), features, rng)
         if chosen is None:
             return None

@@ -105,19 +105,26 @@ def verb_slots(verb) -> list[str]:
 class RelationModel:
     """Counts of words by slot (``slots[slot][word]``) and the rule that reads them.
 
-    A replacement ``r`` of ``target`` is refused in a slot where it was never seen when either
+    A replacement ``r`` of ``target`` is refused in a slot when either
     - ``r`` is common enough among its peers (the target's kind; every verb for a verb) that it
-      would have been seen there ``min_expected`` times had the slot no preference ("on a
-      park": park is common, and never "on"), or
-    - the slot is known (its peers seen ``min_slot`` times) and prefers the target: the target
-      fills ``min_share`` of its peers' uses ("flying a kite": 50 of 50; "brushing teeth": 10 of 12).
-    A rare replacement in a slot that spreads over many peers passes: absence means little there.
+      would have been seen there ``min_expected`` times had the slot no preference, and was seen
+      less than ``min_ratio`` of that ("on a park": park is common, and never "on"; "on a cup":
+      once, where 17 were expected — a parse slip), or
+    - ``r`` was never seen there, the slot is known (its peers seen ``min_slot`` times) and it
+      prefers the target: the target fills ``min_share`` of its peers' uses ("flying a kite": 50
+      of 50; "brushing teeth": 10 of 12).
+    A rare replacement in a slot that spreads over many peers passes this rule: absence means
+    little there. Rare things are refused as object replacements altogether (:meth:`known`): with
+    no evidence of where they appear, they are the implausible ones ("a hamster walking in front
+    of a woman", "a sled on a wave").
     """
 
     slots: dict[str, Counter] = field(default_factory=dict)
     min_slot: int = 5
     min_expected: float = 1.0
     min_share: float = 0.4
+    min_ratio: float = 0.1
+    min_known: int = 8
 
     def add(self, doc) -> None:
         """Count one parsed caption's noun and verb slots."""
@@ -136,7 +143,7 @@ class RelationModel:
         merged = {s: Counter(c) for s, c in self.slots.items()}
         for s, c in other.slots.items():
             merged.setdefault(s, Counter()).update(c)
-        return RelationModel(merged, self.min_slot, self.min_expected, self.min_share)
+        return RelationModel(merged, self.min_slot, self.min_expected, self.min_share, self.min_ratio, self.min_known)
 
     @cached_property
     def _totals(self) -> Counter:
@@ -152,17 +159,31 @@ class RelationModel:
         """Whether ``word`` may not replace ``target`` in ``slot`` (the rule above). ``peers``: the
         words the slot's preference is measured among (None: every word seen in the slot)."""
         counts = self.slots.get(slot)
-        if counts is None or counts.get(word, 0):
+        if counts is None:
             return False
+        seen = counts.get(word, 0)
         side = "<" if "<" in slot else ">"
         peers = tuple(counts) if peers is None else peers
         in_slot = sum(counts.get(w, 0) for w in peers)
         overall = sum(self._totals.get((side, w), 0) for w in {*peers, target, word})
         if not in_slot or not overall:
             return False
-        if in_slot * self._totals.get((side, word), 0) / overall >= self.min_expected:
+        expected = in_slot * self._totals.get((side, word), 0) / overall
+        if expected >= self.min_expected and seen < self.min_ratio * expected:
             return True
-        return in_slot >= self.min_slot and counts.get(target, 0) / in_slot >= self.min_share
+        return not seen and in_slot >= self.min_slot and counts.get(target, 0) / in_slot >= self.min_share
+
+    def known(self, word: str) -> bool:
+        """Whether real captions name the thing ``word`` often enough (``min_known`` uses in any
+        noun slot) for a photo of it in a caption's slot to be judged at all."""
+        return self._totals.get((">", word), 0) >= self.min_known
+
+    def familiar(self, options: list[str], peers: tuple[str, ...] | None) -> list[str]:
+        """The ``options`` real captions name often enough (:meth:`known`) -- when the counts know
+        the kind at all: where no peer is known (shapes, in photo captions), nothing is judged."""
+        if peers is not None and not any(self.known(w) for w in peers):
+            return options
+        return [w for w in options if self.known(w)]
 
     def attested(self, slots: list[str], target: str, options: list[str],
                  peers: tuple[str, ...] | None = None) -> list[str]:

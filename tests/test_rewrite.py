@@ -70,7 +70,8 @@ def test_object_is_related_but_not_the_same(rewriter, nlp, lexicon):
 
 
 def test_plural_article_and_capital_agree(rewriter, nlp, lexicon):
-    doc, target = _target(nlp, lexicon, "Two giraffes eat leaves near a fence.", "giraffes")
+    # (not "eat leaves": the context prior keeps only deer there, and deer are too rare to be drawn)
+    doc, target = _target(nlp, lexicon, "Two giraffes eat grass near a fence.", "giraffes")
     rw, negative = _rewrite(rewriter, doc, target)
     assert rw.edits[0].text == rw.replacement == pluralize(rw.replacement_key) and negative.startswith("Two ")
     assert rw.replacement_key not in GENERIC_NOUNS  # "giraffes" -> "animals" would still be true

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from slipform.plant.anchor import candidates, caption_rng
-from slipform.plant.relations import RelationModel, noun_slots, shipped_relations, verb_slots
+from slipform.plant.relations import RelationModel, adjective_slots, noun_slots, shipped_relations, verb_slots
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,15 @@ def test_slots_read_off_the_parse(nlp):
     by = {t.text: t for t in doc}
     assert noun_slots(by["kite"]) == ["fly>dobj"]
     assert noun_slots(by["beach"]) == ["on>pobj"]
-    assert noun_slots(by["horse"]) == ["pull>nsubj"]  # the participle's subject
+    assert noun_slots(by["horse"]) == ["brown>amod", "pull>nsubj"]  # the participle's subject; its adjective
     assert sorted(verb_slots(by["flies"])) == ["dobj<kite", "nsubj<man"]
     doc = nlp("A man riding a horse next to a bunch of bananas.")
     by = {t.text: t for t in doc}
     assert "dobj<horse" in verb_slots(by["riding"]) and noun_slots(by["bananas"]) == ["bunch of>pobj"]
+    doc = nlp("Two cows grazing in the grass behind a wooden fence.")
+    by = {t.text: t for t in doc}
+    assert noun_slots(by["grass"]) == ["in>pobj", "graze in>pobj"]  # the verb's own preposition
+    assert adjective_slots(by["wooden"]) == ["amod<fence"] and "wooden>amod" in noun_slots(by["fence"])
     doc = nlp("A room with a couch, chair and television.")
     assert noun_slots(next(t for t in doc if t.text == "television")) == ["with>pobj"]  # its first conjunct's
 
@@ -110,6 +114,10 @@ def test_the_input_counts_blend_with_the_prior(nlp, lexicon):
     ("A large gray elephant walking through a marsh.", "walking", {"sit", "stand", "lie"}),
     ("A man in black shirt and white shorts on a tennis court.", "shirt", {"dress", "blouse"}),
     ("A picture of some people on their computers.", "computers", {"keyboard"}),  # a computer's part
+    ("a man waiting for a bus at a stop on a corner", "bus", {"bicycle", "motorcycle", "scooter"}),  # scale
+    ("Soccer players in orange and grey uniforms on a field.", "uniforms", {"dress", "blouse"}),  # no woman
+    ("A young woman holding a tennis racquet while wearing a short skirt.", "woman", {"man", "boy"}),
+    ("A stop sign that is attached to a broken wooden pole.", "wooden", {"glass", "paper"}),  # a pole's materials
 ])
 def test_replacements_the_sentence_allows(rewriter, nlp, lexicon, caption, word, never):
     doc, t = _target(nlp, lexicon, caption, word)
@@ -128,6 +136,9 @@ def test_replacements_the_sentence_allows(rewriter, nlp, lexicon, caption, word,
     ("A girl jumping in the air to catch a frisbee.", "jumping"),  # "falling ... to catch"
     ("A man holding horse reins connected to 2 horses on a dirt field.", "horses"),  # "horse reins ... sheep"
     ("a group of people that are standing up outside", "standing"),  # "lying up"
+    ("A bathroom depicting a vanity, window and a toilet.", "toilet"),  # "a sink": the bathroom has one
+    ("a man with a tennis racket gets ready to swing his racket", "tennis racket"),  # "a bat ... his racket"
+    ("a tennis player attempting to reach a tennis ball", "tennis ball"),  # "a tennis player ... a baseball"
 ])
 def test_guards_leave_the_target_alone(rewriter, nlp, lexicon, caption, word):
     doc, t = _target(nlp, lexicon, caption, word)

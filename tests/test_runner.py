@@ -43,8 +43,9 @@ def test_records_have_the_documented_fields(tmp_path, captions_file):
     # two negatives per caption change two different words
     assert all(len({r["negative"] for r in rs}) == len(rs) <= 2 for rs in by_id.values())
     # two same-kind targets in one caption: fewer than with any related word (> 500 before kinds; 299
-    # of 600 with the parse guards of plant/guards.py; 219 with the relation prior of plant/relations.py, 201 with its rarity rule)
-    assert sum(len(rs) == 2 for rs in by_id.values()) > 190
+    # of 600 with the parse guards of plant/guards.py; 219 with the relation prior of plant/relations.py,
+    # 201 with its rarity rule, 186 with its adjective and verb-preposition slots)
+    assert sum(len(rs) == 2 for rs in by_id.values()) > 175
 
 
 def test_quality_on_real_captions(tmp_path, captions_file):
@@ -55,8 +56,9 @@ def test_quality_on_real_captions(tmp_path, captions_file):
         summary = plant_file(captions_file, out, PlantConfig(strategy=strategy), progress=False)
         records = read_jsonl(out)
         # same-kind replacements, the context prior and the parse guards: 0.95 before kinds, 0.83 with
-        # them, 0.77 (concrete) with the relation prior, which refuses what real captions never say, 0.73 with its rarity rule
-        assert summary.planted / summary.read >= 0.72
+        # them, 0.77 (concrete) with the relation prior, which refuses what real captions never say, 0.73
+        # with its rarity rule, 0.69 with its adjective and verb-preposition slots
+        assert summary.planted / summary.read >= 0.66
         assert sum(is_single_change(r["caption"], r["negative"]) for r in records) / len(records) >= 0.95
         rated = [r["concreteness"] for r in records if r["concreteness"] is not None]
         means[strategy] = sum(rated) / len(rated)

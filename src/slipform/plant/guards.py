@@ -103,13 +103,50 @@ ROOMS = frozenset({"room", "area", "space", "apartment", "home", "studio", "suit
 FEMININE_CLOTHES = frozenset({"dress", "skirt", "blouse", "bikini", "handbag", "purse"})
 MALE = frozenset({"man", "men", "boy", "boys", "guy", "guys", "he", "him", "his", "gentleman", "father",
                   "husband", "son", "brother", "king", "male"})
+FEMALE = frozenset({"woman", "women", "girl", "girls", "lady", "ladies", "she", "her", "hers", "mother",
+                    "wife", "daughter", "sister", "queen", "female", "bride"})
 
 
 def clothing_options(doc, options: list[str]) -> list[str]:
-    """No dress or skirt for a caption about a man or a boy."""
-    if any(t.lower_ in MALE for t in doc):
+    """A dress or a skirt only for a caption about a woman or a girl ("soccer players in
+    uniforms" -> "in dresses" is odd; "a man in a dress" odder)."""
+    if not any(t.lower_ in FEMALE for t in doc):
         return [w for w in options if w not in FEMININE_CLOTHES]
     return options
+
+
+def person_options(doc, options: list[str]) -> list[str]:
+    """No man or boy for a woman the caption dresses in a skirt or a dress."""
+    if any(t.lemma_.lower() in FEMININE_CLOTHES for t in doc):
+        return [w for w in options if w not in MALE]
+    return options
+
+
+# things of one kind that differ in scale: a replacement stays on its side ("waiting for a bus at a
+# stop" -> "a bicycle"; "people mingle on a yacht" -> "a canoe")
+SCALE = {**{w: "two-wheeler" for w in ("motorcycle", "bicycle", "scooter")},
+         **{w: "motor vehicle" for w in ("car", "truck", "bus", "tractor", "van")},
+         **{w: "ship" for w in ("ship", "ferry", "yacht")},
+         **{w: "small boat" for w in ("canoe", "kayak", "raft", "sailboat")}}
+
+
+def scale_options(key: str, options: list[str]) -> list[str]:
+    """The options on the target's side of :data:`SCALE` (all of them for a word it does not rate)."""
+    side = SCALE.get(key)
+    return options if side is None else [w for w in options if SCALE.get(w, side) == side]
+
+
+BATHROOM_WORDS = frozenset({"bathroom", "restroom", "stall", "lavatory", "vanity", "washroom"})
+
+
+def fixture_in_bathroom(doc, target: Candidate) -> bool:
+    """A bathroom fixture in a caption about a bathroom or naming another fixture: a bathroom's
+    photo holds a toilet and a sink both ("a vanity, window and a toilet" -> "a sink")."""
+    root = doc[target.start:target.end].root
+    if _kind(root) != "bathroom fixture":
+        return False
+    others = [t for t in doc if not target.start <= t.i < target.end]
+    return any(t.lemma_.lower() in BATHROOM_WORDS or _kind(t) == "bathroom fixture" for t in others)
 
 
 def in_room_inventory(doc, target: Candidate) -> bool:
@@ -165,6 +202,16 @@ def repeated(doc, target: Candidate) -> bool:
     if any(t.dep_ == "compound" and not target.start <= t.i < target.end for t in mentions):
         return True  # "horse reins connected to 2 horses" -> "... to 2 sheep"
     return any(c.dep_ in ("det", "poss") and c.lower_ in _DEFINITE for t in mentions for c in t.children)
+
+
+def repeats_a_part(doc, target: Candidate) -> bool:
+    """A two-word target one of whose words the caption says again ("a tennis racket ... swing
+    his racket"; "a tennis player ... a tennis ball"): the other mention ties the thing down."""
+    if target.end - target.start < 2:
+        return False
+    words = {base(doc[i].lemma_.lower()) for i in range(target.start, target.end)}
+    return any(base(t.lemma_.lower()) in words for t in doc if not target.start <= t.i < target.end
+               and t.pos_ in ("NOUN", "PROPN"))
 
 
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "its", "his", "her", "their", "my", "our", "your"})

@@ -79,7 +79,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "flower": ("rose", "tulip", "daisy", "sunflower", "lily", "orchid"),
     "toy": ("teddy bear", "doll", "toy car", "stuffed animal", "puppet", "balloon"),
     "soft furnishing": ("pillow", "blanket", "rug", "curtain", "towel", "sheet", "cushion", "mat"),
-    "barrier": ("fence", "wall", "gate", "railing", "net"),
+    "barrier": ("fence", "gate", "railing", "net"),  # no wall: "wall mounted", "on the wall" -> "railing"
     "container": ("box", "basket", "bucket", "crate", "bin", "barrel"),
     "light": ("lamp", "candle", "lantern", "chandelier", "flashlight"),
     "instrument": ("guitar", "piano", "violin", "drum", "trumpet", "flute", "cello"),
@@ -121,7 +121,7 @@ CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in (
     ("sand", "dirt"), ("dirt", "gravel"), ("snow", "ice"), ("street", "road"), ("road", "highway"),
     ("path", "trail"), ("street", "sidewalk"), ("track", "trail"), ("bush", "shrub"), ("bush", "hedge"),
     ("shrub", "hedge"), ("tree", "palm tree"), ("laptop", "keyboard"), ("computer", "keyboard"),
-    ("suit", "shirt"), ("uniform", "shirt"), ("suit", "tie"), ("shoe", "slipper"),
+    ("suit", "shirt"), ("uniform", "shirt"), ("suit", "tie"), ("suit", "coat"), ("computer", "monitor"), ("television", "monitor"), ("shoe", "slipper"),
     ("teddy bear", "stuffed animal"), ("doll", "stuffed animal"), ("toy car", "stuffed animal"),
     ("pillow", "cushion"), ("blanket", "sheet"), ("rug", "mat"), ("towel", "mat"), ("box", "crate"),
     ("bin", "bucket"), ("bin", "box"), ("lamp", "lantern"), ("lamp", "chandelier"), ("clock", "watch"),

@@ -33,17 +33,21 @@ from .guards import (
     clothing_options,
     colour_options,
     countable_options,
+    fixture_in_bathroom,
     gendered_pronoun,
     holds_stated_contents,
     in_compound,
     in_room_inventory,
+    person_options,
     repeated,
+    repeats_a_part,
+    scale_options,
     verb_options,
     verb_unchangeable,
 )
 from .kinds import KIND_OF, KINDS, PERSON_CONTRASTS, same_kind
 from .plausibility import slot_features
-from .relations import noun_slots, shipped_relations, verb_slots
+from .relations import adjective_slots, noun_slots, shipped_relations, verb_slots
 from .vocab import (
     ATTRIBUTE_FAMILIES,
     ATTRIBUTE_OPPOSITES,
@@ -246,10 +250,12 @@ class LexicalRewriter:
     def rewrite(self, doc, target: Candidate, rng: random.Random) -> Rewrite | None:
         if self.same_kind and target.role in ("O", "A") and in_compound(doc, target):
             return None  # "stainless steel stove" -> "stainless dog stove": the compound is one thing
-        if self.same_kind and target.role == "O" and (repeated(doc, target) or before_its_head(doc, target)):
+        if self.same_kind and target.role == "O" and (repeated(doc, target) or before_its_head(doc, target)
+                                                      or repeats_a_part(doc, target)):
             return None  # "a dog ... the dog": one mention changed makes two animals; "bathroom stall"
         if self.same_kind and target.role == "O" and (in_room_inventory(doc, target)
-                                                      or holds_stated_contents(doc, target)):
+                                                      or holds_stated_contents(doc, target)
+                                                      or fixture_in_bathroom(doc, target)):
             return None  # "a room with a couch and television" -> "laptop": likely there too; "a cup of pastries"
         if self.same_kind and target.lemma.lower() in PERSON_CONTRASTS and gendered_pronoun(doc):
             return None  # "a man ... behind him" -> "a woman ... behind him"
@@ -268,7 +274,9 @@ class LexicalRewriter:
     def _object(self, doc, t: Candidate, features, rng, avoid, near) -> Rewrite | None:
         key = t.lemma if t.lemma.replace(" ", "").isalpha() else t.text.lower()
         if self.same_kind:
-            options = clothing_options(doc, countable_options(doc, t, self._kin(key, avoid)))
+            options = scale_options(key, clothing_options(doc, countable_options(doc, t, self._kin(key, avoid))))
+            if key in PERSON_CONTRASTS:  # "a young woman ... wearing a short skirt" never becomes "a young man"
+                options = person_options(doc, options)
             if self._context is not None:  # "a man on skis in the snow" never becomes "... in the dirt"
                 options = self._context.fitting(key, options, doc.text)
             if self._relations is not None:  # "flying a kite" never becomes "flying a volleyball"
@@ -302,6 +310,9 @@ class LexicalRewriter:
                     options = colour_options(doc, t, options)
                 elif low in MAGNITUDES:  # "a giant rock" is no "long rock": another dimension
                     options = [w for w in options if w in MAGNITUDES]
+            if self._relations is not None and doc[t.start].dep_ == "amod":  # "a wooden fence" -> no "glass fence"
+                options = self._relations.attested(adjective_slots(doc[t.start]), low, options,
+                                                   ATTRIBUTE_FAMILIES[_FAMILY_OF[low]])
             if self.use_plausibility:  # "a red and white bus" never becomes "a white and white bus"
                 options = [w for w in options if w not in avoid]
             if self._in_domain is not None:

@@ -11,7 +11,11 @@ grammatical slots from dependency parses:
   subject of "pull", also "a horse *pulling* a cart"), ``on>pobj`` (the object of "on"), ``bunch
   of>pobj`` (what "a bunch of" counts: "of" selects by its noun);
 - a verb's slot is a dependent it governs: ``dobj<teeth`` (verbs whose object is "teeth"),
-  ``nsubj<elephant`` (verbs whose subject is "elephant").
+  ``nsubj<elephant`` (verbs whose subject is "elephant");
+- a preposition's object after a verb also fills the verb's own slot: ``graze in>pobj``;
+- a noun's adjective names a slot of the noun (``frosted>amod``: what "frosted" describes), and
+  the noun one of the adjective (``amod<fence``: the adjectives of a fence, "wooden" and not
+  "glass").
 
 A replacement never seen in a slot is refused when it is common enough that it would have been
 seen there, or when the slot prefers the target (:class:`RelationModel`). Only words of the kinds table
@@ -75,11 +79,22 @@ def noun_slots(token) -> list[str]:
         out.append(f"{head.head.lemma_.lower()} of>pobj")  # "of" selects by its noun: "a bunch of bananas"
     elif first.dep_ in NOUN_SLOTS and head.i != first.i:
         out.append(f"{lemma(head)}>{first.dep_}")
+    if first.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ == "VERB":
+        out.append(f"{lemma(head.head)} {head.lower_}>pobj")  # "grazing in the grass", "kicking ... around a field"
     for child in token.children:
         if child.dep_ in ("acl", "relcl") and child.pos_ == "VERB" and child.tag_ in ("VBG", "VBZ", "VBP", "VBD"):
             if not any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children):
                 out.append(f"{lemma(child)}>nsubj")
+        elif child.dep_ == "amod" and child.i < token.i and child.is_alpha:
+            out.append(f"{child.lower_}>amod")  # what "frosted" or "electrical" describes
     return out
+
+
+def adjective_slots(adjective) -> list[str]:
+    """The slot an adjective before its noun fills: ``amod<fence`` (what describes a fence)."""
+    if adjective.dep_ != "amod" or (word := _noun(adjective.head)) is None:
+        return []
+    return [f"amod<{word}"]
 
 
 def _noun(token) -> str | None:
@@ -112,7 +127,8 @@ class RelationModel:
       once, where 17 were expected — a parse slip), or
     - ``r`` was never seen there, the slot is known (its peers seen ``min_slot`` times) and it
       prefers the target: the target fills ``min_share`` of its peers' uses ("flying a kite": 50
-      of 50; "brushing teeth": 10 of 12).
+      of 50; "brushing teeth": 10 of 12) -- not for an adjective's slot (``wooden>amod``), which
+      spreads over too many things for a few uses to show a preference.
     A rare replacement in a slot that spreads over many peers passes this rule: absence means
     little there. Rare things are refused as object replacements altogether (:meth:`known`): with
     no evidence of where they appear, they are the implausible ones ("a hamster walking in front
@@ -135,6 +151,9 @@ class RelationModel:
             elif tok.pos_ == "VERB":
                 for slot in verb_slots(tok):
                     self.slots.setdefault(slot, Counter())[lemma(tok)] += 1
+            if tok.dep_ == "amod" and tok.is_alpha:
+                for slot in adjective_slots(tok):
+                    self.slots.setdefault(slot, Counter())[tok.lower_] += 1
 
     def blended(self, other: RelationModel | None) -> RelationModel:
         """This model's counts plus ``other``'s (the shipped prior plus the input's own)."""
@@ -171,6 +190,8 @@ class RelationModel:
         expected = in_slot * self._totals.get((side, word), 0) / overall
         if expected >= self.min_expected and seen < self.min_ratio * expected:
             return True
+        if slot.endswith(">amod"):  # "wooden" describes fences and gates alike: a few fences prove no preference
+            return False
         return not seen and in_slot >= self.min_slot and counts.get(target, 0) / in_slot >= self.min_share
 
     def known(self, word: str) -> bool:

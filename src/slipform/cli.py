@@ -394,6 +394,7 @@ def _run_eval(args) -> int:
     from .evaluate import run, select_benchmarks
     from .evaluate.report import SUMMARY, write_results
     from .evaluate.vl_compo import summary
+    from .safeload import CorruptFileError, UntrustedFileError
 
     try:
         names = select_benchmarks(args.benchmarks)
@@ -411,8 +412,12 @@ def _run_eval(args) -> int:
         return EXIT_USAGE
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     cache = _feature_cache(args)
-    results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
-                  workers=args.workers, batch_size=args.batch_size, progress=True)
+    try:
+        results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
+                      workers=args.workers, batch_size=args.batch_size, progress=True)
+    except (UntrustedFileError, CorruptFileError) as exc:  # the feature cache
+        print(f"slipform eval: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.check_overlap:
         from .evaluate.overlap import check_overlap
 
@@ -501,7 +506,7 @@ def _run_analyze(args) -> int:
 
     try:
         analyze(args.demo, seed=args.seed, sample=args.sample, log=lambda m: print(m, file=sys.stderr))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         print(f"slipform analyze: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0

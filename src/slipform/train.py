@@ -40,6 +40,7 @@ from .data import (
 )
 from .losses import ContrastiveLoss, LossConfig, ddp_scale
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
+from .safeload import load_tensors
 from .select import SelectConfig, SelectionLog, choose
 
 
@@ -167,7 +168,8 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A run's checkpoint, weights only: a refused or damaged file raises a one-line ``ValueError``."""
+    return load_tensors(path, "training checkpoint")
 
 
 # --------------------------------------------------------------------------- the run

@@ -304,9 +304,16 @@ class Trainer:
         if not finite:
             self.optimizer.zero_grad(set_to_none=True)
             return {"nonfinite": True}
+        temperature = self.model.model.logit_scale
+        if self.dist.world > 1 and temperature.grad is not None:
+            # every rank computes the loss of the whole global batch, so each holds the *full* gradient
+            # of the temperature (it scales every logit), not a part like a feature's; ddp_scale's
+            # factor, right for the features, would count it world times after DDP's average
+            temperature.grad.div_(self.dist.world)
         self.scaler.unscale_(self.optimizer)
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        # the whole model's gradient norm before clipping: under DDP that of the global batch, so
+        # 1 process and N processes log the same value (the check that ddp_scale is right)
+        logs["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or math.inf))
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,13 +100,48 @@ def test_kill_minus_nine_then_resume_is_bitwise_identical(tmp_path):
     proc.wait()
     steps_done = len(log.read_text().splitlines())
     assert 6 <= steps_done < 15, "the run was not killed mid-way"
-    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    at = int(re.search(r"resuming from step (\d+) of 15 ", resumed.stderr).group(1))
+    assert steps_done - 1 <= at <= steps_done  # the checkpoint of the last (or the one before) logged step
+    # and this process trained only what was left
+    assert f"trained {15 - at} steps (resumed from step {at}; 15 in all)" in resumed.stderr
     a, b = _weights(clean / "checkpoints" / "latest.pt"), _weights(killed / "checkpoints" / "latest.pt")
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert [r["step"] for r in lines] == list(range(1, 16))  # no duplicate log lines after resuming
+
+
+def test_a_crashed_run_resumes_and_trains_only_the_remaining_steps(tmp_path, monkeypatch, capsys):
+    from slipform.train import Trainer
+
+    data = make_pair_data(tmp_path / "data", n=24)
+    clean = train(_config(tmp_path, data, output=str(tmp_path / "clean")))
+    assert (clean["resumed_from"], clean["steps_run"], clean["step"]) == (0, 6, 6)
+    real, calls = Trainer._train_step, []
+
+    def crash_at_step_5(self, micro):
+        if self.step == 4:
+            raise KeyboardInterrupt  # killed after the step-4 checkpoint (save_every=2)
+        return real(self, micro)
+
+    monkeypatch.setattr(Trainer, "_train_step", crash_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path, data))
+
+    def counting(self, micro):
+        calls.append(self.step)
+        return real(self, micro)
+
+    monkeypatch.setattr(Trainer, "_train_step", counting)
+    capsys.readouterr()
+    result = train(_config(tmp_path, data))
+    assert f"resuming from step 4 of 6 ({tmp_path / 'run' / 'checkpoints' / 'latest.pt'})" in capsys.readouterr().err
+    assert calls == [4, 5] and (result["resumed_from"], result["steps_run"], result["step"]) == (4, 2, 6)
+    a, b = _weights(tmp_path / "clean" / "checkpoints" / "latest.pt"), _weights(tmp_path / "run" / "checkpoints" / "latest.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the same weights as the uninterrupted run
 
 
 def test_torchrun_two_cpu_processes_match_one(tmp_path):

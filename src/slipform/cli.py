@@ -246,7 +246,8 @@ def _run_train(args) -> int:
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"slipform train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"trained {result['step']} steps; skipped images: {result['skipped_images']}, "
+    resumed = f" (resumed from step {result['resumed_from']}; {result['step']} in all)" if result["resumed_from"] else ""
+    print(f"trained {result['steps_run']} steps{resumed}; skipped images: {result['skipped_images']}, "
           f"non-finite steps: {result['nonfinite_steps']}; run: {args.output}", file=sys.stderr)
     return 0
 

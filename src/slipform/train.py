@@ -344,8 +344,11 @@ class Trainer:
     def fit(self) -> dict:
         cfg = self.config
         ckpt_path = self.run_dir / "checkpoints" / "latest.pt"
+        resumed = 0
         if ckpt_path.exists():
             self.resume(ckpt_path)
+            resumed = self.step
+            self._warn(f"resuming from step {self.step} of {self.total_steps} ({ckpt_path})")
         if self.dist.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(_jsonable(asdict(cfg)), indent=2))
@@ -358,7 +361,7 @@ class Trainer:
             bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train", file=sys.stderr,
                        dynamic_ncols=True)
         consecutive_bad, last_log, wait, busy = 0, time.perf_counter(), 0.0, 0.0
-        samples_since = 0
+        samples_since, steps_run = 0, 0  # steps_run: optimizer steps this process took
         self.net.train()
         while self.step < self.total_steps and self.epoch < cfg.epochs:
             it = self._loader(self.batch_in_epoch)
@@ -391,6 +394,7 @@ class Trainer:
                     continue
                 consecutive_bad = 0
                 self.step += 1
+                steps_run += 1
                 samples_since += sum(b["size"] for b in micro) * self.dist.world
                 if bar is not None:
                     bar.update(1)
@@ -420,7 +424,8 @@ class Trainer:
             export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
             if cfg.export_hf:
                 export_hf(self.model, self.run_dir / "hf")
-        return {"step": self.step, **self.counters, "skips": self.skips.as_dict()}
+        return {"step": self.step, "resumed_from": resumed, "steps_run": steps_run, **self.counters,
+                "skips": self.skips.as_dict()}
 
     def _warn(self, msg: str) -> None:
         if self.dist.main:
@@ -492,7 +497,8 @@ class _Logger:
 
 
 def train(config: TrainConfig, model: ClipModel | None = None) -> dict:
-    """Run (or resume) a fine-tuning run; returns the final step and counters."""
+    """Run (or resume) a fine-tuning run; returns the final step, the step it resumed from (0 for a
+    fresh run), the optimizer steps this call took, and the counters."""
     return Trainer(config, model).fit()
 
 

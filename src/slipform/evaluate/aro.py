@@ -19,7 +19,9 @@ subset), and Karpathy's split files for the order tasks::
   caption first. Captions are first preprocessed as ARO's code does (:func:`aro_preprocess`:
   lower-case, punctuation marks removed, at most 30 words). The shuffles are seeded per
   caption, so scores are reproducible (the original code reshuffles at every run); that is the
-  one place where ours differs.
+  one place where ours differs. As in ARO's code (``argmax == 0``) a tie goes to the original
+  caption, which a perturbation equal to it (a caption with one noun) always ties; the world's
+  word-order task counts ties against the model instead.
 """
 
 from __future__ import annotations

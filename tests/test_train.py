@@ -55,6 +55,15 @@ def test_a_short_run_logs_what_the_issue_asks(tmp_path):
     assert list((run / "tensorboard").iterdir())
     ckpt = torch.load(run / "model.pt", weights_only=True)
     assert ckpt["slipform"]["quick_gelu"] is False
+    # model.pt loads with open_clip itself, as the README says (the tiny architecture registered by its config)
+    import open_clip
+
+    (tmp_path / "slipform-tiny-test.json").write_text(json.dumps(tiny_open_clip_config()))
+    open_clip.add_model_config(tmp_path / "slipform-tiny-test.json")
+    oc = open_clip.create_model("slipform-tiny-test", pretrained=str(run / "model.pt"), weights_only=True)
+    trained = _weights(run / "checkpoints" / "latest.pt")
+    assert oc.state_dict().keys() == {k.removeprefix("model.") for k in trained}
+    assert all(torch.equal(v, trained[f"model.{k}"]) for k, v in oc.state_dict().items())
     assert main(["plot", "gradients", str(run)]) == 0 and (run / "gradients.png").stat().st_size > 1000
 
 

@@ -45,7 +45,7 @@ class Group:
 
 
 GROUPS = {
-    "losses": Group(("src/slipform/losses*",), ("tests/test_losses.py", "tests/test_losses_image_negatives.py")),
+    "losses": Group(("src/slipform/losses*",), ("tests/test_losses.py", "tests/test_losses_claims.py")),
     "metrics": Group(("src/slipform/evaluate/metrics.py",),
                      ("tests/test_evaluate.py", "-k", "scores_by_hand or recall or map_matches or aro_macro",
                       "tests/test_eval_direction.py", "tests/test_eval_suites.py", "-k",

@@ -170,3 +170,44 @@ def test_valse_keeps_exactly_the_validated_samples_of_the_real_files():
     assert kept == {"existence": 505, "plurals": 851, "counting-hard": 868, "counting-small-quant": 900,
                     "counting-adversarial": 691, "relations": 535, "action-replacement": 648, "actant-swap": 949,
                     "coreference-standard": 708, "coreference-hard": 104, "foil-it": 943}
+
+
+def test_winoground_ties_and_the_other_pairs_count_against_the_model():
+    from slipform.evaluate.metrics import winoground_scores
+
+    # s[n, caption, image]; text: s00 > s10 and s11 > s01; image: s00 > s01 and s11 > s10
+    s = torch.tensor([
+        [[0.9, 0.1], [0.1, 0.9]],  # all four comparisons hold: text, image and group
+        [[0.5, 0.1], [0.5, 0.9]],  # image 0 ties between its captions (s00 = s10): no text score
+        [[0.9, 0.9], [0.1, 0.95]],  # caption 0 ties between the images (s00 = s01): no image score
+        [[0.6, 0.1], [0.1, 0.6]],  # s00 = s11, never compared with each other: all hold
+        [[0.9, 0.2], [0.1, 0.2]],  # image 1 ties between its captions (s11 = s01): no text score
+        [[0.9, 0.1], [0.3, 0.3]],  # caption 1 ties between the images (s11 = s10): no image score
+    ])
+    out = winoground_scores(s)
+    assert out["text_score"] == pytest.approx(100 * 4 / 6)
+    assert out["image_score"] == pytest.approx(100 * 4 / 6)
+    assert out["group_score"] == pytest.approx(100 * 2 / 6)
+
+
+def test_grouped_accuracy_keeps_single_item_groups_by_default_and_is_nan_without_any():
+    from slipform.evaluate.metrics import grouped_accuracy
+
+    acc = grouped_accuracy([True], ["on"])
+    assert acc == {"per_group": {"on": 100.0}, "macro": 100.0, "micro": 100.0}
+    none = grouped_accuracy([True, False], ["a", "b"], min_count=2)
+    assert none["per_group"] == {} and none["macro"] != none["macro"] and none["micro"] == 50.0
+    assert grouped_accuracy([], [])["micro"] == 0.0
+
+
+def test_retrieval_ranks_are_integers_and_blocks_of_two_agree():
+    from slipform.evaluate.metrics import recall_at_k, retrieval_ranks
+
+    g = torch.Generator().manual_seed(3)
+    sim = torch.rand(5, 10, generator=g)
+    owner = torch.arange(5).repeat_interleave(2)
+    best, t2i = retrieval_ranks(sim, owner)
+    assert best.dtype == t2i.dtype == torch.long
+    b2, t2 = retrieval_ranks(sim, owner, block=2)  # blocks narrower than the captions, last one short
+    assert torch.equal(b2, best) and torch.equal(t2, t2i)
+    assert recall_at_k(sim, owner, ranks=(best, t2i)) == recall_at_k(sim, owner)

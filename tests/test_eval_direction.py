@@ -211,3 +211,24 @@ def test_retrieval_ranks_are_integers_and_blocks_of_two_agree():
     b2, t2 = retrieval_ranks(sim, owner, block=2)  # blocks narrower than the captions, last one short
     assert torch.equal(b2, best) and torch.equal(t2, t2i)
     assert recall_at_k(sim, owner, ranks=(best, t2i)) == recall_at_k(sim, owner)
+
+
+def test_winoground_benchmark_by_hand(tmp_path):
+    """s[n, caption, image] = caption . image with image 0 at (1, 0), image 1 at (0, 1)."""
+    root = tmp_path / "winoground" / "data"  # the layout of the unzipped Hugging Face files
+    captions = [((0.9, 0.1), (0.1, 0.9)),  # text, image and group
+                ((0.5, 0.1), (0.5, 0.9)),  # image 0 ties between the captions: image score only
+                ((0.9, 0.9), (0.1, 0.95))]  # caption 0 ties between the images: text score only
+    rows, images, texts = [], {}, {}
+    for n, (c0, c1) in enumerate(captions):
+        ext = ".jpg" if n == 1 else ".png"
+        rows.append({"id": n, "image_0": f"ex{n}_0", "image_1": f"ex{n}_1", "caption_0": f"caption 0 of {n}",
+                     "caption_1": f"caption 1 of {n}"})
+        for i, vec in ((0, [1.0, 0.0]), (1, [0.0, 1.0])):
+            tiny_image(root / "images" / f"ex{n}_{i}{ext}")
+            images[f"ex{n}_{i}{ext}"] = vec
+        texts[f"caption 0 of {n}"], texts[f"caption 1 of {n}"] = list(c0), list(c1)
+    (root / "examples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n")
+    out = get_benchmark("winoground")(KeyedEncoder(images, texts), tmp_path)
+    assert out["n"] == 3 and out["text_score"] == pytest.approx(200 / 3)
+    assert out["image_score"] == pytest.approx(200 / 3) and out["group_score"] == pytest.approx(100 / 3)

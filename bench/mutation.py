@@ -52,8 +52,9 @@ GROUPS = {
                       "or real_model or names_its)")),
     "scoring": Group(("src/slipform/evaluate/sugarcrepe.py", "src/slipform/evaluate/valse.py",
                       "src/slipform/evaluate/aro.py", "src/slipform/evaluate/winoground.py"),
-                     ("tests/test_eval_direction.py", "tests/test_evaluate.py", "-k",
-                      "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing or registry)")),
+                     ("tests/test_eval_direction.py", "tests/test_eval_scoring_edges.py", "tests/test_evaluate.py", "-k",
+                      "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing_images "
+                      "or registry)")),
     "targets": Group(("src/slipform/plant/anchor.py",), ("tests/test_anchor.py",)),
     "sampler": Group(("src/slipform/data.py",), ("tests/test_resume_parts.py", "tests/test_data.py", "-k",
                                                   "sampler or seed_epoch or ranks or batch"),

@@ -121,3 +121,19 @@ def test_aro_order_by_hand(tmp_path, nlp):
     assert res == {"coco_order_precision@1": 75.0, "coco_order_n": 4}
     assert seen == [t for opts in expected for t in opts]
     assert enc.image_calls == [["im0.jpg", "im0.jpg", "im1.jpg", "im1.jpg"]]  # each caption's own image
+
+
+def test_winoground_finds_its_files_in_either_layout_and_names_what_is_missing(tmp_path):
+    root = tmp_path / "winoground"
+    rows = [{"id": 0, "image_0": "a.png", "image_1": "b", "caption_0": "c0", "caption_1": "c1"}]  # with or without
+    (root / "images").mkdir(parents=True)
+    (root / "examples.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    tiny_image(root / "images" / "a.png")
+    enc = KeyedEncoder({"a.png": [1.0, 0.0], "b.png": [0.0, 1.0]}, {"c0": [0.9, 0.1], "c1": [0.1, 0.9]})
+    with pytest.raises(BenchmarkDataError, match=r"^winoground: 1 of 2 files missing \(first: .*images/b\.png\)"):
+        get_benchmark("winoground")(enc, tmp_path)
+    tiny_image(root / "images" / "b.png")
+    assert get_benchmark("winoground")(enc, tmp_path)["group_score"] == 100.0
+    (root / "examples.jsonl").rename(root / "moved.jsonl")
+    with pytest.raises(BenchmarkDataError, match=r"^winoground: examples.jsonl not found; expected DATA_ROOT/wino"):
+        get_benchmark("winoground")(enc, tmp_path)

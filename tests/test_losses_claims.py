@@ -173,3 +173,23 @@ def test_gradient_shares_without_hard_negatives_by_hand():
     assert math.isnan(out["grad_hard"].item())
     none_valid = gradient_shares(torch.cat([logits, torch.zeros(3, 3)], 1), torch.zeros(3, 3, dtype=torch.bool))
     assert math.isnan(none_valid["grad_hard"].item()) and none_valid["grad_easy"].item() > out["grad_easy"].item()
+
+
+def test_any_float_dtype_of_features_and_concreteness_gives_the_same_loss():
+    img, txt, hard, mask, conc = _batch()
+    loss = ContrastiveLoss(LossConfig(kind="cement"))
+    want = loss(img, txt, 10.0, hard, mask, conc)["loss"].item()
+    as64 = loss(img.double(), txt.double(), 10.0, hard.double(), mask, conc)["loss"]
+    assert as64.dtype == torch.float64 and as64.item() == pytest.approx(want, rel=1e-6)
+    assert loss(img, txt, 10.0, hard, mask, conc.double())["loss"].item() == pytest.approx(want, rel=1e-6)
+    unrated = loss(img.double(), txt.double(), 10.0, hard.double(), mask, None)["loss"]
+    assert unrated.dtype == torch.float64
+
+
+def test_integer_masks_select_rows_not_indices():
+    img, txt, hard, mask, conc = _batch()
+    ok = torch.tensor([True, True, False, True])
+    loss = ContrastiveLoss(LossConfig(kind="negclip"))
+    want = loss(img, txt, 10.0, hard, mask, conc, hard[:, 0], ok)["loss_image_negatives"].item()
+    got = loss(img, txt, 10.0, hard, mask.long(), conc, hard[:, 0], ok.long())["loss_image_negatives"].item()
+    assert got == pytest.approx(want, rel=1e-6)

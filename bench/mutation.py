@@ -110,18 +110,21 @@ def _mutmut() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
 
 
-def run_group(name: str, group: Group, workdir: Path, workers: int) -> dict[str, str]:
-    """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...)."""
-    ws = _workspace(name, group, workdir)
+def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False) -> dict[str, str]:
+    """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...);
+    ``report_only`` reads the results of an earlier (possibly interrupted) run in ``workdir``."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
     env["OMP_NUM_THREADS"] = "1"
-    log = ws / "mutmut.log"
-    with open(log, "w") as out:
-        proc = subprocess.run([*_mutmut(), "run", "--max-children", str(workers), *group.functions], cwd=ws, env=env,
-                              stdout=out, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        tail = log.read_text()[-3000:]
-        raise RuntimeError(f"mutmut run failed for {name} (exit {proc.returncode}); see {log}:\n{tail}")
+    ws = workdir / name
+    if not report_only:
+        ws = _workspace(name, group, workdir)
+        log = ws / "mutmut.log"
+        with open(log, "w") as out:
+            proc = subprocess.run([*_mutmut(), "run", "--max-children", str(workers), *group.functions], cwd=ws,
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            tail = log.read_text()[-3000:]
+            raise RuntimeError(f"mutmut run failed for {name} (exit {proc.returncode}); see {log}:\n{tail}")
     res = subprocess.run([*_mutmut(), "results", "--all", "true"], cwd=ws, env=env, capture_output=True, text=True)
     status = {}
     for line in res.stdout.splitlines():
@@ -153,6 +156,8 @@ def main(argv=None) -> int:
                    help="where each group's copy of the repository goes")
     p.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
     p.add_argument("--list", action="store_true", help="print the groups and exit")
+    p.add_argument("--report-only", action="store_true",
+                   help="print the table of an earlier run in --workdir (an interrupted one: its mutants checked so far)")
     args = p.parse_args(argv)
     if args.list:
         for name, g in GROUPS.items():
@@ -166,23 +171,25 @@ def main(argv=None) -> int:
     rows, failed = [], False
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
-        status = run_group(name, GROUPS[name], workdir, args.workers)
+        status = run_group(name, GROUPS[name], workdir, args.workers, args.report_only)
         minutes = (time.perf_counter() - t0) / 60
         by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for mutant, st in status.items():
             by_module[module_of(mutant)][st] += 1
         for module, counts in sorted(by_module.items()):
-            total = sum(counts.values()) - counts["skipped"]
+            total = sum(counts.values()) - counts["skipped"] - counts["not checked"]
             killed = sum(counts[s] for s in KILLED)
             rate = killed / total * 100 if total else float("nan")
             failed |= rate < 85
             rows.append((name, module, killed, total, rate, counts["survived"], counts["no tests"], minutes))
             print(f"{name:<8} {module:<32} {killed:>4}/{total:<4} killed  {rate:5.1f}%  "
-                  f"(survived {counts['survived']}, no tests {counts['no tests']}; group {minutes:.1f} min)",
+                  f"(survived {counts['survived']}, no tests {counts['no tests']}"
+                  + (f", not checked {counts['not checked']}" if counts["not checked"] else "")
+                  + f"; group {minutes:.1f} min)",
                   flush=True)
         if args.survivors:
             for mutant, st in sorted(status.items()):
-                if st not in KILLED and st != "skipped":
+                if st not in KILLED and st not in ("skipped", "not checked"):
                     print(f"--- {st}: {mutant}\n{show(workdir / name, mutant)}")
     print("\n| group | module | killed | mutants | kill rate | survived | no tests |")
     print("|---|---|---|---|---|---|---|")

@@ -132,8 +132,15 @@ def test_winoground_finds_its_files_in_either_layout_and_names_what_is_missing(t
     enc = KeyedEncoder({"a.png": [1.0, 0.0], "b.png": [0.0, 1.0]}, {"c0": [0.9, 0.1], "c1": [0.1, 0.9]})
     with pytest.raises(BenchmarkDataError, match=r"^winoground: 1 of 2 files missing \(first: .*images/b\.png\)"):
         get_benchmark("winoground")(enc, tmp_path)
+    with pytest.raises(BenchmarkDataError, match=r"expected layout: DATA_ROOT/winoground/examples.jsonl and"):
+        get_benchmark("winoground")(enc, tmp_path)
     tiny_image(root / "images" / "b.png")
     assert get_benchmark("winoground")(enc, tmp_path)["group_score"] == 100.0
+    (root / "examples.jsonl").write_text(json.dumps(rows[0]) + "\n" + json.dumps({**rows[0], "id": 1}) + "\n")
+    assert get_benchmark("winoground")(enc, tmp_path, limit=1)["n"] == 1
+    (root / "examples.jsonl").write_text(json.dumps(rows[0]) + "\n{oops\n")
+    with pytest.raises(BenchmarkDataError, match=r"^winoground: .*winoground/examples\.jsonl:2: malformed JSON$"):
+        get_benchmark("winoground")(enc, tmp_path)
     (root / "examples.jsonl").rename(root / "moved.jsonl")
     with pytest.raises(BenchmarkDataError, match=r"^winoground: examples.jsonl not found; expected DATA_ROOT/wino"):
         get_benchmark("winoground")(enc, tmp_path)

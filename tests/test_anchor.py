@@ -99,3 +99,16 @@ def test_spatial_phrases_are_one_relation(nlp, lexicon):
 
     found = [(c.text, c.role) for c in candidates(nlp("A blue circle sits to the left of a black square."), lexicon)]
     assert ("to the left of", "R") in found and not any(t == "left" for t, _ in found)
+
+
+@pytest.mark.parametrize("role,k", [("O", 3), ("R", 2), ("A", 1)])
+def test_role_weights_draw_the_target_at_random_within_the_roles_top_k(nlp, lexicon, role, k):
+    cands = candidates(nlp(CAPTION), lexicon)
+    of_role = sorted((c for c in cands if c.role == role and c.concreteness is not None), key=lambda c: -c.concreteness)
+    assert len(of_role) > k  # the top k is a strict part of the role's candidates
+    top = {c.text for c in of_role[:k]}
+    weights = parse_role_weights({r: float(r == role) for r in "ARO"})
+    picked = collections.Counter(select_targets(cands, "concrete", k, caption_rng(0, str(i)), weights)[0].text
+                                 for i in range(300))
+    assert set(picked) == top  # every member of the top k is drawn, nothing below it
+    assert all(n > 300 / k / 2 for n in picked.values())  # roughly uniformly

@@ -81,7 +81,7 @@ def test_quick_gelu_guard(tmp_path):
         load_model(ModelSpec("open_clip", "ViT-B-32", str(fake), quick_gelu=False))
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="not a loadable checkpoint"):
+    with pytest.raises(ValueError, match="bad.pt: cannot read this checkpoint"):
         load_model(ModelSpec("open_clip", "ViT-B-32", str(bad)))
 
 

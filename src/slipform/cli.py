@@ -246,7 +246,8 @@ def _run_train(args) -> int:
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"slipform train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"trained {result['step']} steps; skipped images: {result['skipped_images']}, "
+    resumed = f" (resumed from step {result['resumed_from']}; {result['step']} in all)" if result["resumed_from"] else ""
+    print(f"trained {result['steps_run']} steps{resumed}; skipped images: {result['skipped_images']}, "
           f"non-finite steps: {result['nonfinite_steps']}; run: {args.output}", file=sys.stderr)
     return 0
 
@@ -394,6 +395,7 @@ def _run_eval(args) -> int:
     from .evaluate import run, select_benchmarks
     from .evaluate.report import SUMMARY, write_results
     from .evaluate.vl_compo import summary
+    from .safeload import CorruptFileError, UntrustedFileError
 
     try:
         names = select_benchmarks(args.benchmarks)
@@ -411,8 +413,12 @@ def _run_eval(args) -> int:
         return EXIT_USAGE
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     cache = _feature_cache(args)
-    results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
-                  workers=args.workers, batch_size=args.batch_size, progress=True)
+    try:
+        results = run(model, names, args.data_root, limit=args.limit, cache_dir=cache, device=device,
+                      workers=args.workers, batch_size=args.batch_size, progress=True)
+    except (UntrustedFileError, CorruptFileError) as exc:  # the feature cache
+        print(f"slipform eval: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.check_overlap:
         from .evaluate.overlap import check_overlap
 
@@ -501,7 +507,7 @@ def _run_analyze(args) -> int:
 
     try:
         analyze(args.demo, seed=args.seed, sample=args.sample, log=lambda m: print(m, file=sys.stderr))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         print(f"slipform analyze: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0

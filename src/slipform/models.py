@@ -33,6 +33,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .safeload import load_tensors
+
 log = logging.getLogger(__name__)
 FAMILIES = ("open_clip", "hf")
 
@@ -156,10 +158,7 @@ def _needs_quick_gelu(arch: str, tag: str | None) -> bool:
 
 
 def _read_slipform_meta(path: str) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
-        raise ValueError(f"{path}: not a loadable checkpoint ({exc.__class__.__name__}: {exc})") from None
+    ckpt = load_tensors(path, "checkpoint")  # a refused or damaged file: one clear line (ValueError)
     return ckpt.get("slipform", {}) if isinstance(ckpt, dict) else {}
 
 
@@ -208,7 +207,7 @@ def _load_open_clip(spec: ModelSpec) -> ClipModel:
 
 
 def _load_state(model: torch.nn.Module, path: str) -> None:
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = load_tensors(path, "checkpoint")
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
     state = {k.removeprefix("module."): v for k, v in state.items()}
     model.load_state_dict(state)

@@ -40,6 +40,7 @@ from .data import (
 )
 from .losses import ContrastiveLoss, LossConfig, ddp_scale
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
+from .safeload import load_tensors
 from .select import SelectConfig, SelectionLog, choose
 
 
@@ -167,7 +168,8 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A run's checkpoint, weights only: a refused or damaged file raises a one-line ``ValueError``."""
+    return load_tensors(path, "training checkpoint")
 
 
 # --------------------------------------------------------------------------- the run
@@ -302,9 +304,16 @@ class Trainer:
         if not finite:
             self.optimizer.zero_grad(set_to_none=True)
             return {"nonfinite": True}
+        temperature = self.model.model.logit_scale
+        if self.dist.world > 1 and temperature.grad is not None:
+            # every rank computes the loss of the whole global batch, so each holds the *full* gradient
+            # of the temperature (it scales every logit), not a part like a feature's; ddp_scale's
+            # factor, right for the features, would count it world times after DDP's average
+            temperature.grad.div_(self.dist.world)
         self.scaler.unscale_(self.optimizer)
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        # the whole model's gradient norm before clipping: under DDP that of the global batch, so
+        # 1 process and N processes log the same value (the check that ddp_scale is right)
+        logs["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or math.inf))
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
@@ -335,8 +344,11 @@ class Trainer:
     def fit(self) -> dict:
         cfg = self.config
         ckpt_path = self.run_dir / "checkpoints" / "latest.pt"
+        resumed = 0
         if ckpt_path.exists():
             self.resume(ckpt_path)
+            resumed = self.step
+            self._warn(f"resuming from step {self.step} of {self.total_steps} ({ckpt_path})")
         if self.dist.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(_jsonable(asdict(cfg)), indent=2))
@@ -349,7 +361,7 @@ class Trainer:
             bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train", file=sys.stderr,
                        dynamic_ncols=True)
         consecutive_bad, last_log, wait, busy = 0, time.perf_counter(), 0.0, 0.0
-        samples_since = 0
+        samples_since, steps_run = 0, 0  # steps_run: optimizer steps this process took
         self.net.train()
         while self.step < self.total_steps and self.epoch < cfg.epochs:
             it = self._loader(self.batch_in_epoch)
@@ -382,6 +394,7 @@ class Trainer:
                     continue
                 consecutive_bad = 0
                 self.step += 1
+                steps_run += 1
                 samples_since += sum(b["size"] for b in micro) * self.dist.world
                 if bar is not None:
                     bar.update(1)
@@ -411,7 +424,8 @@ class Trainer:
             export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
             if cfg.export_hf:
                 export_hf(self.model, self.run_dir / "hf")
-        return {"step": self.step, **self.counters, "skips": self.skips.as_dict()}
+        return {"step": self.step, "resumed_from": resumed, "steps_run": steps_run, **self.counters,
+                "skips": self.skips.as_dict()}
 
     def _warn(self, msg: str) -> None:
         if self.dist.main:
@@ -483,7 +497,8 @@ class _Logger:
 
 
 def train(config: TrainConfig, model: ClipModel | None = None) -> dict:
-    """Run (or resume) a fine-tuning run; returns the final step and counters."""
+    """Run (or resume) a fine-tuning run; returns the final step, the step it resumed from (0 for a
+    fresh run), the optimizer steps this call took, and the counters."""
     return Trainer(config, model).fit()
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..safeload import load_tensors
+
 
 class BenchmarkDataError(FileNotFoundError):
     """A benchmark's files are missing or malformed; the message says what and where."""
@@ -93,7 +95,7 @@ class Encoder:
         self.path = root / f"features-{self.fingerprint}.pt" if root else None
         self._images: dict[str, torch.Tensor] = {}
         if self.path is not None and self.path.exists():
-            self._images = torch.load(self.path, weights_only=True)
+            self._images = load_tensors(self.path, "feature cache")
         self._texts: dict[str, torch.Tensor] = {}
         self._dirty = False
         self.encoded_images = 0  # how many were computed rather than read from the cache

@@ -40,7 +40,6 @@ def _image(root: Path, name: str) -> Path:
     return root / "images" / f"{name}.png"
 
 
-@register("winoground", "Winoground: text, image and group scores", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     root = _root(data_root)
     rows = []
@@ -57,3 +56,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     txt = encoder.texts([r[f"caption_{i}"] for r in rows for i in (0, 1)]).reshape(len(rows), 2, -1)
     s = torch.einsum("ncd,nid->nci", txt, img)  # s[n, caption, image]
     return {**winoground_scores(s), "n": len(rows)}
+
+
+# registered by a call, not a decorator: mutmut (bench/mutation.py) does not mutate decorated functions
+register("winoground", "Winoground: text, image and group scores", LAYOUT)(evaluate)

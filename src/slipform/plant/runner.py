@@ -32,19 +32,20 @@ _input_key = input_key  # the vocabulary cache's key (kept for callers of the ol
 
 
 def plant_file(input: str | Path, output: str | Path, config: PlantConfig = PlantConfig(), *,
-               fmt: str | None = None, columns: Columns = Columns(), workers: int | None = None, num_shards: int = 1,
+               fmt: str | None = None, columns: Columns = Columns(), workers: int | None = None, num_shards: int | None = None,
                shard_id: int = 0, chunk_size: int = 256, progress: bool = True, max_messages: int = 20,
                log=None, engine: str = "local", ray_address: str | None = None) -> Summary:
     """Plant negatives for every caption of ``input`` into ``output`` (JSONL), resuming if it exists.
 
     ``engine="local"``: ``workers`` processes (default 1) on this machine; with ``num_shards``,
     only shard ``shard_id`` of the input is read (a SLURM array task). ``engine="ray"``: all
-    ``num_shards`` shards on a Ray cluster (``ray_address``, else a local one) by ``workers``
-    actors (default: one per CPU of the cluster), then concatenated into ``output``.
+    ``num_shards`` shards (default: 64 MiB each, at least 8) on a Ray cluster (``ray_address``,
+    else a local one) by ``workers`` actors (default: one per CPU of the cluster), written under
+    ``OUTPUT.shards/`` and then concatenated into ``output``; a rerun plants the unfinished shards.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
-    if num_shards < 1 or not 0 <= shard_id < num_shards:
+    if num_shards is not None and (num_shards < 1 or not 0 <= shard_id < num_shards):
         raise ValueError(f"shard id must be in [0, {num_shards}), got {shard_id}")
     if workers is not None and workers < 1:
         raise ValueError("workers must be >= 1")
@@ -58,7 +59,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
                          address=ray_address)
     start = time.perf_counter()
     source = Source(input, fmt, columns)  # raises InputError before any work
-    if num_shards > 1:
+    if num_shards is not None and num_shards > 1:
         source.shard = plan_shards(input, source.fmt, num_shards)[shard_id]
     sink = AppendSink(output)
     summary = Summary(output=str(output))

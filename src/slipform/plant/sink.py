@@ -100,11 +100,10 @@ class ShardSink:
         write_lines(self._skip, skips)
 
     def close(self) -> None:
-        for fd in (self._out, self._skip):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        if self._out is not None:  # once: a closed descriptor's number may belong to another file by now
+            os.close(self._out)
+            os.close(self._skip)
+            self._out = self._skip = None
 
     def commit(self, summary: dict) -> bool:
         """Put the shard in place and mark it done; False (nothing changed) if it was already done.

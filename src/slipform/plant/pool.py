@@ -57,20 +57,50 @@ def save_vectors() -> None:
         plant.vectors.save()  # a no-op unless new words were embedded
 
 
-class LocalPool:
-    """``workers`` processes on this machine (1: this process), results in input order."""
+def os_threads() -> int:
+    """Threads of this process as the OS counts them (torch's and BLAS's too); -1 if unknown."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return -1
 
-    def __init__(self, workers: int, config: PlantConfig, vocab_dict: dict | None):
-        # Workers are forked with the pipeline and embeddings already loaded when that is safe;
-        # once torch is in the process (MiniLM was needed, or the caller trained a model first, as
-        # the demo does), its thread pools may be running and a fork can deadlock: spawn afresh.
+
+def fork_state() -> tuple[bool, int]:
+    """Taken before a run loads anything: was torch imported already, and how many threads ran."""
+    return "torch" in sys.modules, os_threads()
+
+
+def fork_is_safe(before: tuple[bool, int]) -> bool:
+    """Whether forking now cannot copy a running torch thread pool (a fork could then deadlock).
+
+    spaCy's thinc imports torch but runs no torch op, so torch being imported by this run's
+    own loading is no reason to spawn; a caller that imported torch before (and may have run
+    it, as the demo trains first), MiniLM having run here, or a thread started since ``before``
+    (unknown ones included) is.
+    """
+    torch_before, threads_before = before
+    if torch_before or encoder_loaded() or threads_before < 0:
+        return False
+    return os_threads() <= threads_before
+
+
+class LocalPool:
+    """``workers`` processes on this machine (1: this process), results in input order.
+
+    The planter is loaded here first; workers are forked with it already loaded when
+    :func:`fork_is_safe`, else spawned and load it themselves (seconds each).
+    """
+
+    def __init__(self, workers: int, config: PlantConfig, vocab_dict: dict | None,
+                 before: tuple[bool, int] = (True, -1)):
         init_worker(config, vocab_dict, threads=max(1, os.cpu_count() or 1))
         save_vectors()
         self._pool = None
+        self.method = None
         if workers > 1:
-            method = "spawn" if encoder_loaded() or "torch" in sys.modules else "fork"
-            ctx = mp.get_context(method)
-            init = (_init_spawned, (config, vocab_dict)) if method == "spawn" else (limit_threads, (1,))
+            self.method = "fork" if fork_is_safe(before) else "spawn"
+            ctx = mp.get_context(self.method)
+            init = (_init_spawned, (config, vocab_dict)) if self.method == "spawn" else (limit_threads, (1,))
             self._pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])
 
     def map(self, chunks):

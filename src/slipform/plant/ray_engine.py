@@ -33,6 +33,7 @@ from .summary import Summary
 RETRIES = 3  # restarts of a dead actor, and retries of the shard it was planting
 SHARD_BYTES = 64 << 20  # default shard size; at least DEFAULT_SHARDS shards
 DEFAULT_SHARDS = 8
+actors_up: list[dict] = []  # the last run's actors: pid and resident memory once loaded
 FAULT_ENV = "SLIPFORM_FAULT_INJECT"  # tests: "SHARD:FLAG" kills the first attempt at shard SHARD mid-write
 
 
@@ -44,8 +45,14 @@ class ShardWorker:
         init_worker(config, vocab_dict, threads=1)
         self.config = config
 
-    def ready(self) -> int:
-        return os.getpid()
+    def ready(self) -> dict:
+        """The actor's process and its resident memory once loaded (MB; None off Linux)."""
+        try:
+            status = Path("/proc/self/status").read_text().split("VmRSS:")[1]
+            rss = int(status.split()[0]) / 1024
+        except (OSError, IndexError, ValueError):
+            rss = None
+        return {"pid": os.getpid(), "rss_mb": rss}
 
     def plant(self, input: str, fmt: str, columns: Columns, shard: Shard, folder: str, chunk_size: int,
               max_messages: int) -> dict:
@@ -148,8 +155,13 @@ def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config
     n = min(actors or max(1, int(ray.cluster_resources().get("CPU", 1))), len(todo))
     remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(ShardWorker)
     pool = [remote.remote(config, vocab_ref) for _ in range(n)]
-    ray.get([a.ready.remote() for a in pool])
+    actors_up.clear()
+    actors_up.extend(ray.get([a.ready.remote() for a in pool]))
     summary.startup_seconds = time.perf_counter() - start
+    if progress:
+        mb = [a["rss_mb"] for a in actors_up if a["rss_mb"] is not None]
+        log(f"ray: {n} actors loaded in {summary.startup_seconds:.1f}s"
+            + (f", {max(mb):.0f} MB resident each at most" if mb else ""))
     bar = None
     if progress:
         import sys

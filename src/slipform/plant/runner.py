@@ -21,7 +21,7 @@ from pathlib import Path
 from ..text.io import BAD_INPUT_KINDS, Columns
 from .backend import get_backend
 from .core import ConcretePlant, PlantConfig
-from .pool import LocalPool
+from .pool import LocalPool, fork_state
 from .sink import AppendSink, skipped_path
 from .source import Source, build_vocabulary, count_lines, input_key, plan_shards
 from .stream import account, chunks
@@ -57,7 +57,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
         return plant_ray(input, output, config, fmt=fmt, columns=columns, actors=workers, num_shards=num_shards,
                          chunk_size=chunk_size, progress=progress, max_messages=max_messages, log=log,
                          address=ray_address)
-    start = time.perf_counter()
+    start, before = time.perf_counter(), fork_state()
     source = Source(input, fmt, columns)  # raises InputError before any work
     if num_shards is not None and num_shards > 1:
         source.shard = plan_shards(input, source.fmt, num_shards)[shard_id]
@@ -67,15 +67,14 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     vocab_dict = vocab.to_dict() if vocab is not None else None
     lexicon = ConcretePlant(config).lexicon
     total = source.shard.lines if source.shard is not None else count_lines(input)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, unit=" captions", desc="plant", dynamic_ncols=True, file=sys.stderr)
-    pool, messages = None, 0
+    pool, bar, messages = None, None, 0
     try:
-        pool = LocalPool(workers or 1, config, vocab_dict)
+        pool = LocalPool(workers or 1, config, vocab_dict, before)
         summary.startup_seconds = time.perf_counter() - start
+        if progress:  # after the pool: tqdm's monitor thread would make forking unsafe
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit=" captions", desc="plant", dynamic_ncols=True, file=sys.stderr)
         work = chunks(source, str(input), sink.done, lexicon, config.max_words, chunk_size)
         for chunk, records, skipped, rejected in pool.map(work):
             account(summary, sink, str(input), chunk, records, skipped, rejected)

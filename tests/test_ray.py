@@ -12,6 +12,7 @@ import pytest
 from slipform.plant import PlantConfig, plant_file
 from slipform.plant.sink import ShardSink, done_shards
 from slipform.plant.source import plan_shards
+from slipform.plant.summary import Summary
 
 from conftest import read_jsonl
 
@@ -45,6 +46,26 @@ def test_skip_records_name_file_and_line_in_input_order(single, corpus):
     assert by_id["line:18"]["line"] == 18 and by_id["french"]["line"] == 91
     assert by_id["nocand"]["line"] == 151 and by_id["empty"]["line"] == 201
     assert [s["line"] for s in skips] == sorted(s["line"] for s in skips)
+
+
+@pytest.mark.parametrize("name,text", [
+    ("a.txt", "".join(f"cap {i}\n" for i in range(1, 38))),
+    ("b.csv", "filepath,title\n" + "".join(f"i{i}.jpg,cap {i}\n" for i in range(40)) + "bad\n"),
+    ("c.jsonl", "".join(json.dumps({"caption": f"c{i}"}) + "\n" if i % 7 else "{bad\n" for i in range(50))),
+    ("d.txt", "x\r\ny\r\nz"),
+    ("captions_val.json", json.dumps({"annotations": [{"id": i, "caption": f"c{i}"} for i in range(11)]})),
+])
+def test_shards_are_the_whole_file_cut_in_order(tmp_path, name, text):
+    from slipform.plant.source import Source
+    from slipform.text.io import read_captions
+
+    path = tmp_path / name
+    path.write_text(text, newline="")
+    whole = list(read_captions(path))
+    for n in (2, 3, 7, 60):
+        plan = plan_shards(path, None, n)
+        assert [s.index for s in plan] == list(range(n)) and sum(s.lines for s in plan) >= len(whole)
+        assert [x for s in plan for x in Source(path, None, shard=s)] == whole, n
 
 
 def test_a_finished_shard_is_never_overwritten(tmp_path):
@@ -96,6 +117,8 @@ def test_slurm_shards_read_only_their_part(corpus, single, slurm):
     assert reads == [(s.start, s.stop, s.lines) for s in plan_shards(corpus, None, SHARDS)]
     assert sum(n for _, _, n in reads) == 240 and reads[0][0] == 0 and reads[-1][1] == corpus.stat().st_size
     assert b"".join(p.read_bytes() for p in parts) == single.read_bytes()
+    skips = b"".join(p.with_name(p.name[:-6] + ".skipped.jsonl").read_bytes() for p in parts)
+    assert skips == single.with_name("neg.skipped.jsonl").read_bytes()  # the same lines, in the same order
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +154,10 @@ def test_ray_matches_one_process_survives_a_dead_actor_and_resumes(ray_session, 
     # a rerun after deleting one done marker (and spoiling that shard) plants that shard only
     (shards / "part-00002-of-00003.done").unlink()
     (shards / "part-00002-of-00003.jsonl").write_text('{"id": "half')
-    again = plant_file(corpus, out, PlantConfig(), engine="ray", workers=2, progress=False)
+    from slipform.cli import main
+
+    assert main(["plant", str(corpus), "-o", str(out), "--engine", "ray", "--workers", "2", "--no-progress"]) == 0
+    again = Summary.from_dict(json.loads(out.with_name("ray.jsonl.summary.json").read_text()))
     assert out.read_bytes() == single.read_bytes()
     assert 0 < again.planted < summary.planted and again.read == 240 - 1  # the bad line is not re-read
     assert again.resumed + again.planted + sum(again.skipped.values()) == 240 - 1

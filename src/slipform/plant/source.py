@@ -76,7 +76,10 @@ def _line_plan(path: Path, fmt: str, n: int) -> list[Shard]:
             f.readline()  # to the start of the next line
             cuts.append(max(cuts[-1], min(f.tell(), size)))
         cuts.append(size)
+        f.seek(max(0, size - 1))
+        unterminated = size > head and f.read(1) != b"\n"  # a last line without its newline
     firsts = [1 + c for c in _newlines_before(path, cuts)]
+    firsts[-1] += unterminated
     return [Shard(i, n, cuts[i], cuts[i + 1], firsts[i], firsts[i + 1] - firsts[i]) for i in range(n)]
 
 

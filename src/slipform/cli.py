@@ -33,9 +33,14 @@ def _add_plant(sub) -> None:
     p.add_argument("--role-weights", help="draw the role first, e.g. O=1,A=1,R=1")
     p.add_argument("--negatives-per-caption", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--num-shards", type=int, default=1)
+    p.add_argument("--workers", type=int, help="processes (default 1); with --engine ray, actors (default: "
+                                                "one per CPU of the cluster)")
+    p.add_argument("--num-shards", type=int, help="contiguous shards of the input: a SLURM array task plants "
+                                                  "--shard-id only; --engine ray plants all (default 64 MiB each)")
     p.add_argument("--shard-id", type=int, default=0)
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local processes, or Ray actors on a cluster (pip install 'slipform[ray]')")
+    p.add_argument("--ray-address", help="--engine ray: an existing cluster (default: start a local one)")
     p.add_argument("--chunk-size", type=int, default=256)
     p.add_argument("--lexicon", help="own norms file (Word, Conc.M; .tsv/.csv/.xlsx)")
     p.add_argument("--lexicon-source", default="brysbaert", choices=["brysbaert", "chain", "open"])
@@ -113,7 +118,7 @@ def _run_plant(args) -> int:
     try:
         summary = plant_file(source, args.output, config, fmt=args.format, columns=columns, workers=args.workers,
                              num_shards=args.num_shards, shard_id=args.shard_id, chunk_size=args.chunk_size,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, engine=args.engine, ray_address=args.ray_address)
     except InputError as exc:
         print(f"slipform plant: error: {exc}", file=sys.stderr)
         return EXIT_NOTHING

@@ -21,7 +21,8 @@ def plant(input, output, config: PlantConfig = PlantConfig(), **options) -> Summ
     """Plant negatives for the captions in ``input`` and write them to ``output`` (JSONL).
 
     ``options`` are those of :func:`slipform.plant.runner.plant_file`: ``fmt``, ``columns``,
-    ``workers``, ``num_shards``, ``shard_id``, ``chunk_size``, ``progress``.
+    ``workers``, ``num_shards``, ``shard_id``, ``chunk_size``, ``progress``, ``engine``
+    (``"local"`` or ``"ray"``) and ``ray_address``.
     """
     return plant_file(input, output, config, **options)
 

@@ -88,10 +88,52 @@ def read_captions(path: str | Path, fmt: str | None = None, columns: Columns = C
     return reader(path, columns)
 
 
+LINE_FORMATS = ("txt", "csv", "tsv", "jsonl")  # one record per line: a shard can be a byte range
+
+
+def read_range(path: str | Path, fmt: str, columns: Columns, start: int, stop: int,
+               first_line: int) -> Iterator[Caption | BadLine]:
+    """The items of bytes ``[start, stop)`` of a line format, ``start`` being line ``first_line``.
+
+    ``start`` and ``stop`` lie at line starts (:mod:`slipform.plant.source` plans them); only
+    those bytes are read, and a CSV's header line. Lines end at ``\\n``; items are the ones
+    :func:`read_captions` yields for the same lines, with the same ids and line numbers.
+    """
+    path = Path(path)
+    if fmt not in LINE_FORMATS:
+        raise InputError(f"format {fmt!r} is one document; it has no line ranges")
+    if fmt in ("csv", "tsv") and columns.separator is None:
+        columns = Columns(columns.caption, columns.image, columns.id, "\t" if fmt == "tsv" else ",")
+    lines = _byte_lines(path, start, stop)
+    if fmt == "txt":
+        return _txt_lines(lines, first_line)
+    if fmt == "jsonl":
+        return _jsonl_lines(path, columns, lines, first_line)
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader(f, delimiter=columns.separator), None)
+    return _table_rows(path, columns, header, csv.reader(lines, delimiter=columns.separator), first_line)
+
+
+def _byte_lines(path: Path, start: int, stop: int):
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        while pos < stop:
+            raw = f.readline()
+            if not raw:
+                return
+            pos += len(raw)
+            yield raw.decode("utf-8", errors="replace")
+
+
 def _txt(path: Path, columns: Columns):
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
-        for n, line in enumerate(f, 1):
-            yield Caption(str(n), line.rstrip("\r\n"), None, n)
+        yield from _txt_lines(f, 1)
+
+
+def _txt_lines(lines, first: int):
+    for n, line in enumerate(lines, first):
+        yield Caption(str(n), line.rstrip("\r\n"), None, n)
 
 
 def _load_json(path: Path):
@@ -135,44 +177,52 @@ def _table(path: Path, columns: Columns):
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         rows = csv.reader(f, delimiter=columns.separator)
-        header = next(rows, None)
-        if not header:
-            raise InputError(f"{path}: empty file, expected a header row")
-        header = [h.strip() for h in header]
-        if columns.caption not in header:
-            raise InputError(f"{path}:1: no caption column {columns.caption!r} in header {header[:8]}; "
-                             "set it with --caption-col")
-        ci = header.index(columns.caption)
-        ii = header.index(columns.image) if columns.image in header else None
-        idx = header.index(columns.id) if columns.id in header else (0 if header[0] == "" else None)
-        for n, row in enumerate(rows, 2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                yield BadLine(n, f"{path}:{n}: expected {len(header)} columns, found {len(row)}", kind="missing columns")
-                continue
-            cid = row[idx] if idx is not None and row[idx] else str(n)
-            yield Caption(cid, row[ci], row[ii] if ii is not None else None, n)
+        yield from _table_rows(path, columns, next(rows, None), rows, 2)
+
+
+def _table_rows(path: Path, columns: Columns, header, rows, first: int):
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    if not header:
+        raise InputError(f"{path}: empty file, expected a header row")
+    header = [h.strip() for h in header]
+    if columns.caption not in header:
+        raise InputError(f"{path}:1: no caption column {columns.caption!r} in header {header[:8]}; "
+                         "set it with --caption-col")
+    ci = header.index(columns.caption)
+    ii = header.index(columns.image) if columns.image in header else None
+    idx = header.index(columns.id) if columns.id in header else (0 if header[0] == "" else None)
+    for n, row in enumerate(rows, first):
+        if not row:
+            continue
+        if len(row) != len(header):
+            yield BadLine(n, f"{path}:{n}: expected {len(header)} columns, found {len(row)}", kind="missing columns")
+            continue
+        cid = row[idx] if idx is not None and row[idx] else str(n)
+        yield Caption(cid, row[ci], row[ii] if ii is not None else None, n)
 
 
 def _jsonl(path: Path, columns: Columns):
-    keys = (columns.caption, "caption", "title", "text")
     with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield BadLine(n, f"{path}:{n}: malformed JSON ({exc.msg})", kind="malformed JSON")
-                continue
-            if not isinstance(obj, dict):
-                yield BadLine(n, f"{path}:{n}: expected a JSON object", kind="not an object")
-                continue
-            key = next((k for k in keys if k in obj), None)
-            if key is None or not isinstance(obj[key], str):
-                yield BadLine(n, f"{path}:{n}: no caption field ({columns.caption!r} or 'caption')",
-                              str(obj.get("id", n)), kind="missing caption field")
-                continue
-            image = obj.get(columns.image, obj.get("image"))
-            yield Caption(str(obj.get(columns.id, obj.get("id", n))), obj[key], image, n)
+        yield from _jsonl_lines(path, columns, f, 1)
+
+
+def _jsonl_lines(path: Path, columns: Columns, lines, first: int):
+    keys = (columns.caption, "caption", "title", "text")
+    for n, line in enumerate(lines, first):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield BadLine(n, f"{path}:{n}: malformed JSON ({exc.msg})", kind="malformed JSON")
+            continue
+        if not isinstance(obj, dict):
+            yield BadLine(n, f"{path}:{n}: expected a JSON object", kind="not an object")
+            continue
+        key = next((k for k in keys if k in obj), None)
+        if key is None or not isinstance(obj[key], str):
+            yield BadLine(n, f"{path}:{n}: no caption field ({columns.caption!r} or 'caption')",
+                          str(obj.get("id", n)), kind="missing caption field")
+            continue
+        image = obj.get(columns.image, obj.get("image"))
+        yield Caption(str(obj.get(columns.id, obj.get("id", n))), obj[key], image, n)

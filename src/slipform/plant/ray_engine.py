@@ -1,0 +1,206 @@
+"""The Ray engine: every shard of the input planted by a pool of Ray actors, then concatenated.
+
+``pip install slipform[ray]``. The driver plans the shards (:mod:`slipform.plant.source`), builds
+the vocabulary and slot model once and shares it (``ray.put``); each actor loads spaCy, the
+lexicon and the backend once and plants whole shards, reading its shard's bytes from the input
+and writing the shard through a :class:`~slipform.plant.sink.ShardSink` (temporary file,
+rename, done marker) into ``OUTPUT.shards/``, a folder every node must see (shared storage on
+a cluster). A killed actor is restarted and its shard retried; a rerun plants only the shards
+without a done marker. Last, the shards are concatenated in order into ``OUTPUT`` and its skip
+file: byte for byte what one process writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections import deque
+from dataclasses import asdict
+from pathlib import Path
+
+from ..text.io import BAD_INPUT_KINDS, Columns
+from .backend import get_backend
+from .core import PlantConfig
+from .pool import _WORKER, init_worker, limit_threads, plant_chunk
+from .sink import ShardSink, concatenate, done_shards, shards_dir, skipped_path
+from .source import Shard, Source, build_vocabulary, input_key, plan_shards
+from .stream import account, chunks
+from .summary import Summary
+
+RETRIES = 3  # restarts of a dead actor, and retries of the shard it was planting
+SHARD_BYTES = 64 << 20  # default shard size; at least DEFAULT_SHARDS shards
+DEFAULT_SHARDS = 8
+actors_up: list[dict] = []  # the last run's actors: pid and resident memory once loaded
+FAULT_ENV = "SLIPFORM_FAULT_INJECT"  # tests: "SHARD:FLAG" kills the first attempt at shard SHARD mid-write
+
+
+class ShardWorker:
+    """One actor: the planter loaded once, planting one shard per call."""
+
+    def __init__(self, config: PlantConfig, vocab_dict: dict | None):
+        limit_threads(1)
+        init_worker(config, vocab_dict, threads=1)
+        self.config = config
+
+    def ready(self) -> dict:
+        """The actor's process and its resident memory once loaded (MB; None off Linux)."""
+        try:
+            status = Path("/proc/self/status").read_text().split("VmRSS:")[1]
+            rss = int(status.split()[0]) / 1024
+        except (OSError, IndexError, ValueError):
+            rss = None
+        return {"pid": os.getpid(), "rss_mb": rss}
+
+    def plant(self, input: str, fmt: str, columns: Columns, shard: Shard, folder: str, chunk_size: int,
+              max_messages: int) -> dict:
+        start = time.perf_counter()
+        sink = ShardSink(Path(folder), shard.name)
+        summary, warnings = Summary(output=str(sink.final)), []
+        try:
+            work = chunks(Source(input, fmt, columns, shard), input, set(), _WORKER["plant"].lexicon,
+                          self.config.max_words, chunk_size)
+            for n, chunk in enumerate(work):
+                account(summary, sink, input, *plant_chunk(chunk))
+                warnings += chunk.warnings[:max(0, max_messages - len(warnings))]
+                _maybe_die(shard, n)
+        except BaseException:
+            sink.discard()
+            raise
+        summary.seconds = time.perf_counter() - start
+        result = {**summary.as_dict(), "warnings": warnings}
+        sink.commit(result)
+        return result
+
+
+def _maybe_die(shard: Shard, chunk_index: int) -> None:
+    """Fault injection for the tests: the first attempt at one shard dies after its first chunk."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or chunk_index != 0:
+        return
+    index, flag = spec.split(":", 1)
+    if int(index) == shard.index and not os.path.exists(flag):
+        Path(flag).write_text("died")
+        os._exit(1)
+
+
+def _check_manifest(folder: Path, key: dict, num_shards: int | None) -> int | None:
+    """The run's shard count, checking that the folder's shards come from this input and settings."""
+    manifest = folder / "plan.json"
+    if manifest.exists():
+        old = json.loads(manifest.read_text())
+        if old["key"] != key or (num_shards is not None and old["num_shards"] != num_shards):
+            raise ValueError(f"{folder} holds shards of another input, other settings or another --num-shards "
+                             f"({old['num_shards']}); delete it or choose another output")
+        return old["num_shards"]
+    return num_shards
+
+
+def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None, columns: Columns,
+              actors: int | None, num_shards: int | None, chunk_size: int, progress: bool, max_messages: int,
+              log, address: str | None) -> Summary:
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError("the ray engine needs Ray: pip install 'slipform[ray]'") from exc
+    start = time.perf_counter()
+    source = Source(input, fmt, columns)  # raises InputError before any work
+    folder = shards_dir(output)
+    key = {"input": input_key(input, source.fmt, asdict(columns)),
+           "config": hashlib.blake2b(repr(config).encode(), digest_size=10).hexdigest()}
+    num_shards = _check_manifest(folder, key, num_shards)
+    if num_shards is None:
+        num_shards = max(DEFAULT_SHARDS, math.ceil(input.stat().st_size / SHARD_BYTES))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plan.json").write_text(json.dumps({"key": key, "num_shards": num_shards}))
+    plan = plan_shards(input, source.fmt, num_shards)
+    done = done_shards(folder)
+    todo = [s for s in plan if s.name not in done]
+    summary = Summary(output=str(output))
+    for d in done.values():  # as one process counts a rerun: captions already done, bad lines not read
+        bad = sum(n for reason, n in d["skipped"].items() if reason in BAD_INPUT_KINDS)
+        summary.read += d["read"] - bad
+        summary.resumed += d["read"] - bad
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    shown = 0
+    try:
+        if todo:
+            shown = _run(ray, todo, input, source.fmt, columns, config, folder, actors, chunk_size, progress,
+                         max_messages, log, summary, start)
+        for shard in plan:  # what attempts that died left behind (every shard is done now)
+            for tmp in folder.glob(f"{shard.name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+        concatenate([folder / f"{s.name}.jsonl" for s in plan], output)
+        concatenate([folder / f"{s.name}.skipped.jsonl" for s in plan], skipped_path(output))
+    finally:
+        if started:
+            ray.shutdown()
+    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
+    if bad > shown:
+        log(f"warning: {bad - shown} more input problems not shown; see {skipped_path(output)}")
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config: PlantConfig, folder: Path,
+         actors: int | None, chunk_size: int, progress: bool, max_messages: int, log, summary: Summary,
+         start: float) -> int:
+    """Plant the shards of ``todo``, counting them into ``summary``; the number of warnings shown."""
+    vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
+    vocab_ref = ray.put(vocab.to_dict() if vocab is not None else None)
+    n = min(actors or max(1, int(ray.cluster_resources().get("CPU", 1))), len(todo))
+    remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(ShardWorker)
+    pool = [remote.remote(config, vocab_ref) for _ in range(n)]
+    actors_up.clear()
+    actors_up.extend(ray.get([a.ready.remote() for a in pool]))
+    summary.startup_seconds = time.perf_counter() - start
+    if progress:
+        mb = [a["rss_mb"] for a in actors_up if a["rss_mb"] is not None]
+        log(f"ray: {n} actors loaded in {summary.startup_seconds:.1f}s"
+            + (f", {max(mb):.0f} MB resident each at most" if mb else ""))
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(s.lines for s in todo), unit=" captions", desc="plant (ray)", dynamic_ncols=True,
+                   file=sys.stderr)
+    queue, running, shown = deque(todo), {}, 0
+
+    def submit(actor) -> None:
+        shard = queue.popleft()
+        ref = actor.plant.remote(str(input), fmt, columns, shard, str(folder), chunk_size, max_messages)
+        running[ref] = (actor, shard)
+
+    try:
+        for actor in pool:
+            submit(actor)
+        while running:
+            [ref], _ = ray.wait(list(running), num_returns=1)
+            actor, shard = running.pop(ref)
+            try:
+                result = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                raise RuntimeError(f"shard {shard.name} failed after {RETRIES} retries: {exc}") from None
+            summary.add(Summary.from_dict(result))
+            for warning in result["warnings"]:
+                if shown < max_messages:
+                    log(f"warning: {warning}")
+                    shown += 1
+            if bar is not None:
+                bar.update(shard.lines)
+                bar.set_postfix(shards=f"{len(todo) - len(queue) - len(running)}/{len(todo)}",
+                                planted=summary.planted, refresh=False)
+            if queue:
+                submit(actor)
+    finally:
+        if bar is not None:
+            bar.close()
+        for actor in pool:
+            ray.kill(actor)
+    return shown

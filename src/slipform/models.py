@@ -89,6 +89,17 @@ class ClipModel(torch.nn.Module):
         """1/τ, exponentiated and capped at 100 as in CLIP."""
         return self.model.logit_scale.exp().clamp(max=100)
 
+    @property
+    def logit_bias(self) -> torch.Tensor | None:
+        """SigLIP's learnable bias b of the logits t·s + b (open_clip's ``logit_bias``); None without one."""
+        return getattr(self.model, "logit_bias", None)
+
+    def add_logit_bias(self, value: float) -> None:
+        """Give a model without one a learnable ``logit_bias`` (for a sigmoid loss); it is saved
+        with the weights and :func:`load_model` restores it from a Slipform checkpoint."""
+        self.model.logit_bias = torch.nn.Parameter(torch.tensor(float(value)))
+        self.meta["logit_bias"] = True
+
     def forward(self, images: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
                 candidates: torch.Tensor | None = None, choose=None):
         """``(image features, text features, logit scale)``, normalised.
@@ -192,8 +203,10 @@ def _load_open_clip(spec: ModelSpec) -> ClipModel:
                     f"quick_gelu={quick}; load it with quick_gelu={recorded} (--quick-gelu) or it will score worse")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the QuickGELU warning is handled above
+            bias = {"init_logit_bias": 0.0} if spec.pretrained and Path(spec.pretrained).exists() and \
+                _read_slipform_meta(spec.pretrained).get("logit_bias") else {}  # see ClipModel.add_logit_bias
             model = open_clip.create_model(spec.name, pretrained=spec.pretrained, force_quick_gelu=bool(quick),
-                                           weights_only=True)
+                                           weights_only=True, **bias)
         tokenizer = open_clip.get_tokenizer(spec.name)
         size = model.visual.image_size
         cfg = open_clip.get_model_config(spec.name)
@@ -211,6 +224,8 @@ def _load_state(model: torch.nn.Module, path: str) -> None:
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
     state = {k.removeprefix("module."): v for k, v in state.items()}
+    if "logit_bias" in state and getattr(model, "logit_bias", None) is None:  # a CLIP fine-tuned with a sigmoid loss
+        model.logit_bias = torch.nn.Parameter(torch.zeros_like(state["logit_bias"]))
     model.load_state_dict(state)
 
 

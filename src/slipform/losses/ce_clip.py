@@ -51,7 +51,7 @@ class CeClipLoss(Loss):
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__(config)
-        self.itc = ContrastiveLoss(replace(self.config, kind="negclip"))
+        self.itc = ContrastiveLoss(replace(self.config, kind="negclip", options={}))
         self.thresholds = torch.zeros(0)  # θ_k per negative slot; sized at the first batch
 
     def get_extra_state(self) -> dict:

@@ -42,12 +42,14 @@ class FscClipOptions:
 def focal_smoothed_choice(logits: torch.Tensor, valid: torch.Tensor, gamma: float, smoothing: float) -> torch.Tensor:
     """Per row, Σ_c y_c (1 - q_c)^γ (-log q_c) with target class 0 label-smoothed over the
     row's valid classes. logits (M, C), valid (M, C) bool with column 0 always valid; (M,)."""
-    logq = logits.masked_fill(~valid, float("-inf")).log_softmax(dim=1)
+    # a missing class leaves the softmax (-inf); then a finite stand-in for its log q, weighted 0,
+    # keeps inf * 0 out of the backward pass
+    logq = logits.masked_fill(~valid, float("-inf")).log_softmax(dim=1).masked_fill(~valid, -1.0)
     share = smoothing / valid.sum(1, keepdim=True)  # ε / (1 + n_i)
     target = share.expand_as(logits).masked_fill(~valid, 0.0).clone()
     target[:, 0] += 1.0 - smoothing
     per_class = (1 - logq.exp()).pow(gamma) * -logq
-    return (target * per_class.masked_fill(~valid, 0.0)).sum(1)
+    return (target * per_class).sum(1)
 
 
 class FscClipLoss(Loss):
@@ -61,7 +63,7 @@ class FscClipLoss(Loss):
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__(config)
-        self.clip = ContrastiveLoss(replace(self.config, kind="clip"))
+        self.clip = ContrastiveLoss(replace(self.config, kind="clip", options={}))
 
     def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:

@@ -35,7 +35,7 @@ class TripletClipLoss(Loss):
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__(config)
-        self.negclip = ContrastiveLoss(replace(self.config, kind="negclip"))
+        self.negclip = ContrastiveLoss(replace(self.config, kind="negclip", options={}))
 
     def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:

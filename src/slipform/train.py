@@ -182,6 +182,8 @@ class Trainer:
         self.loss = build_loss(config.loss)
         if self.loss.uses_logit_bias and self.model.logit_bias is None:  # SigLIP's b, learned with the model
             self.model.add_logit_bias(self.loss.options.init_bias)
+        elif not self.loss.uses_logit_bias and self.model.logit_bias is not None:
+            self.model.logit_bias.requires_grad_(False)  # a softmax ignores it; DDP refuses unused parameters
         self.model.to(self.dist.device)
         self.net = self.model
         if self.dist.world > 1:

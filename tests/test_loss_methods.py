@@ -285,3 +285,29 @@ def test_fsc_clip_matches_the_authors_formulation_on_identical_features():
     want = _authors_fsc_global(img, txt, hard, mask, 50.0)
     got = build_loss(LossConfig("fsc_clip"))(img, txt, 50.0, hard, mask, conc)["loss"]
     assert got.item() == pytest.approx(want.item(), rel=1e-5)
+
+
+# --------------------------------------------------------------------------- README and command line
+
+def test_the_readme_methods_table_is_the_registrys():
+    from pathlib import Path
+
+    from slipform.losses import methods_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("<!-- methods-table -->\n", 1)[1].split("\n<!-- /methods-table -->", 1)[0]
+    assert table == methods_table(), "regenerate the README table with slipform.losses.methods_table()"
+
+
+def test_train_lists_the_losses_and_takes_their_options(capsys, tmp_path):
+    from slipform.cli import _loss_options, main
+
+    assert main(["train", "--list-losses"]) == 0
+    out = capsys.readouterr().out
+    for name in list_losses():
+        assert f"\n{name} " in "\n" + out
+    assert "label_smoothing=0.02" in out
+    assert _loss_options(["focal_gamma=1", "threshold_max=null", "note=x"]) == {
+        "focal_gamma": 1, "threshold_max": None, "note": "x"}
+    args = ["train", "--train", str(tmp_path / "none.csv"), "--loss", "fsc_clip", "--loss-option", "gamma=1"]
+    assert main(args) == 2 and "no option gamma" in capsys.readouterr().err

@@ -105,3 +105,15 @@ def test_a_softmax_loss_leaves_a_siglip_bias_frozen(tmp_path):
     trainer = Trainer(_config(tmp_path, data, "negclip", model=TINY_SIGLIP, batch_size=8))
     trainer.fit()
     assert trainer.model.logit_bias.item() == -10.0 and not trainer.model.logit_bias.requires_grad
+
+
+def test_a_siglip_style_text_tower_sees_every_token():
+    """A bidirectional, last-token pooled tower (SigLIP's) is not cut after the largest token id
+    (CLIP's end token, not SigLIP's): its features are those of the model on the full tokens."""
+    cfg = tiny_open_clip_config(context_length=16)
+    cfg["text_cfg"].update(pool_type="last", no_causal_mask=True)
+    model = load_model(ModelSpec("open_clip", "tiny-siglip-text", None, cfg))
+    tokens = torch.tensor([[5, 900, 7, 8, 9, 1] + [1] * 10, [3, 4, 1200, 6, 1, 1] + [1] * 10])
+    with torch.no_grad():
+        want = torch.nn.functional.normalize(model.model.encode_text(tokens), dim=-1)
+        torch.testing.assert_close(model.encode_text(tokens), want)

@@ -75,13 +75,10 @@ class ClipModel(torch.nn.Module):
         return F.normalize(x, dim=-1) if normalize else x
 
     def encode_text(self, tokens: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        # Captions are short: cut the padded context (77) after the batch's last end token. The
-        # causal mask keeps tokens from seeing what follows them, so the features are unchanged.
-        tokens = tokens[:, : int(tokens.argmax(dim=1).max()) + 1]
         if self.family == "open_clip":
             x = _open_clip_text(self.model, tokens)
-        else:
-            x = _features(self.model.get_text_features(input_ids=tokens))
+        else:  # HF CLIP: the end token is the largest id and attention is causal, so the cut is safe
+            x = _features(self.model.get_text_features(input_ids=_cut_after_end(tokens)))
         return F.normalize(x, dim=-1) if normalize else x
 
     @property
@@ -130,16 +127,29 @@ class ClipModel(torch.nn.Module):
         return h.hexdigest()
 
 
+def _cut_after_end(tokens: torch.Tensor) -> torch.Tensor:
+    """Captions are short: cut the padded context (77) after the batch's last end token (CLIP's
+    tokenizer gives it the largest id). Under a causal mask tokens never see what follows them,
+    so argmax-pooled features are unchanged."""
+    return tokens[:, : int(tokens.argmax(dim=1).max()) + 1]
+
+
 def _open_clip_text(model, tokens: torch.Tensor) -> torch.Tensor:
-    """open_clip's ``CLIP.encode_text`` for a context shorter than the model's."""
+    """open_clip's ``CLIP.encode_text``, on a cut context where that cannot change the features.
+
+    Only a CLIP text tower with a causal mask and argmax (end-token) pooling is cut; any other
+    (SigLIP's bidirectional, last-token pooled tower, whose tokenizer's end token is not the
+    largest id) gets the tokens as given."""
     import open_clip
 
-    n = tokens.shape[1]
     full = getattr(model, "positional_embedding", None)
     if type(model) is not open_clip.CLIP or getattr(model, "text_pool_type", "argmax") != "argmax" or \
-            model.attn_mask is None or full is None or n >= full.shape[0]:
-        pad = 0 if full is None or n >= full.shape[0] else full.shape[0] - n
-        return model.encode_text(F.pad(tokens, (0, pad)))  # the model's own path, full context
+            model.attn_mask is None or full is None:
+        return model.encode_text(tokens)  # the model's own path, full context
+    tokens = _cut_after_end(tokens)
+    n = tokens.shape[1]
+    if n >= full.shape[0]:
+        return model.encode_text(tokens)
     from open_clip.transformer import text_global_pool
 
     cast = model.transformer.get_cast_dtype()

@@ -166,7 +166,8 @@ def _run_export(args) -> int:
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="fine-tune a CLIP model with hard negatives (Cement loss)",
                        description="Fine-tune; re-running in the same --output resumes from its checkpoint.")
-    p.add_argument("--train", required=True, help="captions CSV/TSV/JSON(L), NegCLIP TSV, or .tar shards")
+    p.add_argument("--train", help="captions CSV/TSV/JSON(L), NegCLIP TSV, or .tar shards (required)")
+    p.add_argument("--list-losses", action="store_true", help="list the losses (--loss), their papers and defaults")
     p.add_argument("--negatives", help="negatives.jsonl from 'slipform plant' (joined by id)")
     p.add_argument("--image-root", help="folder the image paths are relative to")
     p.add_argument("--data-format", help="negclip, wds, or a captions format (default: guessed)")
@@ -182,7 +183,9 @@ def _add_train(sub) -> None:
     p.add_argument("--pretrained", default="openai", help="open_clip tag or checkpoint; 'none' for random init")
     p.add_argument("--model-config", help="custom open_clip config: a JSON file, or 'tiny'")
     p.add_argument("--quick-gelu", choices=["auto", "on", "off"], default="auto")
-    p.add_argument("--loss", default="cement", choices=["clip", "negclip", "cement"])
+    p.add_argument("--loss", default="cement", choices=_loss_names(), help="see --list-losses (default: cement)")
+    p.add_argument("--loss-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting of the chosen loss (its defaults: --list-losses), e.g. focal_gamma=1; repeatable")
     p.add_argument("--margin-schedule", default="adaptive", choices=["static", "adaptive", "inverse"])
     p.add_argument("--margin", type=float, default=0.05, help="static margin")
     p.add_argument("--margin-min", type=float, default=0.0)
@@ -215,6 +218,36 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_run_train)
 
 
+def _loss_names() -> list[str]:
+    from .losses import list_losses
+
+    return list_losses()
+
+
+def _list_losses() -> int:
+    from .losses import describe_losses
+    from .losses.registry import format_defaults
+
+    for d in describe_losses():
+        print(f"{d['name']:<14} {d['summary']}\n{'':<14} negatives: {d['negatives']}; paper: {d['paper']}\n"
+              f"{'':<14} defaults: {format_defaults(d['defaults'])}")
+    return 0
+
+
+def _loss_options(pairs: list[str]) -> dict:
+    """``--loss-option key=value`` pairs; values are read as JSON (numbers, true/false, null), else strings."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--loss-option wants KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 def _model_config(arg: str | None) -> dict | None:
     """``--model-config``: 'tiny' (the test-sized ViT), a JSON file of an open_clip config, or nothing."""
     from .models import tiny_open_clip_config
@@ -231,6 +264,11 @@ def _run_train(args) -> int:
     from .select import SelectConfig
     from .train import TrainConfig, train
 
+    if args.list_losses:
+        return _list_losses()
+    if not args.train:
+        print("slipform train: error: --train is required (or --list-losses)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = _model_config(args.model_config)
         pretrained = None if args.pretrained.lower() == "none" else args.pretrained
@@ -243,7 +281,7 @@ def _run_train(args) -> int:
             progress=not args.no_progress,
             model=ModelSpec(args.model_family, args.model, pretrained, config, quick),
             loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
-                            args.default_concreteness),
+                            args.default_concreteness, options=_loss_options(args.loss_option)),
             data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
                             args.image_col, args.image_negatives, args.resampled),
             select=SelectConfig(args.select, args.candidates, args.select_temperature, args.select_mix))

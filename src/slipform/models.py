@@ -77,19 +77,27 @@ class ClipModel(torch.nn.Module):
         return F.normalize(x, dim=-1) if normalize else x
 
     def encode_text(self, tokens: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        # Captions are short: cut the padded context (77) after the batch's last end token. The
-        # causal mask keeps tokens from seeing what follows them, so the features are unchanged.
-        tokens = tokens[:, : int(tokens.argmax(dim=1).max()) + 1]
         if self.family == "open_clip":
             x = _open_clip_text(self.model, tokens)
-        else:
-            x = _features(self.model.get_text_features(input_ids=tokens))
+        else:  # HF CLIP: the end token is the largest id and attention is causal, so the cut is safe
+            x = _features(self.model.get_text_features(input_ids=_cut_after_end(tokens)))
         return F.normalize(x, dim=-1) if normalize else x
 
     @property
     def logit_scale(self) -> torch.Tensor:
         """1/τ, exponentiated and capped at 100 as in CLIP."""
         return self.model.logit_scale.exp().clamp(max=100)
+
+    @property
+    def logit_bias(self) -> torch.Tensor | None:
+        """SigLIP's learnable bias b of the logits t·s + b (open_clip's ``logit_bias``); None without one."""
+        return getattr(self.model, "logit_bias", None)
+
+    def add_logit_bias(self, value: float) -> None:
+        """Give a model without one a learnable ``logit_bias`` (for a sigmoid loss); it is saved
+        with the weights and :func:`load_model` restores it from a Slipform checkpoint."""
+        self.model.logit_bias = torch.nn.Parameter(torch.tensor(float(value)))
+        self.meta["logit_bias"] = True
 
     def forward(self, images: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
                 candidates: torch.Tensor | None = None, choose=None):
@@ -121,16 +129,29 @@ class ClipModel(torch.nn.Module):
         return h.hexdigest()
 
 
+def _cut_after_end(tokens: torch.Tensor) -> torch.Tensor:
+    """Captions are short: cut the padded context (77) after the batch's last end token (CLIP's
+    tokenizer gives it the largest id). Under a causal mask tokens never see what follows them,
+    so argmax-pooled features are unchanged."""
+    return tokens[:, : int(tokens.argmax(dim=1).max()) + 1]
+
+
 def _open_clip_text(model, tokens: torch.Tensor) -> torch.Tensor:
-    """open_clip's ``CLIP.encode_text`` for a context shorter than the model's."""
+    """open_clip's ``CLIP.encode_text``, on a cut context where that cannot change the features.
+
+    Only a CLIP text tower with a causal mask and argmax (end-token) pooling is cut; any other
+    (SigLIP's bidirectional, last-token pooled tower, whose tokenizer's end token is not the
+    largest id) gets the tokens as given."""
     import open_clip
 
-    n = tokens.shape[1]
     full = getattr(model, "positional_embedding", None)
     if type(model) is not open_clip.CLIP or getattr(model, "text_pool_type", "argmax") != "argmax" or \
-            model.attn_mask is None or full is None or n >= full.shape[0]:
-        pad = 0 if full is None or n >= full.shape[0] else full.shape[0] - n
-        return model.encode_text(F.pad(tokens, (0, pad)))  # the model's own path, full context
+            model.attn_mask is None or full is None:
+        return model.encode_text(tokens)  # the model's own path, full context
+    tokens = _cut_after_end(tokens)
+    n = tokens.shape[1]
+    if n >= full.shape[0]:
+        return model.encode_text(tokens)
     from open_clip.transformer import text_global_pool
 
     cast = model.transformer.get_cast_dtype()
@@ -191,8 +212,10 @@ def _load_open_clip(spec: ModelSpec) -> ClipModel:
                     f"quick_gelu={quick}; load it with quick_gelu={recorded} (--quick-gelu) or it will score worse")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the QuickGELU warning is handled above
+            bias = {"init_logit_bias": 0.0} if spec.pretrained and Path(spec.pretrained).exists() and \
+                _read_slipform_meta(spec.pretrained).get("logit_bias") else {}  # see ClipModel.add_logit_bias
             model = open_clip.create_model(spec.name, pretrained=spec.pretrained, force_quick_gelu=bool(quick),
-                                           weights_only=True)
+                                           weights_only=True, **bias)
         tokenizer = open_clip.get_tokenizer(spec.name)
         size = model.visual.image_size
         cfg = open_clip.get_model_config(spec.name)
@@ -210,6 +233,8 @@ def _load_state(model: torch.nn.Module, path: str) -> None:
     ckpt = load_tensors(path, "checkpoint")
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
     state = {k.removeprefix("module."): v for k, v in state.items()}
+    if "logit_bias" in state and getattr(model, "logit_bias", None) is None:  # a CLIP fine-tuned with a sigmoid loss
+        model.logit_bias = torch.nn.Parameter(torch.zeros_like(state["logit_bias"]))
     model.load_state_dict(state)
 
 

@@ -38,7 +38,7 @@ from .data import (
     expand_shards,
     read_samples,
 )
-from .losses import ContrastiveLoss, LossConfig, ddp_scale
+from .losses import LossConfig, build_loss, ddp_scale
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
 from .safeload import load_tensors
 from .select import SelectConfig, SelectionLog, choose
@@ -181,6 +181,11 @@ class Trainer:
         self.run_dir = Path(config.output)
         seed_everything(config.seed + self.dist.rank)
         self.model = model or load_model(config.model)
+        self.loss = build_loss(config.loss)
+        if self.loss.uses_logit_bias and self.model.logit_bias is None:  # SigLIP's b, learned with the model
+            self.model.add_logit_bias(self.loss.options.init_bias)
+        elif not self.loss.uses_logit_bias and self.model.logit_bias is not None:
+            self.model.logit_bias.requires_grad_(False)  # a softmax ignores it; DDP refuses unused parameters
         self.model.to(self.dist.device)
         self.net = self.model
         if self.dist.world > 1:
@@ -188,7 +193,6 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if config.compile:
             self.net = torch.compile(self.net)
-        self.loss = ContrastiveLoss(config.loss)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,
                                            betas=(0.9, 0.98), eps=1e-6)
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.precision == "fp16" and "cuda" in self.dist.device)
@@ -245,7 +249,7 @@ class Trainer:
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
-                "rng": _rng_state(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                "rng": _rng_state(), "loss": self.loss.state_dict(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                 "counters": dict(self.counters), "skips": self.skips.as_dict(),
                 "selection": self.selection.state() if self.selection else []}
 
@@ -256,6 +260,7 @@ class Trainer:
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         _set_rng_state(ckpt["rng"])
+        self.loss.load_state_dict(ckpt.get("loss", {}))  # a loss's own state (CE-CLIP's thresholds)
         self.step, self.epoch, self.batch_in_epoch = ckpt["step"], ckpt["epoch"], ckpt["batch_in_epoch"]
         self.counters.update(ckpt.get("counters", {}))
         self.skips = SkipReport(log=self._warn)
@@ -293,7 +298,8 @@ class Trainer:
                                 txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None,
                                 hard_mask.to(device) if has_hard else None, conc.to(device),
                                 img[n:] if has_neg_img else None,
-                                b["neg_image_mask"].to(device) if has_neg_img else None)
+                                b["neg_image_mask"].to(device) if has_neg_img else None,
+                                **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}))
             loss = out["loss"]
             if not torch.isfinite(loss.detach()):
                 finite = False

@@ -34,84 +34,29 @@ Under ``torch.distributed`` features are gathered from all ranks with the local 
 in the autograd graph, and every rank computes the loss of the whole global batch. Each
 rank therefore holds the gradient of its own features only; DDP averages gradients over
 ranks, so the trainer backpropagates ``loss * world_size`` (see :func:`ddp_scale`) to get
-exactly the gradient of one process on the global batch.
+exactly the gradient of one process on the global batch. Memory per rank: the global
+logits, (N, N + N*K) image->text and (N, N) text->image for a global batch of N with K
+negatives each (see :mod:`slipform.losses.base` for the bound and open_clip's ``local_loss``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 
+from .base import Loss, LossConfig, gather, margin_fn, replicated
+
 KINDS = ("clip", "negclip", "cement")
-SCHEDULES = ("static", "adaptive", "inverse")
-
-
-@dataclass(frozen=True)
-class LossConfig:
-    kind: str = "cement"
-    schedule: str = "adaptive"
-    margin: float = 0.05  # static
-    margin_min: float = 0.0  # adaptive / inverse: margin at concreteness 1 (adaptive) or 5 (inverse)
-    margin_max: float = 0.1
-    default_concreteness: float = 3.0  # for unrated targets
-    image_negative_weight: float = 1.0
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown loss {self.kind!r}; choose from {KINDS}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown margin schedule {self.schedule!r}; choose from {SCHEDULES}")
-        if self.margin_min > self.margin_max:
-            raise ValueError("margin_min must not exceed margin_max")
-        if not 1.0 <= self.default_concreteness <= 5.0:
-            raise ValueError("default_concreteness must lie in [1, 5]")
-
-
-def margin_fn(config: LossConfig) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The schedule c -> m as a function of a concreteness tensor (values 1-5)."""
-    lo, hi = config.margin_min, config.margin_max
-    if config.schedule == "static":
-        return lambda c: torch.full_like(c, config.margin)
-    # linear in c on [1, 5]: m = slope * c + offset, from m(1) to m(5)
-    start, end = (lo, hi) if config.schedule == "adaptive" else (hi, lo)
-    slope = (end - start) / 4
-    return lambda c: c.clamp(1, 5).mul(slope).add(start - slope)
-
-
-# --------------------------------------------------------------------------- distributed helpers
-
-def world_info() -> tuple[int, int]:
-    """(rank, world size); (0, 1) without an initialised process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def ddp_scale() -> int:
-    """Factor for ``backward``: DDP averages gradients that each rank holds only in part."""
-    return world_info()[1]
-
-
-def gather(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``tensor`` from all ranks along dim 0; the local slice keeps its gradient."""
-    rank, world = world_info()
-    if world == 1:
-        return tensor
-    parts = [torch.zeros_like(tensor) for _ in range(world)]
-    dist.all_gather(parts, tensor.detach().contiguous())
-    parts[rank] = tensor  # all_gather returns copies without autograd history
-    return torch.cat(parts, dim=0)
 
 
 # --------------------------------------------------------------------------- the loss
 
-class ContrastiveLoss(torch.nn.Module):
-    """``clip``, ``negclip`` or ``cement``; returns a dict with ``loss`` and diagnostics.
+class ContrastiveLoss(Loss):
+    """``clip``, ``negclip`` or ``cement`` (``config.kind``); returns a dict with ``loss`` and diagnostics.
 
     Shapes: image_features (N, D), text_features (N, D), hard_text_features (N, K, D),
     hard_mask (N, K) bool, concreteness (N, K) float, image_negatives (N, D) with
@@ -119,9 +64,13 @@ class ContrastiveLoss(torch.nn.Module):
     (already exponentiated).
     """
 
-    def __init__(self, config: LossConfig = LossConfig(), margin: Callable | None = None):
-        super().__init__()
-        self.config = config
+    negatives = "text+image"
+
+    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None):
+        config = config or LossConfig(self.name or "cement")
+        if config.kind not in KINDS:
+            raise ValueError(f"ContrastiveLoss computes {KINDS}, not {config.kind!r}; use slipform.losses.build_loss")
+        super().__init__(config)
         self.margin = margin or margin_fn(config)
 
     def get_logits(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
@@ -155,7 +104,11 @@ class ContrastiveLoss(torch.nn.Module):
         return torch.cat([logits_per_image, hard_logits], dim=1), logits_per_text, own
 
     def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
-                concreteness=None, image_negatives=None, image_negative_mask=None) -> dict:
+                concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
+        """See :meth:`slipform.losses.base.Loss.forward`; keys ``loss``, ``loss_i2t``, ``loss_t2i``,
+        ``loss_image_negatives`` (with edited images) and the gradient shares ``grad_pos``,
+        ``grad_hard``, ``grad_easy`` (:func:`gradient_shares`). Memory: the (N, N + N*K) global logits."""
+        logit_scale = replicated(logit_scale)
         logits_per_image, logits_per_text, own = self.get_logits(
             image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
         n = logits_per_text.shape[0]
@@ -208,3 +161,39 @@ def gradient_shares(logits_per_image: torch.Tensor, own: torch.Tensor | None) ->
     out["grad_hard"] = hard.mean() if hard.numel() else torch.tensor(float("nan"))
     out["grad_easy"] = (p.masked_fill(own_full, 0).sum(1) - diag).mean()
     return out
+
+
+class _Named(ContrastiveLoss):
+    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None):
+        super().__init__(replace(config, kind=self.name) if config is not None else LossConfig(self.name), margin)
+
+
+class ClipLoss(_Named):
+    """Symmetric InfoNCE over the batch; hard negatives, if any, are ignored."""
+
+    name, negatives = "clip", "none"
+    paper = "Radford et al., 2021. Learning Transferable Visual Models From Natural Language Supervision"
+    summary = "symmetric InfoNCE (CLIP fine-tuning, the baseline)"
+
+
+class NegClipLoss(_Named):
+    """Image->text rows score the N captions plus all N*K negatives; text->image as CLIP."""
+
+    name = "negclip"
+    paper = "Yuksekgonul et al., 2023. When and why vision-language models behave like bags-of-words"
+    summary = "InfoNCE with every negative caption as an extra image->text column"
+    config_fields = ("image_negative_weight",)
+
+
+class CementLoss(_Named):
+    """NegCLIP with the concreteness margin m(c) on each image's own negatives (module docstring)."""
+
+    name = "cement"
+    paper = "Cement: concreteness-margin InfoNCE (this repository's formulation; see slipform.losses.contrastive)"
+    summary = "NegCLIP with an additive margin growing with the changed word's concreteness"
+    config_fields = ("schedule", "margin", "margin_min", "margin_max", "default_concreteness",
+                     "image_negative_weight")
+
+
+LOSSES = (ClipLoss, NegClipLoss, CementLoss)
+

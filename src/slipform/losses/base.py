@@ -1,0 +1,213 @@
+"""What every loss shares: :class:`LossConfig`, the :class:`Loss` interface, the margin schedule
+and the distributed helpers.
+
+A loss is a ``torch.nn.Module`` whose ``forward`` takes the batch's features (the signature of
+:meth:`Loss.forward`, the same for every method, so the trainer calls each alike) and returns a
+dict with ``loss`` and per-term diagnostics. Its class carries what ``slipform train
+--list-losses`` and the README's Methods table show: ``name``, ``paper``, ``negatives`` (which
+negatives it uses) and ``summary``; method-specific settings are a frozen ``Options`` dataclass
+whose field defaults are the authors' (each says where it comes from), set from the command
+line with ``--loss-option key=value``.
+
+Distributed training, and the memory each rank holds: features are gathered from all ranks
+with the local slice kept in the autograd graph (:func:`gather`), every rank computes the loss
+of the whole global batch of N = n * world rows and holds the gradient of its own features
+only; the trainer backpropagates ``loss * world`` (:func:`ddp_scale`), which DDP's gradient
+average turns into exactly the gradient of one process on the global batch. The price is
+memory: every rank holds the global logits, O(N * (N + N*K)) numbers for K text negatives per
+caption (N = 2048, K = 1: 8.4M floats, 34 MB in fp32, plus as much again for their softmax),
+where open_clip's ``local_loss`` holds each rank's own n rows, O(n * (N + N*K)). Rows-local
+losses need a gather whose backward sums gradients over ranks; we have kept the global form,
+whose numbers the tests pin, and state the bound. A parameter that enters the whole loss on
+every rank (``logit_scale``, SigLIP's ``logit_bias``) goes through :func:`replicated`, or its
+gradient would come out ``world`` times too large.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import ClassVar
+
+import torch
+import torch.distributed as dist
+
+SCHEDULES = ("static", "adaptive", "inverse")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Which loss (``kind``, a name in :func:`slipform.losses.list_losses`) and its settings.
+
+    The concreteness margin (``schedule``, ``margin*``, ``default_concreteness``) is read by the
+    methods with Cement's margin (``cement``, ``cement_siglip``); ``image_negative_weight``
+    weights the rows of edited negative images (``negclip``/``cement``/``tripletclip``);
+    ``options`` are the method's own settings (its ``Options`` dataclass), e.g.
+    ``{"focal_gamma": 1.0}`` for ``fsc_clip``.
+    """
+
+    kind: str = "cement"
+    schedule: str = "adaptive"
+    margin: float = 0.05  # static
+    margin_min: float = 0.0  # adaptive / inverse: margin at concreteness 1 (adaptive) or 5 (inverse)
+    margin_max: float = 0.1
+    default_concreteness: float = 3.0  # for unrated targets
+    image_negative_weight: float = 1.0
+    options: dict = field(default_factory=dict, hash=False)
+
+    def __post_init__(self):
+        from .registry import get_loss, list_losses  # plug-ins are found by name, never imported here
+
+        if self.kind not in list_losses():
+            raise ValueError(f"unknown loss {self.kind!r}; choose from {tuple(list_losses())}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown margin schedule {self.schedule!r}; choose from {SCHEDULES}")
+        if self.margin_min > self.margin_max:
+            raise ValueError("margin_min must not exceed margin_max")
+        if not 1.0 <= self.default_concreteness <= 5.0:
+            raise ValueError("default_concreteness must lie in [1, 5]")
+        get_loss(self.kind).make_options(self.options)  # unknown or invalid options fail here
+
+
+def margin_fn(config: LossConfig) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The schedule c -> m as a function of a concreteness tensor (values 1-5)."""
+    lo, hi = config.margin_min, config.margin_max
+    if config.schedule == "static":
+        return lambda c: torch.full_like(c, config.margin)
+    # linear in c on [1, 5]: m = slope * c + offset, from m(1) to m(5)
+    start, end = (lo, hi) if config.schedule == "adaptive" else (hi, lo)
+    slope = (end - start) / 4
+    return lambda c: c.clamp(1, 5).mul(slope).add(start - slope)
+
+
+def own_margins(config: LossConfig, margin: Callable, concreteness: torch.Tensor | None, mask: torch.Tensor,
+                dtype: torch.dtype) -> torch.Tensor:
+    """Cement's margin m(c) of every negative, (N, K); unrated (NaN) or missing concreteness
+    counts as ``default_concreteness``. A constant of the loss: no graph."""
+    with torch.no_grad():
+        c = concreteness.to(dtype) if concreteness is not None else \
+            torch.full(mask.shape, float("nan"), device=mask.device, dtype=dtype)
+        return margin(torch.nan_to_num(c, nan=config.default_concreteness))
+
+
+# --------------------------------------------------------------------------- distributed helpers
+
+def world_info() -> tuple[int, int]:
+    """(rank, world size); (0, 1) without an initialised process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def ddp_scale() -> int:
+    """Factor for ``backward``: DDP averages gradients that each rank holds only in part."""
+    return world_info()[1]
+
+
+def gather(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``tensor`` from all ranks along dim 0; the local slice keeps its gradient."""
+    rank, world = world_info()
+    if world == 1:
+        return tensor
+    parts = [torch.zeros_like(tensor) for _ in range(world)]
+    dist.all_gather(parts, tensor.detach().contiguous())
+    parts[rank] = tensor  # all_gather returns copies without autograd history
+    return torch.cat(parts, dim=0)
+
+
+class _ScaleGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor, None
+
+
+def replicated(value):
+    """A parameter every rank uses in the *whole* global loss (``logit_scale``, ``logit_bias``).
+
+    Features are another matter: a rank holds the gradient of its own slice only, hence the
+    trainer's ``loss * world``. A scale or bias enters every rank's global loss in full, so
+    that factor would leave its gradient ``world`` times too large after DDP's average; this
+    identity divides its gradient by ``world`` (and is the identity on one process)."""
+    world = world_info()[1]
+    if world == 1 or not isinstance(value, torch.Tensor) or not value.requires_grad:
+        return value
+    return _ScaleGrad.apply(value, 1.0 / world)
+
+
+# --------------------------------------------------------------------------- the interface
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A method without settings of its own."""
+
+
+class Loss(torch.nn.Module):
+    """The interface of every registered loss (subclass it, set the class attributes, list the
+    class in the module's ``LOSSES`` and the module in :data:`slipform.losses.registry.MODULES`).
+
+    Class attributes: ``name`` (``--loss``), ``paper`` (authors, year, title), ``negatives``
+    (``"none"``, ``"text"`` or ``"text+image"``), ``summary`` (one line), ``config_fields``
+    (the :class:`LossConfig` fields the method reads, shown with its defaults), ``Options``
+    (a frozen dataclass of the method's own settings) and ``uses_logit_bias`` (SigLIP-style:
+    the trainer passes the model's learnable bias, adding one to a model that has none).
+    """
+
+    name: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    negatives: ClassVar[str] = "text"
+    summary: ClassVar[str] = ""
+    config_fields: ClassVar[tuple[str, ...]] = ()
+    Options: ClassVar[type] = NoOptions
+    uses_logit_bias: ClassVar[bool] = False
+
+    def __init__(self, config: LossConfig | None = None):
+        super().__init__()
+        self.config = config or LossConfig(self.name)
+        self.options = self.make_options(self.config.options)
+
+    @classmethod
+    def make_options(cls, options: dict):
+        known = {f.name for f in fields(cls.Options)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(f"loss {cls.name!r} has no option {', '.join(unknown)}; "
+                             f"its options: {', '.join(sorted(known)) or 'none'}")
+        return cls.Options(**options)
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """The method's defaults: its options and the :class:`LossConfig` fields it reads."""
+        base = LossConfig.__dataclass_fields__
+        return {**{k: base[k].default for k in cls.config_fields}, **asdict(cls.Options())}
+
+    def forward(self, image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor | float,
+                hard_text_features: torch.Tensor | None = None, hard_mask: torch.Tensor | None = None,
+                concreteness: torch.Tensor | None = None, image_negatives: torch.Tensor | None = None,
+                image_negative_mask: torch.Tensor | None = None,
+                logit_bias: torch.Tensor | float | None = None) -> dict[str, torch.Tensor]:
+        """The loss of one (local) batch.
+
+        Args:
+            image_features: (n, D) L2-normalised image features.
+            text_features: (n, D) their captions' features, L2-normalised.
+            logit_scale: 1/τ, already exponentiated (a scalar).
+            hard_text_features: (n, K, D) each caption's K negative captions, or None.
+            hard_mask: (n, K) bool, which of them exist.
+            concreteness: (n, K) float, concreteness (1-5, NaN if unrated) of each negative's changed word.
+            image_negatives: (n, D) an edited image per caption that matches its first negative, or None.
+            image_negative_mask: (n,) bool, which edited images exist.
+            logit_bias: SigLIP's learnable bias b (a scalar), for methods with ``uses_logit_bias``.
+
+        Returns:
+            ``{"loss": scalar, ...}`` with the terms and diagnostics of the method.
+        """
+        raise NotImplementedError
+
+
+__all__ = ["SCHEDULES", "Loss", "LossConfig", "NoOptions", "ddp_scale", "gather", "margin_fn", "own_margins",
+           "replicated", "world_info"]

@@ -1,0 +1,88 @@
+"""SigLIP's sigmoid loss (Zhai et al., 2023) with hard negatives as extra negative pairs, and
+Cement's concreteness margin on it.
+
+Every image-caption pair of the batch is a binary problem with logit z_ij = t·s_ij + b
+(t = ``logit_scale``, b the learnable ``logit_bias``) and label y_ij = +1 if i = j, else -1::
+
+    L = -(1/N) [ Σ_i Σ_j log σ(y_ij z_ij) + Σ_i Σ_{h valid} log σ(-(t·(s_ih + m_ih) + b)) ]
+
+where the second sum runs over every image and every negative caption h of the batch (all
+N*K of them, as NegCLIP's extra columns): each is one more negative pair. ``siglip`` has
+m = 0; ``cement_siglip`` adds Cement's margin m(c) to each image's *own* negatives (the same
+schedule as ``cement``), which asks the positive to beat them by m in cosine before the
+sigmoid saturates. The 1/N normalisation is SigLIP's (the sum over a row, averaged over
+images). A model without a bias gets one from the trainer, initialised at ``init_bias``
+(SigLIP's b = -10; SigLIP also starts t at 10, which a CLIP checkpoint's t = 100 replaces).
+Memory per rank: the (N, N + N*K) logits (see :mod:`slipform.losses.base`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .base import Loss, LossConfig, gather, margin_fn, own_margins, replicated
+
+
+@dataclass(frozen=True)
+class SigLipOptions:
+    init_bias: float = -10.0  # Zhai et al. 2023, sec. 3.3: b' = -10 at initialisation
+
+
+class SigLipLoss(Loss):
+    """Pairwise sigmoid loss; negative captions are extra negative pairs."""
+
+    name = "siglip"
+    paper = "Zhai et al., 2023. Sigmoid Loss for Language Image Pre-Training"
+    summary = "sigmoid loss over all pairs; every negative caption is one more negative pair per image"
+    Options = SigLipOptions
+    uses_logit_bias = True
+    with_margin = False
+
+    def __init__(self, config: LossConfig | None = None):
+        super().__init__(config)
+        self.margin = margin_fn(self.config)
+
+    def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
+                concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
+        """See :meth:`Loss.forward`; ``logit_bias`` is required. Keys ``loss``, ``loss_pairs``
+        (the N x N batch) and ``loss_negatives`` (the negative captions' pairs)."""
+        if logit_bias is None:
+            raise ValueError(f"loss {self.name!r} needs the model's logit_bias")
+        logit_scale = replicated(logit_scale)
+        logit_bias = replicated(logit_bias)
+        images, texts = gather(image_features), gather(text_features)
+        n = images.shape[0]
+        logits = logit_scale * images @ texts.T + logit_bias  # (N, N)
+        signs = 2 * torch.eye(n, device=logits.device, dtype=logits.dtype) - 1  # +1 on the diagonal, -1 elsewhere
+        out = {"loss_pairs": -F.logsigmoid(signs * logits).sum() / n}
+        if hard_text_features is None or hard_mask is None:
+            out["loss"] = out["loss_pairs"]
+            return out
+        hard, mask = gather(hard_text_features), gather(hard_mask.to(torch.bool))
+        k = hard.shape[1]
+        sims = images @ hard.reshape(n * k, -1).T  # (N, N*K): every image vs every negative caption
+        if self.with_margin:
+            margins = own_margins(self.config, self.margin, gather(concreteness) if concreteness is not None else None,
+                                  mask, sims.dtype).reshape(-1)
+            rows = torch.arange(n, device=sims.device).repeat_interleave(k)
+            sims = sims.index_put((rows, torch.arange(n * k, device=sims.device)), margins, accumulate=True)
+        terms = -F.logsigmoid(-(logit_scale * sims + logit_bias))
+        out["loss_negatives"] = terms.masked_fill(~mask.reshape(1, n * k), 0.0).sum() / n
+        out["loss"] = out["loss_pairs"] + out["loss_negatives"]
+        return out
+
+
+class CementSigLipLoss(SigLipLoss):
+    """SigLIP with Cement's concreteness margin on each image's own negatives."""
+
+    name = "cement_siglip"
+    paper = "Zhai et al., 2023 (sigmoid loss) with Cement's concreteness margin (slipform.losses.contrastive)"
+    summary = "siglip with the concreteness margin m(c) added to each image's own negatives"
+    config_fields = ("schedule", "margin", "margin_min", "margin_max", "default_concreteness")
+    with_margin = True
+
+
+LOSSES = (SigLipLoss, CementSigLipLoss)

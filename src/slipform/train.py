@@ -310,12 +310,8 @@ class Trainer:
         if not finite:
             self.optimizer.zero_grad(set_to_none=True)
             return {"nonfinite": True}
-        temperature = self.model.model.logit_scale
-        if self.dist.world > 1 and temperature.grad is not None:
-            # every rank computes the loss of the whole global batch, so each holds the *full* gradient
-            # of the temperature (it scales every logit), not a part like a feature's; ddp_scale's
-            # factor, right for the features, would count it world times after DDP's average
-            temperature.grad.div_(self.dist.world)
+        # the temperature's (and a bias's) gradient, which every rank holds in full, is divided by
+        # the world size inside the loss (slipform.losses.base.replicated)
         self.scaler.unscale_(self.optimizer)
         # the whole model's gradient norm before clipping: under DDP that of the global batch, so
         # 1 process and N processes log the same value (the check that ddp_scale is right)

@@ -115,6 +115,11 @@ def gather(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=0)
 
 
+def gather_hard(hard_text_features: torch.Tensor, hard_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The global batch's hard negatives (N, K, D) and their mask (N, K) as booleans."""
+    return gather(hard_text_features), gather(hard_mask.to(torch.bool))
+
+
 class _ScaleGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, factor):

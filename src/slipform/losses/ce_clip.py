@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, replicated
+from .base import Loss, LossConfig, gather, gather_hard, replicated
 from .contrastive import ContrastiveLoss
 
 
@@ -70,7 +70,7 @@ class CeClipLoss(Loss):
             return out
         logit_scale = replicated(logit_scale)
         images, texts = gather(image_features), gather(text_features)
-        hard, mask = gather(hard_text_features), gather(hard_mask.to(torch.bool))
+        hard, mask = gather_hard(hard_text_features, hard_mask)
         n, k = mask.shape
         pos = logit_scale * (images * texts).sum(-1)  # (N,) p_i
         neg = logit_scale * torch.einsum("nd,nkd->nk", images, hard)  # (N, K) n_ik: each image vs its own negatives

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .base import Loss, LossConfig, gather, replicated
+from .base import Loss, LossConfig, gather, gather_hard, replicated
 from .contrastive import ContrastiveLoss
 
 
@@ -74,7 +74,7 @@ class FscClipLoss(Loss):
             return out
         logit_scale = replicated(logit_scale)
         images, texts = gather(image_features), gather(text_features)
-        hard, mask = gather(hard_text_features), gather(hard_mask.to(torch.bool))
+        hard, mask = gather_hard(hard_text_features, hard_mask)
         rows = mask.any(1)
         if not bool(rows.any()):
             term = images.sum() * 0.0

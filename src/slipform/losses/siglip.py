@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, margin_fn, own_margins, replicated
+from .base import Loss, LossConfig, gather, gather_hard, margin_fn, own_margins, replicated
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class SigLipLoss(Loss):
         if hard_text_features is None or hard_mask is None:
             out["loss"] = out["loss_pairs"]
             return out
-        hard, mask = gather(hard_text_features), gather(hard_mask.to(torch.bool))
+        hard, mask = gather_hard(hard_text_features, hard_mask)
         k = hard.shape[1]
         sims = images @ hard.reshape(n * k, -1).T  # (N, N*K): every image vs every negative caption
         if self.with_margin:

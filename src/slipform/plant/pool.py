@@ -7,6 +7,7 @@ travels as plain captions and comes back as records, never as spaCy objects. The
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -22,11 +23,15 @@ def limit_threads(threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
+    os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)
+    if "torch" in sys.modules:  # spaCy's thinc imports it; its own pool spins beside the other workers
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _init_spawned(config: PlantConfig, vocab_dict: dict | None) -> None:
     limit_threads(1)
     init_worker(config, vocab_dict, threads=1)
+    limit_threads(1)  # again: loading spaCy imported torch, whose pool starts with one thread per core
 
 
 def init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int) -> None:
@@ -101,7 +106,13 @@ class LocalPool:
             self.method = "fork" if fork_is_safe(before) else "spawn"
             ctx = mp.get_context(self.method)
             init = (_init_spawned, (config, vocab_dict)) if self.method == "spawn" else (limit_threads, (1,))
-            self._pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])
+            if self.method == "fork":
+                gc.freeze()  # the loaded planter moves out of the collector's reach: no copy-on-write of its pages
+            try:
+                self._pool = ctx.Pool(workers, initializer=init[0], initargs=init[1])
+            finally:
+                if self.method == "fork":
+                    gc.unfreeze()
 
     def map(self, chunks):
         return self._pool.imap(plant_chunk, chunks) if self._pool is not None else map(plant_chunk, chunks)

@@ -224,3 +224,38 @@ def test_visual_norms_and_hardest_of_k_rows(tmp_path):
     share = report["gradients"]["hardest_negclip"][0]["relation_share"]
     assert share == pytest.approx(sum(p["select_R"] for p in phases) / 3)
     assert "relation-word negatives" in (out / "results.md").read_text()
+
+
+def test_compare_rows_cover_every_registered_loss():
+    """``--compare`` is the side-by-side of the loss registry: a new method without a world row fails here."""
+    from slipform.experiment.protocol import COMPARE_METHODS
+    from slipform.experiment.protocol import METHODS as ROWS
+    from slipform.experiment.summary import COMPARISONS
+    from slipform.losses import list_losses
+
+    kinds = {ROWS[m].loss.kind for m in COMPARE_METHODS}
+    assert set(list_losses()) <= kinds
+    paired_with_negclip = {a for a, b, _ in COMPARISONS if b == "negclip"}
+    assert {m for m in COMPARE_METHODS if ROWS[m].negatives} - {"negclip"} <= paired_with_negclip
+
+
+@pytest.mark.slow  # six small trainings: ~2 min on an idle 2-core machine
+def test_compare_rows_train_with_their_own_loss(tmp_path):
+    """The field's methods run through the same protocol, each with its registered loss and its negatives."""
+    methods = ("negclip", "fsc_clip_concrete", "tripletclip")
+    config = DemoConfig(output=str(tmp_path / "report"), methods=methods, protocol=MINI, cache=str(tmp_path / "cache"),
+                        progress=False)
+    report = run_demo(config, log=lambda msg: None)
+    out = tmp_path / "report"
+    for m in methods:
+        cfg = json.loads((out / "runs" / f"{m}-s0" / "config.json").read_text())
+        from slipform.experiment.protocol import METHODS as ROWS
+
+        assert cfg["loss"]["kind"] == ROWS[m].loss.kind
+        want = {"swap": "swap-s0.jsonl", "concrete": "concrete-s0.jsonl"}[ROWS[m].negatives]
+        if ROWS[m].image_negatives:
+            want = "concrete-s0.images.jsonl"
+        assert Path(cfg["data"]["negatives"]).name == want
+    assert set(report["results"]) == set(methods)
+    pairs = {(c["a"], c["b"]) for c in report["comparisons"]}
+    assert {("fsc_clip_concrete", "negclip"), ("tripletclip", "negclip")} <= pairs

@@ -478,6 +478,7 @@ def _run_eval(args) -> int:
 
 def _add_demo(sub) -> None:
     from .experiment.config import ProtocolConfig
+    from .experiment.protocol import METHODS
 
     p = sub.add_parser("demo", help="the whole pipeline on the built-in world, with a report (CPU, minutes)",
                        description="Pretrain a small CLIP on the Concrete Jungle world, fine-tune it with each "
@@ -487,11 +488,10 @@ def _add_demo(sub) -> None:
     p.add_argument("--controls", action="store_true",
                    help="the positive controls only: CLIP-FT, NegCLIP and fine-tuning with the benchmark's own "
                         "relation- and attribute-swap negatives (is the instrument sensitive?)")
-    p.add_argument("--methods", help="comma-separated, overrides --full: pretrained, clip_ft, negclip, concrete_negclip, "
-                                     "slipform, abstract_target, random_target, static_margin, image_negatives, "
-                                     "control_relation, control_attribute, visual_negclip, visual_slipform, "
-                                     "hardest_negclip, hardest_slipform, visual_hardest_negclip, "
-                                     "visual_hardest_slipform")
+    p.add_argument("--compare", action="store_true",
+                   help="the field's training methods side by side (CE-CLIP, FSC-CLIP, SigLIP, TripletCLIP, ...) "
+                        "with NegCLIP's and ConcretePlant's negatives, paired against NegCLIP")
+    p.add_argument("--methods", help="comma-separated, overrides --full/--compare/--controls: " + ", ".join(METHODS))
     p.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1); the table shows mean ± 95%% CI")
     p.add_argument("--cache", help="world data and pretrained models (default: ~/.cache/slipform/world)")
     defaults = ProtocolConfig()
@@ -509,14 +509,21 @@ def _run_demo(args) -> int:
     from dataclasses import replace
 
     from .experiment.demo import DemoConfig, run_demo
-    from .experiment.protocol import CONTROL_METHODS, DEMO_METHODS, FULL_METHODS, ProtocolConfig
+    from .experiment.protocol import (
+        COMPARE_METHODS,
+        CONTROL_METHODS,
+        DEMO_METHODS,
+        FULL_METHODS,
+        ProtocolConfig,
+    )
 
     overrides = {k: v for k, v in (("n_train", args.n_train), ("pretrain_epochs", args.pretrain_epochs),
                                    ("finetune_epochs", args.finetune_epochs), ("eval_limit", args.eval_limit),
                                    ("batch_size", args.batch_size),
                                    ("workers", args.workers)) if v is not None}
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else \
-        FULL_METHODS if args.full else CONTROL_METHODS if args.controls else DEMO_METHODS
+        FULL_METHODS if args.full else COMPARE_METHODS if args.compare else CONTROL_METHODS if args.controls \
+        else DEMO_METHODS
     try:
         if args.seeds < 1:
             raise ValueError("--seeds must be >= 1")

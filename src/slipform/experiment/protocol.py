@@ -88,10 +88,23 @@ METHODS = {m.name: m for m in (
     Method("visual_hardest_negclip", "Visual norms, hardest-of-3 + NegCLIP loss", "visual3", _NEGCLIP,
            select=_HARDEST),
     Method("visual_hardest_slipform", "Visual norms, hardest-of-3 + Cement", "visual3", _CEMENT, select=_HARDEST),
+    # the field's methods side by side (each with its own recipe's defaults, see slipform train
+    # --list-losses): with NegCLIP's swap negatives, and with ConcretePlant's
+    Method("ce_clip", "CE-CLIP", "swap", LossConfig(kind="ce_clip")),
+    Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", "concrete", LossConfig(kind="ce_clip")),
+    Method("fsc_clip", "FSC-CLIP", "swap", LossConfig(kind="fsc_clip")),
+    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP loss", "concrete", LossConfig(kind="fsc_clip")),
+    Method("siglip", "SigLIP loss + NegCLIP's negatives", "swap", LossConfig(kind="siglip")),
+    Method("cement_siglip", "ConcretePlant + Cement on SigLIP", "concrete", LossConfig(kind="cement_siglip")),
+    Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", "concrete",
+           LossConfig(kind="tripletclip"), image_negatives=True),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
 CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")
 FULL_METHODS = tuple(METHODS)
+# --compare: every published method of the loss registry beside NegCLIP, on the same seeds and data
+COMPARE_METHODS = ("pretrained", "clip_ft", "negclip", "concrete_negclip", "slipform", "ce_clip", "ce_clip_concrete",
+                   "fsc_clip", "fsc_clip_concrete", "siglip", "cement_siglip", "tripletclip")
 # negatives written from the scenes, not planted: the world_aro swaps of every training caption
 CONTROL_NEGATIVES = ("relation_swap", "attribute_swap")
 BENCHMARKS = ("world_retrieval", "world_aro", "world_sugarcrepe", "world_sugarcrepe_comp", "world_probe")

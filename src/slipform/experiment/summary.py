@@ -104,6 +104,18 @@ COMPARISONS = (
     ("slipform", "negclip", "Slipform vs NegCLIP"),
     ("slipform", "clip_ft", "Slipform vs CLIP-FT"),
     ("clip_ft", "pretrained", "fine-tuning without negatives vs none"),
+    # the field's methods against NegCLIP (same swap negatives: the loss alone; ConcretePlant's:
+    # the loss and the negatives together)
+    ("concrete_negclip", "negclip", "ConcretePlant's negatives vs NegCLIP's swaps, NegCLIP loss"),
+    ("ce_clip", "negclip", "CE-CLIP vs NegCLIP, the same swap negatives"),
+    ("ce_clip_concrete", "negclip", "CE-CLIP with ConcretePlant's negatives vs NegCLIP"),
+    ("fsc_clip", "negclip", "FSC-CLIP vs NegCLIP, the same swap negatives"),
+    ("fsc_clip_concrete", "negclip", "FSC-CLIP with ConcretePlant's negatives vs NegCLIP"),
+    ("siglip", "negclip", "SigLIP's sigmoid loss vs NegCLIP, the same swap negatives"),
+    ("cement_siglip", "negclip", "Cement on SigLIP with ConcretePlant's negatives vs NegCLIP"),
+    ("tripletclip", "negclip", "TripletCLIP (text and image negatives) vs NegCLIP"),
+    ("degla", "negclip", "DeGLA vs NegCLIP, the same swap negatives"),
+    ("degla_concrete", "negclip", "DeGLA with ConcretePlant's negatives vs NegCLIP"),
 )
 
 

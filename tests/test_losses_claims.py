@@ -10,18 +10,19 @@ import torch.nn.functional as F
 from slipform.losses import ContrastiveLoss, LossConfig
 
 
-def _reference(neg_images, ok, txt, hard, scale):
-    """Row r: edited image of caption i scores all N captions and all N*K negatives; its target is
-    caption i's first negative, column N + i*K (the formula in losses.py, read as a loop)."""
+def _reference(neg_images, ok, txt, hard, scale, mask=None):
+    """Row r: edited image of caption i scores all N captions and all existing N*K negatives; its target
+    is caption i's first negative, column N + i*K (the formula in losses.py, read as a loop)."""
     n, k = hard.shape[:2]
-    columns = [txt[j] for j in range(n)] + [hard[j, t] for j in range(n) for t in range(k)]
+    mask = torch.ones(n, k, dtype=torch.bool) if mask is None else mask
+    columns = [txt[j] for j in range(n)] + [hard[j, t] if mask[j, t] else None for j in range(n) for t in range(k)]
     total, rows = 0.0, 0
     for i in range(n):
         if not ok[i]:
             continue
-        logits = [scale * float(neg_images[i] @ c) for c in columns]
+        logits = [scale * float(neg_images[i] @ c) if c is not None else None for c in columns]
         target = n + i * k
-        total += -logits[target] + math.log(sum(math.exp(z) for z in logits))
+        total += -logits[target] + math.log(sum(math.exp(z) for z in logits if z is not None))
         rows += 1
     return total / rows
 
@@ -53,8 +54,24 @@ def test_an_image_negative_without_its_first_negative_caption_adds_no_row():
     ok = torch.tensor([True, True, True])
     loss = ContrastiveLoss(LossConfig(kind="negclip"))
     out = loss(txt, txt, 10.0, hard, mask, torch.full((n, k), 3.0), hard[:, 0], ok)
-    want = _reference(hard[:, 0], torch.tensor([True, False, True]), txt, hard, 10.0)
+    want = _reference(hard[:, 0], torch.tensor([True, False, True]), txt, hard, 10.0, mask)
     assert out["loss_image_negatives"].item() == pytest.approx(want, rel=1e-5)
+
+
+def test_a_missing_negative_enters_no_image_negative_row():
+    """A masked negative's slot holds padding; moving it (even onto the edited image) changes nothing."""
+    g = torch.Generator().manual_seed(1)
+    n, k, d = 3, 2, 8
+    txt = F.normalize(torch.randn(n, d, generator=g), dim=-1)
+    hard = F.normalize(torch.randn(n, k, d, generator=g), dim=-1)
+    mask = torch.tensor([[True, False], [True, True], [True, False]])
+    loss = ContrastiveLoss(LossConfig(kind="negclip"))
+    args = (torch.full((n, k), 3.0), hard[:, 0], torch.ones(n, dtype=torch.bool))
+    before = loss(txt, txt, 10.0, hard, mask, *args)["loss_image_negatives"]
+    moved = hard.clone()
+    moved[0, 1] = hard[0, 0]  # padding that would tie with row 0's target if it counted
+    after = loss(txt, txt, 10.0, moved, mask, *args)["loss_image_negatives"]
+    assert after.item() == pytest.approx(before.item(), rel=1e-6)
 
 
 def _batch(n=4, k=2, d=8, seed=0):

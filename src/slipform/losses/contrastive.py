@@ -125,15 +125,18 @@ class ContrastiveLoss(Loss):
 
     def _image_negative_loss(self, image_negatives, image_negative_mask, text_features, hard_text_features,
                              hard_mask, logit_scale):
-        """Rows for edited images: each must pick its own (first) negative caption among all captions."""
+        """Rows for edited images: each must pick its own (first) negative caption among all captions
+        and all existing negatives (a missing negative enters no softmax, as in the image rows)."""
         negs, neg_ok = gather(image_negatives), gather(image_negative_mask.to(torch.bool))
         texts, hard = gather(text_features), gather(hard_text_features)
-        ok = neg_ok & gather(hard_mask.to(torch.bool))[:, 0]
+        mask = gather(hard_mask.to(torch.bool))
+        ok = neg_ok & mask[:, 0]
         if not bool(ok.any()):
             return (negs.sum() * 0.0)
         n, k = hard.shape[:2]
         columns = torch.cat([texts, hard.reshape(n * k, -1)], dim=0)
-        logits = logit_scale * negs[ok] @ columns.T
+        exists = torch.cat([torch.ones(n, dtype=torch.bool, device=mask.device), mask.reshape(-1)])
+        logits = (logit_scale * negs[ok] @ columns.T).masked_fill(~exists, float("-inf"))
         targets = n + torch.nonzero(ok).squeeze(1) * k
         return F.cross_entropy(logits, targets)
 

@@ -115,7 +115,7 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
         num_shards = max(DEFAULT_SHARDS, math.ceil(input.stat().st_size / SHARD_BYTES))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "plan.json").write_text(json.dumps({"key": key, "num_shards": num_shards}))
-    plan = plan_shards(input, source.fmt, num_shards)
+    plan = plan_shards(input, source.fmt, num_shards, columns)
     done = done_shards(folder)
     todo = [s for s in plan if s.name not in done]
     summary = Summary(output=str(output))

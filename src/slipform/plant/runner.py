@@ -85,8 +85,8 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
             if bar is not None:
                 bar.update(chunk.read)
                 bar.set_postfix(planted=summary.planted, skipped=sum(summary.skipped.values()), refresh=False)
-        if bar is not None and total is None:
-            bar.total = bar.n
+        if bar is not None:
+            bar.total = bar.n  # the count of lines was an estimate (a CSV's header, blank or multi-line records)
     finally:
         sink.close()
         if bar is not None:

@@ -208,6 +208,11 @@ def test_ray_shows_one_bar_over_all_shards_and_one_process_warnings(ray_session,
     assert [m for m in logs if not m.startswith("ray: ")] == SINGLE_LOG  # the same warnings as one process
     assert out.read_bytes() == single.read_bytes()
 
+    (tmp_path / "bar.jsonl.shards" / "part-00002-of-00003.done").unlink()  # a rerun: the bar starts at the done shards
+    counts.clear()
+    again = plant_file(corpus, out, PlantConfig(), engine="ray", workers=2, progress=True, log=logs.append)
+    assert counts[-1] == again.read == 240 - 1 and min(counts) > 100  # the bad line is not re-read, as in one process
+
 
 def test_an_actor_reports_its_shard_after_every_chunk(corpus, tmp_path):
     """The bar moves within a shard: the worker (here in this process) reports its count per chunk."""

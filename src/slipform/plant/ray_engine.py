@@ -182,7 +182,6 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     done = done_shards(folder)
     todo = [s for s in plan if s.name not in done]
     summary = Summary(output=str(output))
-    done_read = sum(d["read"] for d in done.values())  # the bar's start: captions done by an earlier run
     for d in done.values():  # as one process counts a rerun: captions already done, bad lines not read
         bad = sum(n for reason, n in d["skipped"].items() if reason in BAD_INPUT_KINDS)
         summary.read += d["read"] - bad
@@ -194,7 +193,7 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     try:
         if todo:
             shown = _run(ray, todo, input, source.fmt, columns, config, folder, actors, chunk_size, progress,
-                         max_messages, log, summary, start, (sum(s.lines for s in plan), done_read))
+                         max_messages, log, summary, start, (sum(s.lines for s in plan), summary.read))
         for shard in plan:  # what attempts that died left behind (every shard is done now)
             for tmp in folder.glob(f"{shard.name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
@@ -215,7 +214,8 @@ def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config
          start: float, bar_span: tuple[int, int]) -> int:
     """Plant the shards of ``todo``, counting them into ``summary``; the number of warnings shown.
 
-    ``bar_span``: the bar's estimated total (the plan's lines) and its start (captions done before).
+    ``bar_span``: the bar's estimated total (the plan's lines) and its start (captions done by an
+    earlier run, as one process counts them on a rerun).
     """
     vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
     vocab_ref = ray.put(vocab.to_dict() if vocab is not None else None)

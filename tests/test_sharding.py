@@ -25,6 +25,7 @@ AWKWARD = {
     "mac.txt": ("one\rtwo\r\nthree\nfour\r\rsix",
                 [("1", "one", 1), ("2", "two", 2), ("3", "three", 3), ("4", "four", 4), ("5", "", 5),
                  ("6", "six", 6)]),
+    "long_last.txt": ("a\rb\n" + "c" * 100, [("1", "a", 1), ("2", "b", 2), ("3", "c" * 100, 3)]),  # empty last shards
     "mixed.jsonl": ('{"caption": "a"}\r{"caption": "b"}\r\n\r\n{bad\n{"caption": "c"}',
                     [("1", "a", 1), ("2", "b", 2), (None, None, 4), ("5", "c", 5)]),
     "stray.tsv": ('filepath\ttitle\nx\t"multi\nline\tcap"\ny\tstray " quote\rz\tok\n',
@@ -46,6 +47,9 @@ def test_lines_are_an_editors_whole_or_sharded(tmp_path, name):
         plan = plan_shards(path, None, n)
         assert [x for s in plan for x in Source(path, None, shard=s)] == whole, n
         assert sum(s.lines for s in plan) == editor_lines - name.endswith("sv"), n  # a header is no shard's
+        for s in plan:  # each shard's share of the bar is its own lines
+            assert s.lines == (plan[s.index + 1].first_line if s.index + 1 < n else editor_lines + 1) - s.first_line
+            assert (s.lines == 0) == (s.start == s.stop), (n, s)
 
 
 def test_a_cut_never_falls_inside_a_quoted_record(tmp_path):

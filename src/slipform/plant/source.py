@@ -103,7 +103,8 @@ def _line_plan(path: Path, n: int) -> list[Shard]:
         ends = [count_line_ends(f, a, b) for a, b in zip(cuts, cuts[1:])]
         f.seek(max(0, size - 1))
         unterminated = size > 0 and f.read(1) not in (b"\n", b"\r")  # a last line without its end
-    ends[-1] += unterminated
+    if unterminated:  # counted in the shard holding the last byte (later shards may be empty)
+        ends[max(i for i in range(n) if cuts[i] < cuts[i + 1])] += 1
     firsts = list(itertools.accumulate(ends, initial=1))
     return [Shard(i, n, cuts[i], cuts[i + 1], firsts[i], ends[i]) for i in range(n)]
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from slipform.plant import PlantConfig, plant_file
+from slipform.plant import PlantConfig, plant_file, source
 from slipform.plant.source import Source, count_lines, plan_shards
 from slipform.text.io import BadLine, Caption, read_captions
 
@@ -164,3 +164,48 @@ def test_line_ends_cut_by_the_read_block(tmp_path):
             assert list(split_lines(f, 0, len(text), block)) == expected, block
             assert count_line_ends(f, 0, len(text), block) == len(expected) - 1, block
         assert list(split_lines(f, 4, 13)) == [b"cd\r", b"\r\n", b"ef\n", b"\n"]  # a range from a line start
+
+
+def _record_starts(path, sep):
+    """(byte offset, line) of every record start after the header, and the end: the plan's definition, slowly."""
+    from slipform.text.io import split_lines
+
+    with open(path, "rb") as f:
+        raws = list(split_lines(f, 0, path.stat().st_size))
+    pos, taken = [0], [0]
+
+    def lines():
+        for raw in raws:
+            pos[0] += len(raw)
+            taken[0] += 1
+            yield raw.decode("utf-8", errors="replace")
+
+    reader = csv.reader(lines(), delimiter=sep)
+    next(reader, None)
+    starts = [(pos[0], taken[0] + 1)]
+    while next(reader, None) is not None:
+        starts.append((pos[0], taken[0] + 1))
+    return starts
+
+
+@pytest.mark.parametrize("sep", [",", "\t", "§"])
+def test_csv_plan_finds_the_record_starts_in_any_block(tmp_path, sep):
+    """Random CSVs of quotes, stray quotes, newlines of every kind and UTF-8: cuts are record starts."""
+    import random
+
+    rng = random.Random(len(sep) + ord(sep[0]))
+    pieces = ["a", "é", "日本", '"', '""', sep, "\n", "\r\n", "\r", " ", "x y"]
+    for trial in range(20):
+        text = "h1" + sep + "h2\n" + "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 120)))
+        path = tmp_path / f"t{trial}.csv"
+        path.write_bytes(text.encode())
+        starts = _record_starts(path, sep)
+        size = path.stat().st_size
+        head = starts[0][0]
+        for n in (2, 3, 7):
+            for block in (1, 2, 5, 1 << 22):
+                plan = source._record_plan(path, sep, n, block)
+                for s in plan[1:]:
+                    target = head + (size - head) * s.index // n
+                    assert (s.start, s.first_line) == next(x for x in starts if x[0] >= target), (trial, n, block)
+                assert plan[0].start == head and plan[-1].stop == size

@@ -257,7 +257,7 @@ def _table_rows(path: Path, columns: Columns, header, rows, first: int):
 
 
 def _jsonl(path: Path, columns: Columns):
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:  # the lines a shard's reader sees
         yield from _jsonl_lines(path, columns, f, 1)
 
 

@@ -32,10 +32,13 @@ def corpus(tmp_path_factory, real_captions):
     return path
 
 
+SINGLE_LOG: list[str] = []  # what the single-process run told the user
+
+
 @pytest.fixture(scope="module")
 def single(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("single") / "neg.jsonl"
-    plant_file(corpus, out, PlantConfig(), progress=False)
+    plant_file(corpus, out, PlantConfig(), progress=False, log=SINGLE_LOG.append)
     return out
 
 
@@ -161,3 +164,73 @@ def test_ray_matches_one_process_survives_a_dead_actor_and_resumes(ray_session, 
     assert out.read_bytes() == single.read_bytes()
     assert 0 < again.planted < summary.planted and again.read == 240 - 1  # the bad line is not re-read
     assert again.resumed + again.planted + sum(again.skipped.values()) == 240 - 1
+
+
+def test_shard_progress_and_warnings_in_input_order():
+    """The driver's bookkeeping for the bar and the warnings, fed out of order as actors finish."""
+    from slipform.plant.ray_engine import InOrder, ShardProgress
+
+    tally = ShardProgress(initial=10)  # shards done by an earlier run
+    tally.start(0), tally.start(1)
+    tally.report({0: 16, 1: 32})
+    tally.report({1: 16, 2: 99})  # shard 1 retried from zero; shard 2 has not started (a stale report)
+    assert tally.n == 10 + 16 + 16
+    tally.finish(1, 40)
+    tally.report({1: 48})  # a late report of a finished shard counts no more
+    assert tally.n == 10 + 16 + 40
+    tally.finish(0, 20)
+    assert tally.n == 70 and not tally.running
+
+    order = InOrder([0, 2, 3], max_messages=3)
+    assert order.done(3, ["d1", "d2"]) == [] and order.done(2, []) == []
+    assert order.done(0, ["a1", "a2"]) == ["a1", "a2", "d1"]  # shard 0's first, then the rest up to 3
+
+
+@pytest.mark.slow  # ~25 s: 2 actors load spaCy
+def test_ray_shows_one_bar_over_all_shards_and_one_process_warnings(ray_session, corpus, single, tmp_path,
+                                                                   monkeypatch, capsys):
+    import tqdm
+
+    counts = []
+
+    class Recording(tqdm.tqdm):
+        def update(self, n=1):
+            super().update(n)
+            counts.append(self.n)
+
+    monkeypatch.setattr(tqdm, "tqdm", Recording)
+    logs = []
+    out = tmp_path / "bar.jsonl"
+    summary = plant_file(corpus, out, PlantConfig(), engine="ray", workers=2, num_shards=SHARDS, chunk_size=16,
+                         progress=True, log=logs.append)
+    assert counts and counts[-1] == summary.read == 240 and counts == sorted(counts)
+    assert "| 240/240 " in capsys.readouterr().err.split("\r")[-1]  # the bar's last frame, as the user saw it
+    assert [m for m in logs if not m.startswith("ray: ")] == SINGLE_LOG  # the same warnings as one process
+    assert out.read_bytes() == single.read_bytes()
+
+    (tmp_path / "bar.jsonl.shards" / "part-00002-of-00003.done").unlink()  # a rerun: the bar starts at the done shards
+    counts.clear()
+    again = plant_file(corpus, out, PlantConfig(), engine="ray", workers=2, progress=True, log=logs.append)
+    assert counts[-1] == again.read == 240 - 1 and min(counts) > 100  # the bad line is not re-read, as in one process
+
+
+def test_an_actor_reports_its_shard_after_every_chunk(corpus, tmp_path):
+    """The bar moves within a shard: the worker (here in this process) reports its count per chunk."""
+    from slipform.plant.ray_engine import ShardWorker
+    from slipform.text.io import Columns
+
+    class Counter:
+        def __init__(self):
+            self.calls = []
+            self.set = self  # counter.set.remote(index, n), as on an actor handle
+
+        def remote(self, index, n):
+            self.calls.append((index, n))
+
+    shard = plan_shards(corpus, None, SHARDS)[1]
+    counter = Counter()
+    result = ShardWorker(PlantConfig(), None).plant(str(corpus), "jsonl", Columns(), shard, str(tmp_path), 16, 20,
+                                                    counter)
+    counts = [n for _, n in counter.calls]
+    assert len(counts) >= result["read"] // 17 and counts == sorted(set(counts)) and counts[-1] == result["read"]
+    assert {i for i, _ in counter.calls} == {1}

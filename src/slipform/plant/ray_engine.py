@@ -8,6 +8,11 @@ rename, done marker) into ``OUTPUT.shards/``, a folder every node must see (shar
 a cluster). A killed actor is restarted and its shard retried; a rerun plants only the shards
 without a done marker. Last, the shards are concatenated in order into ``OUTPUT`` and its skip
 file: byte for byte what one process writes.
+
+The driver shows one progress bar over all captions: each actor reports its shard's count after
+every chunk to a small counter actor, which the driver polls (:class:`ShardProgress` sums them,
+a retried shard starting again from zero). Input warnings are shown in input order, a shard's
+once every shard before it is done, so they are the first ``max_messages`` one process shows.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ class ShardWorker:
         return {"pid": os.getpid(), "rss_mb": rss}
 
     def plant(self, input: str, fmt: str, columns: Columns, shard: Shard, folder: str, chunk_size: int,
-              max_messages: int) -> dict:
+              max_messages: int, counter=None) -> dict:
         start = time.perf_counter()
         sink = ShardSink(Path(folder), shard.name)
         summary, warnings = Summary(output=str(sink.final)), []
@@ -65,6 +70,8 @@ class ShardWorker:
             for n, chunk in enumerate(work):
                 account(summary, sink, input, *plant_chunk(chunk))
                 warnings += chunk.warnings[:max(0, max_messages - len(warnings))]
+                if counter is not None:
+                    counter.set.remote(shard.index, summary.read)  # not waited for
                 _maybe_die(shard, n)
         except BaseException:
             sink.discard()
@@ -73,6 +80,62 @@ class ShardWorker:
         result = {**summary.as_dict(), "warnings": warnings}
         sink.commit(result)
         return result
+
+
+class Counter:
+    """An actor holding each running shard's count of captions read, for the driver's bar."""
+
+    def __init__(self):
+        self.counts: dict[int, int] = {}
+
+    def set(self, index: int, n: int) -> None:
+        self.counts[index] = n
+
+    def get(self) -> dict[int, int]:
+        return dict(self.counts)
+
+
+class ShardProgress:
+    """Captions read over all shards: finished shards' counts, plus running ones' latest reports.
+
+    ``initial`` counts shards finished by an earlier run. A shard's report replaces its last one
+    (a retried shard counts from zero again) until :meth:`finish` fixes its count.
+    """
+
+    def __init__(self, initial: int = 0):
+        self.finished, self.running = initial, {}
+
+    def report(self, counts: dict[int, int]) -> None:
+        self.running.update({i: n for i, n in counts.items() if i in self.running})
+
+    def start(self, index: int) -> None:
+        self.running[index] = 0
+
+    def finish(self, index: int, read: int) -> None:
+        self.running.pop(index, None)
+        self.finished += read
+
+    @property
+    def n(self) -> int:
+        return self.finished + sum(self.running.values())
+
+
+class InOrder:
+    """Shards' warnings released in shard order: a shard's once all shards before it are done."""
+
+    def __init__(self, order: list[int], max_messages: int):
+        self.order, self.pos, self.left, self.held = order, 0, max_messages, {}
+
+    def done(self, index: int, warnings: list[str]) -> list[str]:
+        """The warnings that may be shown now that shard ``index`` is done."""
+        self.held[index] = warnings
+        out = []
+        while self.pos < len(self.order) and self.order[self.pos] in self.held:
+            shown = self.held.pop(self.order[self.pos])[:self.left]
+            out += shown
+            self.left -= len(shown)
+            self.pos += 1
+        return out
 
 
 def _maybe_die(shard: Shard, chunk_index: int) -> None:
@@ -115,7 +178,7 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
         num_shards = max(DEFAULT_SHARDS, math.ceil(input.stat().st_size / SHARD_BYTES))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "plan.json").write_text(json.dumps({"key": key, "num_shards": num_shards}))
-    plan = plan_shards(input, source.fmt, num_shards)
+    plan = plan_shards(input, source.fmt, num_shards, columns)
     done = done_shards(folder)
     todo = [s for s in plan if s.name not in done]
     summary = Summary(output=str(output))
@@ -130,7 +193,7 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     try:
         if todo:
             shown = _run(ray, todo, input, source.fmt, columns, config, folder, actors, chunk_size, progress,
-                         max_messages, log, summary, start)
+                         max_messages, log, summary, start, (sum(s.lines for s in plan), summary.read))
         for shard in plan:  # what attempts that died left behind (every shard is done now)
             for tmp in folder.glob(f"{shard.name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
@@ -148,8 +211,12 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
 
 def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config: PlantConfig, folder: Path,
          actors: int | None, chunk_size: int, progress: bool, max_messages: int, log, summary: Summary,
-         start: float) -> int:
-    """Plant the shards of ``todo``, counting them into ``summary``; the number of warnings shown."""
+         start: float, bar_span: tuple[int, int]) -> int:
+    """Plant the shards of ``todo``, counting them into ``summary``; the number of warnings shown.
+
+    ``bar_span``: the bar's estimated total (the plan's lines) and its start (captions done by an
+    earlier run, as one process counts them on a rerun).
+    """
     vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
     vocab_ref = ray.put(vocab.to_dict() if vocab is not None else None)
     n = min(actors or max(1, int(ray.cluster_resources().get("CPU", 1))), len(todo))
@@ -158,49 +225,57 @@ def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config
     actors_up.clear()
     actors_up.extend(ray.get([a.ready.remote() for a in pool]))
     summary.startup_seconds = time.perf_counter() - start
-    if progress:
-        mb = [a["rss_mb"] for a in actors_up if a["rss_mb"] is not None]
-        log(f"ray: {n} actors loaded in {summary.startup_seconds:.1f}s"
-            + (f", {max(mb):.0f} MB resident each at most" if mb else ""))
-    bar = None
+    bar, counter, tally = None, None, ShardProgress(bar_span[1])
     if progress:
         import sys
 
         from tqdm import tqdm
 
-        bar = tqdm(total=sum(s.lines for s in todo), unit=" captions", desc="plant (ray)", dynamic_ncols=True,
-                   file=sys.stderr)
+        mb = [a["rss_mb"] for a in actors_up if a["rss_mb"] is not None]
+        log(f"ray: {n} actors loaded in {summary.startup_seconds:.1f}s"
+            + (f", {max(mb):.0f} MB resident each at most" if mb else ""))
+        counter = ray.remote(num_cpus=0)(Counter).remote()
+        bar = tqdm(total=bar_span[0], initial=bar_span[1], unit=" captions", desc="plant (ray)",
+                   dynamic_ncols=True, file=sys.stderr)
     queue, running, shown = deque(todo), {}, 0
+    in_order = InOrder([s.index for s in todo], max_messages)
 
     def submit(actor) -> None:
         shard = queue.popleft()
-        ref = actor.plant.remote(str(input), fmt, columns, shard, str(folder), chunk_size, max_messages)
+        ref = actor.plant.remote(str(input), fmt, columns, shard, str(folder), chunk_size, max_messages, counter)
         running[ref] = (actor, shard)
+        tally.start(shard.index)
 
     try:
         for actor in pool:
             submit(actor)
         while running:
-            [ref], _ = ray.wait(list(running), num_returns=1)
-            actor, shard = running.pop(ref)
-            try:
-                result = ray.get(ref)
-            except ray.exceptions.RayError as exc:
-                raise RuntimeError(f"shard {shard.name} failed after {RETRIES} retries: {exc}") from None
-            summary.add(Summary.from_dict(result))
-            for warning in result["warnings"]:
-                if shown < max_messages:
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5 if bar is not None else None)
+            for ref in ready:
+                actor, shard = running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    raise RuntimeError(f"shard {shard.name} failed after {RETRIES} retries: {exc}") from None
+                summary.add(Summary.from_dict(result))
+                tally.finish(shard.index, result["read"])
+                for warning in in_order.done(shard.index, result["warnings"]):
                     log(f"warning: {warning}")
                     shown += 1
+                if queue:
+                    submit(actor)
             if bar is not None:
-                bar.update(shard.lines)
+                tally.report(ray.get(counter.get.remote()))
+                bar.update(tally.n - bar.n)
                 bar.set_postfix(shards=f"{len(todo) - len(queue) - len(running)}/{len(todo)}",
                                 planted=summary.planted, refresh=False)
-            if queue:
-                submit(actor)
+        if bar is not None:
+            bar.total = bar.n  # the plan counted lines; the bar ends at the captions read
     finally:
         if bar is not None:
             bar.close()
         for actor in pool:
             ray.kill(actor)
+        if counter is not None:
+            ray.kill(counter)
     return shown

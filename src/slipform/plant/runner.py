@@ -60,7 +60,7 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     start, before = time.perf_counter(), fork_state()
     source = Source(input, fmt, columns)  # raises InputError before any work
     if num_shards is not None and num_shards > 1:
-        source.shard = plan_shards(input, source.fmt, num_shards)[shard_id]
+        source.shard = plan_shards(input, source.fmt, num_shards, columns)[shard_id]
     sink = AppendSink(output)
     summary = Summary(output=str(output))
     vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
@@ -85,8 +85,8 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
             if bar is not None:
                 bar.update(chunk.read)
                 bar.set_postfix(planted=summary.planted, skipped=sum(summary.skipped.values()), refresh=False)
-        if bar is not None and total is None:
-            bar.total = bar.n
+        if bar is not None:
+            bar.total = bar.n  # the count of lines was an estimate (a CSV's header, blank or multi-line records)
     finally:
         sink.close()
         if bar is not None:

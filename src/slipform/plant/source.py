@@ -4,8 +4,12 @@ A shard of a line format (txt, CSV/TSV, JSONL) is a byte range: shard ``i`` of `
 the first line starting at or after ``i * size / n`` (after a CSV's header), so cutting the
 file needs its size only; reading a shard reads its own bytes. Its items carry the same ids
 and line numbers as when the file is read whole, because the plan also records the line
-number at each cut (one scan counting newlines, cached per input file like the vocabulary).
-A COCO or Karpathy JSON file is one document: its shards are ranges of item indices.
+number at each cut (one scan counting line ends, cached per input file like the vocabulary).
+Lines end at ``\n``, ``\r\n`` or a bare ``\r`` (:mod:`slipform.text.io`). A CSV/TSV record
+may span lines (a quoted field holding newlines), so its cuts are record starts, found by
+parsing the file once with :mod:`csv` as the reader will (~7x slower than counting
+line ends; still cached). A COCO or Karpathy JSON file is one document: its shards are ranges
+of item indices.
 
 The same plan serves ``--num-shards/--shard-id`` (a SLURM array) and the Ray engine, so both
 write the same shard files.
@@ -13,6 +17,7 @@ write the same shard files.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import itertools
 import json
@@ -20,7 +25,15 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..text.io import LINE_FORMATS, Columns, detect_format, read_captions, read_range
+from ..text.io import (
+    LINE_FORMATS,
+    Columns,
+    count_line_ends,
+    detect_format,
+    read_captions,
+    read_range,
+    split_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -46,19 +59,28 @@ def input_key(path: Path, *parts) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=10).hexdigest()
 
 
-def plan_shards(path: str | Path, fmt: str | None, num_shards: int) -> list[Shard]:
-    """The ``num_shards`` contiguous shards of ``path``, cached per input file."""
+def plan_shards(path: str | Path, fmt: str | None, num_shards: int, columns: Columns = Columns()) -> list[Shard]:
+    """The ``num_shards`` contiguous shards of ``path``, cached per input file.
+
+    ``columns.separator`` matters for CSV/TSV only: a quote opens a quoted field after it.
+    """
     from .embed import cache_dir
 
     path = Path(path)
     fmt = fmt or detect_format(path)
-    cache = cache_dir() / f"shards1-{input_key(path, fmt, num_shards)}.json"
+    sep = (columns.separator or ("\t" if fmt == "tsv" else ",")) if fmt in ("csv", "tsv") else None
+    cache = cache_dir() / f"shards2-{input_key(path, fmt, num_shards, sep)}.json"
     if cache.exists():
         try:
             return [Shard(**s) for s in json.loads(cache.read_text())]
         except (ValueError, TypeError):
             pass
-    shards = _line_plan(path, fmt, num_shards) if fmt in LINE_FORMATS else _item_plan(path, fmt, num_shards)
+    if fmt in ("csv", "tsv"):
+        shards = _record_plan(path, sep, num_shards)
+    elif fmt in LINE_FORMATS:
+        shards = _line_plan(path, num_shards)
+    else:
+        shards = _item_plan(path, fmt, num_shards)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps([asdict(s) for s in shards]))
@@ -66,36 +88,71 @@ def plan_shards(path: str | Path, fmt: str | None, num_shards: int) -> list[Shar
     return shards
 
 
-def _line_plan(path: Path, fmt: str, n: int) -> list[Shard]:
+def _targets(head: int, size: int, n: int) -> list[int]:
+    return [head + (size - head) * i // n for i in range(1, n)]
+
+
+def _line_plan(path: Path, n: int) -> list[Shard]:
+    """Cuts at the first line start at or after each target; line numbers from counting line ends."""
     size = path.stat().st_size
+    cuts = [0]
     with open(path, "rb") as f:
-        head = len(f.readline()) if fmt in ("csv", "tsv") else 0
-        cuts = [head]
-        for i in range(1, n):
-            f.seek(max(head, head + (size - head) * i // n - 1))
-            f.readline()  # to the start of the next line
-            cuts.append(max(cuts[-1], min(f.tell(), size)))
+        for target in _targets(0, size, n):
+            cuts.append(max(cuts[-1], _line_start_from(f, target, size)))
         cuts.append(size)
+        ends = [count_line_ends(f, a, b) for a, b in zip(cuts, cuts[1:])]
         f.seek(max(0, size - 1))
-        unterminated = size > head and f.read(1) != b"\n"  # a last line without its newline
-    firsts = [1 + c for c in _newlines_before(path, cuts)]
-    firsts[-1] += unterminated
-    return [Shard(i, n, cuts[i], cuts[i + 1], firsts[i], firsts[i + 1] - firsts[i]) for i in range(n)]
+        unterminated = size > 0 and f.read(1) not in (b"\n", b"\r")  # a last line without its end
+    if unterminated:  # counted in the shard holding the last byte (later shards may be empty)
+        ends[max(i for i in range(n) if cuts[i] < cuts[i + 1])] += 1
+    firsts = list(itertools.accumulate(ends, initial=1))
+    return [Shard(i, n, cuts[i], cuts[i + 1], firsts[i], ends[i]) for i in range(n)]
 
 
-def _newlines_before(path: Path, offsets: list[int]) -> list[int]:
-    """How many newlines precede each of the (ascending) byte offsets: one pass over the file."""
-    out, pos, count = [], 0, 0
+def _line_start_from(f, pos: int, size: int) -> int:
+    """The first line start at or after ``pos`` (``size`` if none)."""
+    if pos <= 0:
+        return 0
+    for raw in split_lines(f, pos - 1, size):  # from the byte before: is ``pos`` itself a line start?
+        if not raw.endswith((b"\n", b"\r")):
+            return size
+        return pos - 1 + len(raw)
+    return size
+
+
+def _record_plan(path: Path, sep: str, n: int, block: int = 1 << 20) -> list[Shard]:
+    """Cuts at the first CSV record start at or after each target: one pass of :mod:`csv` over the file.
+
+    The csv module's own parsing bounds its speed (~25 MB/s on a contended core; a faster line
+    splitter measured the same), hence the cache.
+    """
+    import sys
+
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    size = path.stat().st_size
+    at = [0, 0]  # bytes and lines the reader has taken
+
     with open(path, "rb") as f:
-        for off in offsets:
-            while pos < off:
-                buf = f.read(min(1 << 22, off - pos))
-                if not buf:
-                    break
-                count += buf.count(b"\n")
-                pos += len(buf)
-            out.append(count)
-    return out
+        def lines():
+            for raw in split_lines(f, 0, size, block):
+                at[0] += len(raw)
+                at[1] += 1
+                yield raw.decode("utf-8", errors="replace")
+
+        records = csv.reader(lines(), delimiter=sep)  # takes lines up to a record's end, never beyond
+        next(records, None)  # the header
+        cuts, firsts = [at[0]], [at[1] + 1]
+        for target in _targets(at[0], size, n):
+            while at[0] < target and next(records, None) is not None:
+                pass
+            cuts.append(at[0])
+            firsts.append(at[1] + 1)
+        tail = count_line_ends(f, cuts[-1], size)  # the last shard's lines: no need to parse them
+        f.seek(max(0, size - 1))
+        tail += size > cuts[-1] and f.read(1) not in (b"\n", b"\r")
+    cuts.append(size)
+    firsts.append(firsts[-1] + tail)
+    return [Shard(i, n, cuts[i], cuts[i + 1], firsts[i], firsts[i + 1] - firsts[i]) for i in range(n)]
 
 
 def _item_plan(path: Path, fmt: str, n: int) -> list[Shard]:
@@ -157,7 +214,11 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config):
 
 
 def count_lines(path: Path) -> int | None:
+    """The lines of a line-format file (``\n``, ``\r\n`` or ``\r`` ends, the last one optional); None for others."""
     if path.suffix.lower() not in (".txt", ".jsonl", ".csv", ".tsv"):
         return None
+    size = path.stat().st_size
     with open(path, "rb") as f:
-        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
+        ends = count_line_ends(f, 0, size)
+        f.seek(max(0, size - 1))
+        return ends + (size > 0 and f.read(1) not in (b"\n", b"\r"))  # a last line without its end

@@ -15,12 +15,19 @@ Formats, chosen from the file name (or ``fmt``):
 Every reader yields :class:`Caption` items, or :class:`BadLine` items naming the file and
 line of input it could not use, so the caller can count them and go on. Text, CSV and JSONL
 are streamed; the two JSON formats are single documents and are read whole.
+
+Lines end at ``\n``, ``\r\n`` or a bare ``\r`` (old Mac files), mixed freely, as Python's
+universal newlines and editors count them; a last line without its newline is a line. Other
+Unicode separators (``\u2028``, ``\x85``, form feed) stay inside their caption. An item's
+``line`` is the line an editor shows it on: for a CSV record whose quoted field holds newlines,
+the line the record starts on (and, without an id column, its id).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,9 +102,10 @@ def read_range(path: str | Path, fmt: str, columns: Columns, start: int, stop: i
                first_line: int) -> Iterator[Caption | BadLine]:
     """The items of bytes ``[start, stop)`` of a line format, ``start`` being line ``first_line``.
 
-    ``start`` and ``stop`` lie at line starts (:mod:`slipform.plant.source` plans them); only
-    those bytes are read, and a CSV's header line. Lines end at ``\\n``; items are the ones
-    :func:`read_captions` yields for the same lines, with the same ids and line numbers.
+    ``start`` and ``stop`` lie at line starts, and for CSV/TSV at record starts (never inside a
+    quoted field; :mod:`slipform.plant.source` plans them); only those bytes are read, and a
+    CSV's header. Items are the ones :func:`read_captions` yields for the same lines, with the
+    same ids and line numbers.
     """
     path = Path(path)
     if fmt not in LINE_FORMATS:
@@ -114,15 +122,52 @@ def read_range(path: str | Path, fmt: str, columns: Columns, start: int, stop: i
     return _table_rows(path, columns, header, csv.reader(lines, delimiter=columns.separator), first_line)
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def split_lines(f, start: int, stop: int, block: int = 1 << 20):
+    """The raw lines (with their ends) of bytes ``[start, stop)`` of binary file ``f``.
+
+    A line ends at ``\n``, ``\r\n`` or a bare ``\r``, as in Python's universal newlines; the
+    last one may have no end. Reads ``block`` bytes at a time, whatever the lines' lengths.
+    """
+    f.seek(start)
+    pos, carry = start, b""
+    while pos < stop:
+        data = f.read(min(block, stop - pos))
+        if not data:
+            break
+        pos += len(data)
+        buf, at = carry + data, 0
+        more = pos < stop
+        for m in _LINE_END.finditer(buf):
+            if more and m.end() == len(buf) and m.group() == b"\r":
+                break  # perhaps the first half of a \r\n cut by the block
+            yield buf[at:m.end()]
+            at = m.end()
+        carry = buf[at:]
+    if carry:
+        yield carry
+
+
+def count_line_ends(f, start: int, stop: int, block: int = 1 << 22) -> int:
+    """How many line ends (``\n``, ``\r\n``, bare ``\r``) bytes ``[start, stop)`` of ``f`` hold, at disk speed."""
+    f.seek(start)
+    pos, count, cr_before = start, 0, False
+    while pos < stop:
+        buf = f.read(min(block, stop - pos))
+        if not buf:
+            break
+        pos += len(buf)
+        count += buf.count(b"\n") + buf.count(b"\r") - buf.count(b"\r\n")
+        count -= cr_before and buf[:1] == b"\n"  # a \r\n cut by the block is one end
+        cr_before = buf[-1:] == b"\r"
+    return count
+
+
 def _byte_lines(path: Path, start: int, stop: int):
     with open(path, "rb") as f:
-        f.seek(start)
-        pos = start
-        while pos < stop:
-            raw = f.readline()
-            if not raw:
-                return
-            pos += len(raw)
+        for raw in split_lines(f, start, stop):
             yield raw.decode("utf-8", errors="replace")
 
 
@@ -177,10 +222,12 @@ def _table(path: Path, columns: Columns):
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         rows = csv.reader(f, delimiter=columns.separator)
-        yield from _table_rows(path, columns, next(rows, None), rows, 2)
+        header = next(rows, None)
+        yield from _table_rows(path, columns, header, rows, 1 + rows.line_num)
 
 
 def _table_rows(path: Path, columns: Columns, header, rows, first: int):
+    """The records of csv reader ``rows``, its next line being line ``first``: each numbered by the line it starts on."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     if not header:
         raise InputError(f"{path}: empty file, expected a header row")
@@ -191,18 +238,26 @@ def _table_rows(path: Path, columns: Columns, header, rows, first: int):
     ci = header.index(columns.caption)
     ii = header.index(columns.image) if columns.image in header else None
     idx = header.index(columns.id) if columns.id in header else (0 if header[0] == "" else None)
-    for n, row in enumerate(rows, first):
+    base = rows.line_num
+    while True:
+        n = first + rows.line_num - base  # the line this record starts on
+        row = next(rows, None)
+        if row is None:
+            return
         if not row:
             continue
         if len(row) != len(header):
-            yield BadLine(n, f"{path}:{n}: expected {len(header)} columns, found {len(row)}", kind="missing columns")
+            last = first + rows.line_num - base - 1
+            span = f" (a record over lines {n}-{last})" if last > n else ""
+            yield BadLine(n, f"{path}:{n}: expected {len(header)} columns, found {len(row)}{span}",
+                          kind="missing columns")
             continue
         cid = row[idx] if idx is not None and row[idx] else str(n)
         yield Caption(cid, row[ci], row[ii] if ii is not None else None, n)
 
 
 def _jsonl(path: Path, columns: Columns):
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:  # the lines a shard's reader sees
         yield from _jsonl_lines(path, columns, f, 1)
 
 

@@ -15,6 +15,7 @@ a checkpoint resumes it; on the CPU the result is bitwise that of an uninterrupt
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -187,6 +188,7 @@ class Trainer:
         elif not self.loss.uses_logit_bias and self.model.logit_bias is not None:
             self.model.logit_bias.requires_grad_(False)  # a softmax ignores it; DDP refuses unused parameters
         self.model.to(self.dist.device)
+        self.teacher = _ema_teacher(self.model, self.loss, config)  # None unless the loss has teacher_decay
         self.net = self.model
         if self.dist.world > 1:
             ids = [self.dist.local_rank] if self.dist.device.startswith("cuda") else None
@@ -249,7 +251,8 @@ class Trainer:
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
-                "rng": _rng_state(), "loss": self.loss.state_dict(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                "rng": _rng_state(), "loss": self.loss.state_dict(),
+                "teacher": self.teacher.state_dict() if self.teacher is not None else {}, "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                 "counters": dict(self.counters), "skips": self.skips.as_dict(),
                 "selection": self.selection.state() if self.selection else []}
 
@@ -261,6 +264,10 @@ class Trainer:
         self.scaler.load_state_dict(ckpt["scaler"])
         _set_rng_state(ckpt["rng"])
         self.loss.load_state_dict(ckpt.get("loss", {}))  # a loss's own state (CE-CLIP's thresholds)
+        if self.teacher is not None:
+            if not ckpt.get("teacher"):
+                raise ValueError(f"{path}: the checkpoint has no EMA teacher for loss {self.loss.name!r}")
+            self.teacher.load_state_dict(ckpt["teacher"])
         self.step, self.epoch, self.batch_in_epoch = ckpt["step"], ckpt["epoch"], ckpt["batch_in_epoch"]
         self.counters.update(ckpt.get("counters", {}))
         self.skips = SkipReport(log=self._warn)
@@ -299,7 +306,9 @@ class Trainer:
                                 hard_mask.to(device) if has_hard else None, conc.to(device),
                                 img[n:] if has_neg_img else None,
                                 b["neg_image_mask"].to(device) if has_neg_img else None,
-                                **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}))
+                                **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}),
+                                **(self._teacher_features(images, tokens.to(device), n, has_hard)
+                                   if self.teacher is not None else {}))
             loss = out["loss"]
             if not torch.isfinite(loss.detach()):
                 finite = False
@@ -321,7 +330,17 @@ class Trainer:
         self.scheduler.step()
         with torch.no_grad():  # CLIP keeps the temperature at or below 100
             self.model.model.logit_scale.clamp_(0, math.log(100))
+            if self.teacher is not None:  # teacher = d * teacher + (1 - d) * model
+                for t, p in zip(self.teacher.parameters(), self.model.parameters(), strict=True):
+                    t.lerp_(p, 1.0 - self.loss.teacher_decay)
         return logs
+
+    @torch.no_grad()
+    def _teacher_features(self, images: torch.Tensor, tokens: torch.Tensor, n: int, has_hard: bool) -> dict:
+        """The EMA teacher's features of the batch, for a loss with ``teacher_decay``."""
+        img, txt, _ = self.teacher(images[:n], tokens)
+        return {"teacher_image_features": img, "teacher_text_features": txt[:n],
+                "teacher_hard_text_features": txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None}
 
     def _select(self, b: dict, images: torch.Tensor, micro: int):
         """Encode each caption's K candidates, keep the one closest to its image (see
@@ -439,6 +458,15 @@ class Trainer:
         (self.run_dir / "skipped.json").write_text(json.dumps(self.skips.as_dict(), indent=1))
         if self.skips.total():
             print(f"{self.skips.text()} (details: {self.run_dir / 'skipped.json'})", file=sys.stderr)
+
+
+def _ema_teacher(model: ClipModel, loss, config: TrainConfig) -> ClipModel | None:
+    """A frozen copy of the model that the trainer moves towards it after every step."""
+    if loss.teacher_decay is None:
+        return None
+    if config.select.active:
+        raise ValueError(f"loss {loss.name!r} (an EMA teacher) does not combine with hardest-of-K selection yet")
+    return copy.deepcopy(model).eval().requires_grad_(False)
 
 
 class _nullcontext:

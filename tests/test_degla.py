@@ -151,3 +151,40 @@ def test_degla_refuses_hardest_of_k_selection_and_is_listed(tmp_path, capsys):
         Trainer(_degla(tmp_path, data, select=SelectConfig("hardest", k=2)))
     assert main(["train", "--list-losses"]) == 0
     assert "\ndegla " in "\n" + capsys.readouterr().out
+
+
+@pytest.mark.slow  # torchrun: ~1 min on a shared CPU
+def test_torchrun_two_processes_train_degla_and_its_teacher_like_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from slipform.cli import main
+    from slipform.models import load_model
+    from slipform.train import seed_everything
+    from test_train import TINY
+
+    from conftest import make_pair_data
+
+    data = make_pair_data(tmp_path / "data", n=32)
+    common = ["train", "--train", data["train"], "--negatives", data["negatives"], "--image-root",
+              data["image_root"], "--model-config", "tiny", "--pretrained", "none", "--epochs", "2", "--lr", "1e-3",
+              "--warmup", "1", "--workers", "0", "--log-every", "1", "--grad-clip", "0", "--no-progress",
+              "--loss", "degla", "--loss-option", "teacher_decay=0.5"]
+    assert main([*common, "--batch-size", "16", "-o", str(tmp_path / "one")]) == 0
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "slipform.cli", *common, "--batch-size", "8", "-o", str(tmp_path / "two")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    logs = [[json.loads(x) for x in (tmp_path / run / "log.jsonl").read_text().splitlines()] for run in ("one", "two")]
+    assert len(logs[0]) == len(logs[1]) == 4
+    for key in ("loss", "loss_distill", "loss_tgc", "grad_norm"):
+        assert [r[key] for r in logs[0]] == pytest.approx([r[key] for r in logs[1]], rel=1e-4, abs=1e-9), key
+    # the teachers agree to far less than they moved (float sums in another order, as test_train's torchrun test)
+    seed_everything(0)  # the trainer's initialisation (rank 0's, which DDP broadcasts and the teacher copies)
+    start = {f"model.{k}": v for k, v in load_model(TINY).model.state_dict().items()}
+    a, b = (torch.load(tmp_path / run / "checkpoints" / "latest.pt", weights_only=True)["teacher"] for run in ("one", "two"))
+    assert a.keys() == b.keys() and set(start) <= set(a)
+    moved = torch.cat([(a[k] - start[k]).flatten() for k in start if start[k].is_floating_point()]).norm()
+    apart = torch.cat([(a[k] - b[k]).flatten() for k in a if a[k].is_floating_point()]).norm()
+    assert moved > 1e-2 and apart < 1e-3 * moved, (float(apart), float(moved))

@@ -188,11 +188,12 @@ class Trainer:
         elif not self.loss.uses_logit_bias and self.model.logit_bias is not None:
             self.model.logit_bias.requires_grad_(False)  # a softmax ignores it; DDP refuses unused parameters
         self.model.to(self.dist.device)
-        self.teacher = _ema_teacher(self.model, self.loss, config)  # None unless the loss has teacher_decay
         self.net = self.model
         if self.dist.world > 1:
             ids = [self.dist.local_rank] if self.dist.device.startswith("cuda") else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        # after DDP's broadcast of rank 0's weights: every rank's teacher starts as the same model
+        self.teacher = _ema_teacher(self.model, self.loss, config)  # None unless the loss has teacher_decay
         if config.compile:
             self.net = torch.compile(self.net)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,

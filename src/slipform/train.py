@@ -252,10 +252,10 @@ class Trainer:
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
-                "rng": _rng_state(), "loss": self.loss.state_dict(),
-                "teacher": self.teacher.state_dict() if self.teacher is not None else {}, "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                "rng": _rng_state(), "loss": self.loss.state_dict(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                 "counters": dict(self.counters), "skips": self.skips.as_dict(),
-                "selection": self.selection.state() if self.selection else []}
+                "selection": self.selection.state() if self.selection else [],
+                "teacher": self.teacher.state_dict() if self.teacher is not None else {}}  # a loss's EMA teacher
 
     def resume(self, path: Path) -> None:
         ckpt = load_checkpoint(path)

@@ -5,6 +5,7 @@ uninterrupted one."""
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from slipform.select import SelectConfig
 from slipform.train import Trainer
 from test_loss_methods import _batch, _dot, _lse, _negclip_ref, _unit
 from test_loss_methods_ddp import Towers, _data, _free_port, _run, _worker
+from test_select import _multi_negatives
 from test_train_losses import _config, _interrupt_after, _Stop
 from test_train_losses import _data as _pair_data
 
@@ -143,12 +145,22 @@ def test_an_interrupted_degla_run_resumes_to_the_same_weights_and_teacher(tmp_pa
             assert torch.equal(a[k], b[k]), k
 
 
-def test_degla_refuses_hardest_of_k_selection_and_is_listed(tmp_path, capsys):
+def test_with_hardest_of_k_the_teacher_encodes_the_picked_negatives(tmp_path):
+    """With decay 0 the teacher is the model after every step: its features of what the model
+    encoded (captions, then the picked candidates) are the model's, so the distillation is ~0."""
+    data = _pair_data(tmp_path, n=16)
+    config = _degla(tmp_path, data, decay=0.0, select=SelectConfig("hardest", k=3))
+    trainer = Trainer(replace(config, data=replace(config.data, negatives=_multi_negatives(data))))
+    trainer.fit()
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(r["loss_tgc"] > 0 for r in rows)
+    assert min(r["select_A"] for r in rows) < 1  # not always the first candidate
+    assert max(r["loss_distill"] for r in rows) < 1e-8
+
+
+def test_degla_is_listed(capsys):
     from slipform.cli import main
 
-    data = _pair_data(tmp_path, n=16)
-    with pytest.raises(ValueError, match="EMA teacher"):
-        Trainer(_degla(tmp_path, data, select=SelectConfig("hardest", k=2)))
     assert main(["train", "--list-losses"]) == 0
     assert "\ndegla " in "\n" + capsys.readouterr().out
 

@@ -193,7 +193,7 @@ class Trainer:
             ids = [self.dist.local_rank] if self.dist.device.startswith("cuda") else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         # after DDP's broadcast of rank 0's weights: every rank's teacher starts as the same model
-        self.teacher = _ema_teacher(self.model, self.loss, config)  # None unless the loss has teacher_decay
+        self.teacher = _ema_teacher(self.model, self.loss)  # None unless the loss has teacher_decay
         if config.compile:
             self.net = torch.compile(self.net)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,
@@ -298,7 +298,7 @@ class Trainer:
                     images = torch.cat([images, b["neg_images"].to(device)])
                 hard_mask, conc = b["hard_mask"], b["concreteness"]
                 if self.selection is not None:  # hardest-of-K: the model picks one candidate per caption
-                    img, txt, scale, hard_mask, conc = self._select(b, images, i)
+                    img, txt, scale, hard_mask, conc, tokens = self._select(b, images, i)
                 else:
                     tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard else b["tokens"]
                     img, txt, scale = self.net(images, tokens.to(device))
@@ -346,7 +346,7 @@ class Trainer:
     def _select(self, b: dict, images: torch.Tensor, micro: int):
         """Encode each caption's K candidates, keep the one closest to its image (see
         :mod:`slipform.select`) and record the pick; returns features, scale and the chosen
-        negatives' mask and concreteness, (N, 1) each."""
+        negatives' mask and concreteness, (N, 1) each, and the tokens encoded (captions, then picks)."""
         cfg, device = self.config, self.dist.device
         mask = b["hard_mask"]
         gen = torch.Generator().manual_seed(_seed(cfg.seed, self.step, micro, self.dist.rank, "select") % (2**63))
@@ -361,7 +361,8 @@ class Trainer:
         pick = pick.cpu()
         rows = torch.arange(len(pick))
         self.selection.add(self.step, pick, seen["sim"], mask, b["roles"], b["concreteness"])
-        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None]
+        tokens = torch.cat([b["tokens"], b["hard_tokens"][rows, pick]])  # what the model encoded, for a teacher
+        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None], tokens
 
     def fit(self) -> dict:
         cfg = self.config
@@ -461,12 +462,10 @@ class Trainer:
             print(f"{self.skips.text()} (details: {self.run_dir / 'skipped.json'})", file=sys.stderr)
 
 
-def _ema_teacher(model: ClipModel, loss, config: TrainConfig) -> ClipModel | None:
+def _ema_teacher(model: ClipModel, loss) -> ClipModel | None:
     """A frozen copy of the model that the trainer moves towards it after every step."""
     if loss.teacher_decay is None:
         return None
-    if config.select.active:
-        raise ValueError(f"loss {loss.name!r} (an EMA teacher) does not combine with hardest-of-K selection yet")
     return copy.deepcopy(model).eval().requires_grad_(False)
 
 

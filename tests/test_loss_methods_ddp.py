@@ -1,7 +1,9 @@
 """Every registered loss under a real 2-process gloo run: the loss and the gradients of one
 process on the global batch, the learnable logit scale and bias included, over two steps
-(CE-CLIP's thresholds carry from the first to the second)."""
+(CE-CLIP's thresholds carry from the first to the second); a loss with an EMA teacher gets the
+features of a perturbed copy of the towers as the teacher's."""
 
+import copy
 import os
 import socket
 
@@ -40,27 +42,41 @@ class Towers(torch.nn.Module):
                 img[len(x_img):], self.logit_scale.exp(), self.logit_bias)
 
 
-def _run(model, name, x_img, x_txt, x_hard, x_neg_img, mask, conc, neg_ok):
-    loss = build_loss(LossConfig(name, margin_min=0.05, margin_max=0.3))
+def _teacher(model):
+    teacher = copy.deepcopy(getattr(model, "module", model)).requires_grad_(False)
+    with torch.no_grad():
+        for p in teacher.parameters():
+            p.mul_(0.9)
+    return teacher
+
+
+def _run(model, name, x_img, x_txt, x_hard, x_neg_img, mask, conc, neg_ok, options=None):
+    loss = build_loss(LossConfig(name, margin_min=0.05, margin_max=0.3, options=options or {}))
+    teacher, extra = _teacher(model) if loss.teacher_decay is not None else None, {}
     values = []
     for _ in range(2):
         f_img, f_txt, f_hard, f_neg, scale, bias = model(x_img, x_txt, x_hard, x_neg_img)
-        out = loss(f_img, f_txt, scale, f_hard, mask, conc, f_neg, neg_ok, logit_bias=bias)
+        if teacher is not None:
+            t_img, t_txt, t_hard, *_ = teacher(x_img, x_txt, x_hard, x_neg_img)
+            extra = {"teacher_image_features": t_img, "teacher_text_features": t_txt,
+                     "teacher_hard_text_features": t_hard}
+        out = loss(f_img, f_txt, scale, f_hard, mask, conc, f_neg, neg_ok, logit_bias=bias, **extra)
         (out["loss"] * ddp_scale()).backward()
         values.append(out["loss"].detach())
     return torch.stack(values)
 
 
-def _worker(rank, port, path):
+def _worker(rank, port, path, runs=None):
+    """runs: (key, loss name, options) to run; every registered loss with its defaults if None."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
     try:
         part = slice(rank * N // 2, (rank + 1) * N // 2)
         results = {}
-        for name in list_losses():
+        for key, name, options in runs or [(name, name, None) for name in list_losses()]:
             model = torch.nn.parallel.DistributedDataParallel(Towers(name))
-            losses = _run(model, name, *[t[part] for t in _data()])
-            results[name] = {"loss": losses, "grads": {n: p.grad for n, p in model.module.named_parameters()}}
+            losses = _run(model, name, *[t[part] for t in _data()], options=options)
+            results[key] = {"loss": losses, "grads": {n: p.grad for n, p in model.module.named_parameters()}}
         torch.save(results, f"{path}.{rank}")
     finally:
         dist.destroy_process_group()

@@ -7,7 +7,9 @@ features for the trainer (and DDP). Load with :func:`load_model` from a :class:`
 - ``open_clip``: an architecture (``ViT-B-32``) with a pretrained tag (``openai``,
   ``laion2b_s34b_b79k``), a local checkpoint, or random weights; or a custom config dict
   (the tests' tiny models).
-- ``hf``: a ``transformers`` CLIPModel directory or hub id.
+- ``hf``: a ``transformers`` CLIPModel or SiglipModel directory or hub id (the config's
+  ``model_type`` says which; a SigLIP model brings its learnable ``logit_bias``, so ``--loss
+  siglip`` fine-tunes it as pretrained; its tokenizer is the directory's, ``AutoTokenizer``).
 
 The QuickGELU pitfall: OpenAI's weights (and several LAION tags) were trained with
 QuickGELU, while ``ViT-B-32`` builds a GELU model; open_clip only warns, and the model then
@@ -37,6 +39,7 @@ from .safeload import load_tensors
 
 log = logging.getLogger(__name__)
 FAMILIES = ("open_clip", "hf")
+HF_TYPES = ("clip", "siglip")  # transformers model_type values the hf family loads
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,16 @@ class ClipModel(torch.nn.Module):
     def encode_text(self, tokens: torch.Tensor, normalize: bool = True) -> torch.Tensor:
         if self.family == "open_clip":
             x = _open_clip_text(self.model, tokens)
+        elif self.meta.get("model_type") == "siglip":  # bidirectional, last-token pooled: every token counts
+            x = _features(self.model.get_text_features(input_ids=tokens))
         else:  # HF CLIP: the end token is the largest id and attention is causal, so the cut is safe
             x = _features(self.model.get_text_features(input_ids=_cut_after_end(tokens)))
         return F.normalize(x, dim=-1) if normalize else x
 
     @property
     def logit_scale(self) -> torch.Tensor:
-        """1/τ, exponentiated and capped at 100 as in CLIP."""
-        return self.model.logit_scale.exp().clamp(max=100)
+        """1/τ, exponentiated and capped at 100 as in CLIP; a scalar (HF SigLIP stores it as (1,))."""
+        return self.model.logit_scale.exp().clamp(max=100).reshape(())
 
     @property
     def logit_bias(self) -> torch.Tensor | None:
@@ -239,17 +244,29 @@ def _load_state(model: torch.nn.Module, path: str) -> None:
 
 
 def _load_hf(spec: ModelSpec) -> ClipModel:
-    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
+    from transformers import AutoConfig
 
-    model = CLIPModel.from_pretrained(spec.name)
-    tokenizer = CLIPTokenizer.from_pretrained(spec.name)
-    proc = CLIPImageProcessor.from_pretrained(spec.name)
+    kind = AutoConfig.from_pretrained(spec.name).model_type
+    if kind == "siglip":
+        from transformers import AutoTokenizer, SiglipImageProcessor, SiglipModel
+
+        # google/siglip-* ship a SentencePiece SiglipTokenizer (needs the sentencepiece package)
+        model, tokenizer = SiglipModel.from_pretrained(spec.name), AutoTokenizer.from_pretrained(spec.name)
+        proc = SiglipImageProcessor.from_pretrained(spec.name)
+    elif kind == "clip":
+        from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
+
+        model = CLIPModel.from_pretrained(spec.name)
+        tokenizer = CLIPTokenizer.from_pretrained(spec.name)
+        proc = CLIPImageProcessor.from_pretrained(spec.name)
+    else:
+        raise ValueError(f"{spec.name}: Hugging Face model type {kind!r} is not supported; choose from {HF_TYPES}")
     size = model.config.vision_config.image_size
     import open_clip
 
     train = open_clip.image_transform(size, is_train=True, mean=proc.image_mean, std=proc.image_std)
     val = open_clip.image_transform(size, is_train=False, mean=proc.image_mean, std=proc.image_std)
-    meta = {"family": "hf", "name": spec.name, "image_size": size, "mean": list(proc.image_mean),
+    meta = {"family": "hf", "name": spec.name, "model_type": kind, "image_size": size, "mean": list(proc.image_mean),
             "std": list(proc.image_std)}
     return ClipModel("hf", model, tokenizer, train, val, meta)
 
@@ -318,7 +335,8 @@ def _open_clip_to_hf_state(sd: dict, n_vision: int, n_text: int) -> dict:
 
 
 def export_hf(model: ClipModel, directory: str | Path) -> Path:
-    """A directory that ``transformers.CLIPModel.from_pretrained`` loads, tokenizer and processor included."""
+    """A directory that ``transformers.CLIPModel.from_pretrained`` loads (``SiglipModel`` for a
+    SigLIP loaded from Hugging Face), tokenizer and processor included."""
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPTokenizer
 
     directory = Path(directory)
@@ -326,7 +344,10 @@ def export_hf(model: ClipModel, directory: str | Path) -> Path:
     if model.family == "hf":
         model.model.save_pretrained(directory)
         model._tokenizer.save_pretrained(directory)
-        CLIPImageProcessor.from_pretrained(model.meta["name"]).save_pretrained(directory)
+        from transformers import SiglipImageProcessor
+
+        proc = SiglipImageProcessor if model.meta.get("model_type") == "siglip" else CLIPImageProcessor
+        proc.from_pretrained(model.meta["name"]).save_pretrained(directory)
         return directory
     cfg = model.meta.get("config") or {}
     vc, tc = cfg.get("vision_cfg", {}), cfg.get("text_cfg", {})

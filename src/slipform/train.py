@@ -15,6 +15,7 @@ a checkpoint resumes it; on the CPU the result is bitwise that of an uninterrupt
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -191,6 +192,8 @@ class Trainer:
         if self.dist.world > 1:
             ids = [self.dist.local_rank] if self.dist.device.startswith("cuda") else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        # after DDP's broadcast of rank 0's weights: every rank's teacher starts as the same model
+        self.teacher = _ema_teacher(self.model, self.loss)  # None unless the loss has teacher_decay
         if config.compile:
             self.net = torch.compile(self.net)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, config.weight_decay), lr=config.lr,
@@ -251,7 +254,8 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
                 "rng": _rng_state(), "loss": self.loss.state_dict(), "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                 "counters": dict(self.counters), "skips": self.skips.as_dict(),
-                "selection": self.selection.state() if self.selection else []}
+                "selection": self.selection.state() if self.selection else [],
+                "teacher": self.teacher.state_dict() if self.teacher is not None else {}}  # a loss's EMA teacher
 
     def resume(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
@@ -261,6 +265,10 @@ class Trainer:
         self.scaler.load_state_dict(ckpt["scaler"])
         _set_rng_state(ckpt["rng"])
         self.loss.load_state_dict(ckpt.get("loss", {}))  # a loss's own state (CE-CLIP's thresholds)
+        if self.teacher is not None:
+            if not ckpt.get("teacher"):
+                raise ValueError(f"{path}: the checkpoint has no EMA teacher for loss {self.loss.name!r}")
+            self.teacher.load_state_dict(ckpt["teacher"])
         self.step, self.epoch, self.batch_in_epoch = ckpt["step"], ckpt["epoch"], ckpt["batch_in_epoch"]
         self.counters.update(ckpt.get("counters", {}))
         self.skips = SkipReport(log=self._warn)
@@ -290,7 +298,7 @@ class Trainer:
                     images = torch.cat([images, b["neg_images"].to(device)])
                 hard_mask, conc = b["hard_mask"], b["concreteness"]
                 if self.selection is not None:  # hardest-of-K: the model picks one candidate per caption
-                    img, txt, scale, hard_mask, conc = self._select(b, images, i)
+                    img, txt, scale, hard_mask, conc, tokens = self._select(b, images, i)
                 else:
                     tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard else b["tokens"]
                     img, txt, scale = self.net(images, tokens.to(device))
@@ -299,7 +307,9 @@ class Trainer:
                                 hard_mask.to(device) if has_hard else None, conc.to(device),
                                 img[n:] if has_neg_img else None,
                                 b["neg_image_mask"].to(device) if has_neg_img else None,
-                                **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}))
+                                **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}),
+                                **(self._teacher_features(images, tokens.to(device), n, has_hard)
+                                   if self.teacher is not None else {}))
             loss = out["loss"]
             if not torch.isfinite(loss.detach()):
                 finite = False
@@ -321,12 +331,22 @@ class Trainer:
         self.scheduler.step()
         with torch.no_grad():  # CLIP keeps the temperature at or below 100
             self.model.model.logit_scale.clamp_(0, math.log(100))
+            if self.teacher is not None:  # teacher = d * teacher + (1 - d) * model
+                for t, p in zip(self.teacher.parameters(), self.model.parameters(), strict=True):
+                    t.lerp_(p, 1.0 - self.loss.teacher_decay)
         return logs
+
+    @torch.no_grad()
+    def _teacher_features(self, images: torch.Tensor, tokens: torch.Tensor, n: int, has_hard: bool) -> dict:
+        """The EMA teacher's features of the batch, for a loss with ``teacher_decay``."""
+        img, txt, _ = self.teacher(images[:n], tokens)
+        return {"teacher_image_features": img, "teacher_text_features": txt[:n],
+                "teacher_hard_text_features": txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None}
 
     def _select(self, b: dict, images: torch.Tensor, micro: int):
         """Encode each caption's K candidates, keep the one closest to its image (see
         :mod:`slipform.select`) and record the pick; returns features, scale and the chosen
-        negatives' mask and concreteness, (N, 1) each."""
+        negatives' mask and concreteness, (N, 1) each, and the tokens encoded (captions, then picks)."""
         cfg, device = self.config, self.dist.device
         mask = b["hard_mask"]
         gen = torch.Generator().manual_seed(_seed(cfg.seed, self.step, micro, self.dist.rank, "select") % (2**63))
@@ -341,7 +361,8 @@ class Trainer:
         pick = pick.cpu()
         rows = torch.arange(len(pick))
         self.selection.add(self.step, pick, seen["sim"], mask, b["roles"], b["concreteness"])
-        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None]
+        tokens = torch.cat([b["tokens"], b["hard_tokens"][rows, pick]])  # what the model encoded, for a teacher
+        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None], tokens
 
     def fit(self) -> dict:
         cfg = self.config
@@ -439,6 +460,13 @@ class Trainer:
         (self.run_dir / "skipped.json").write_text(json.dumps(self.skips.as_dict(), indent=1))
         if self.skips.total():
             print(f"{self.skips.text()} (details: {self.run_dir / 'skipped.json'})", file=sys.stderr)
+
+
+def _ema_teacher(model: ClipModel, loss) -> ClipModel | None:
+    """A frozen copy of the model that the trainer moves towards it after every step."""
+    if loss.teacher_decay is None:
+        return None
+    return copy.deepcopy(model).eval().requires_grad_(False)
 
 
 class _nullcontext:

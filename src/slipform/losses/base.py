@@ -160,6 +160,12 @@ class Loss(torch.nn.Module):
     (the :class:`LossConfig` fields the method reads, shown with its defaults), ``Options``
     (a frozen dataclass of the method's own settings) and ``uses_logit_bias`` (SigLIP-style:
     the trainer passes the model's learnable bias, adding one to a model that has none).
+
+    ``teacher_decay`` (None: no teacher; a method may set it from its options in ``__init__``):
+    the trainer keeps an exponential moving average of the model, ``teacher = d·teacher +
+    (1-d)·model`` after every optimizer step (no gradient, saved in the checkpoint), and passes
+    its features of the same batch to ``forward`` as ``teacher_image_features`` (n, D),
+    ``teacher_text_features`` (n, D) and ``teacher_hard_text_features`` (n, K, D) or None.
     """
 
     name: ClassVar[str] = ""
@@ -169,6 +175,7 @@ class Loss(torch.nn.Module):
     config_fields: ClassVar[tuple[str, ...]] = ()
     Options: ClassVar[type] = NoOptions
     uses_logit_bias: ClassVar[bool] = False
+    teacher_decay: float | None = None
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("contrastive", "tripletclip", "siglip", "ce_clip", "fsc_clip")
+MODULES = ("contrastive", "tripletclip", "siglip", "ce_clip", "fsc_clip", "degla")
 _REGISTRY: dict[str, type] = {}
 _loaded = False
 

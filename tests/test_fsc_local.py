@@ -2,12 +2,16 @@
 ViT and ModifiedResNet, Hugging Face CLIP), the loss against a loop reference, 2 gloo processes
 against one, and the trainer (resume, a tiny run whose loss falls)."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from slipform.experiment.config import ProtocolConfig
+from slipform.losses import LossConfig, build_loss
 from slipform.models import ModelSpec, export_hf, load_model, tiny_open_clip_config
+from test_loss_methods import _batch, _dot, _fsc_ref, _lse
 
 CAPTIONS = ["a red square left of a blue circle", "two zebras", "a dog on a red sofa"]
 WORLD_RESNET = ProtocolConfig().model_config()  # the world's tiny ModifiedResNet: 48 px, a 1x1 last grid
@@ -104,3 +108,100 @@ def test_the_dense_forward_returns_the_plain_forward_and_the_tokens(vit):
     torch.testing.assert_close(txt2, txt, atol=1e-6, rtol=1e-5)
     assert dense["image_tokens"].shape == (3, 16, 32) and dense["text_tokens"].shape[:2] == dense["text_token_mask"].shape
     assert torch.allclose(F.normalize(img2, dim=-1), img2)
+
+
+# --------------------------------------------------------------------------- the loss
+
+
+def _tokens(n=5, k=3, p=4, length=6, d=8, seed=1):
+    """Patches (n, P, D) and words (n, L, D) / (n, K, L, D), unnormalised, with masks of
+    different lengths (the first place always valid)."""
+    g = torch.Generator().manual_seed(seed)
+    patches = torch.randn(n, p, d, generator=g) * 2
+    words, hard = torch.randn(n, length, d, generator=g), torch.randn(n, k, length, d, generator=g)
+    lengths = torch.randint(1, length + 1, (n, 1 + k), generator=g)
+    place = torch.arange(length)
+    mask = place < lengths[..., None]  # (n, 1+K, L)
+    return patches, words, mask[:, 0], hard, mask[:, 1:]
+
+
+def _score_ref(patches, words, mask, t, normalizer="minmax", sparsify=False):
+    """S = log Σ_l exp(t cos(w_l, v_l)), v_l the patches weighted by their min-max (or softmax)
+    rescaled similarity to w_l, written out per token."""
+    terms = []
+    for w, ok in zip(words, mask):
+        if not ok:
+            continue
+        sims = [_dot(w, p) for p in patches]
+        if normalizer == "softmax":
+            top = _lse(sims)
+            a = [math.exp(s - top) for s in sims]
+        else:
+            lo, hi = min(sims), max(sims)
+            a = [(s - lo) / (hi - lo) for s in sims]
+            if sparsify:
+                a = [x if x >= 1 / len(sims) else 0.0 for x in a]
+            a = [x / sum(a) for x in a]
+        v = sum(x * p for x, p in zip(a, patches))
+        terms.append(t * _dot(v, w) / (float(v.norm()) * float(w.norm())))
+    return _lse(terms)
+
+
+def _focal_ref(z, gamma=2.0, eps=0.02):
+    top = _lse(z)
+    q = [math.exp(x - top) for x in z]
+    y = [(1 - eps) + eps / len(z)] + [eps / len(z)] * (len(z) - 1)
+    return sum(y[c] * (1 - q[c]) ** gamma * -math.log(q[c]) for c in range(len(z)))
+
+
+def _local_ref(patches, words, wmask, hard, hmask, mask, t, **kw):
+    rows = []
+    for i in range(len(patches)):
+        cands = [(words[i], wmask[i])] + [(hard[i, h], hmask[i, h]) for h in range(mask.shape[1]) if mask[i, h]]
+        if len(cands) > 1:
+            rows.append(_focal_ref([_score_ref(patches[i], w, m, t, **kw) for w, m in cands]))
+    return sum(rows) / len(rows)
+
+
+def _kwargs(patches, words, wmask, hard, hmask):
+    return {"image_tokens": patches, "text_tokens": words, "text_token_mask": wmask, "hard_text_tokens": hard,
+            "hard_text_token_mask": hmask}
+
+
+@pytest.mark.parametrize("opts", [{}, {"local_weight": 0.7, "sim_normalizer": "softmax"},
+                                  {"sim_sparsify": True}])
+def test_the_local_loss_against_the_loop_reference(opts):
+    img, txt, hard, mask, conc = _batch(n=5, k=3, missing=((0, 0), (2, 0), (2, 1), (2, 2)))  # row 2: none
+    toks = _tokens()
+    loss = build_loss(LossConfig("fsc_clip", options=opts))
+    out = loss(img, txt, 10.0, hard, mask, conc, **_kwargs(*toks))
+    ref_opts = {k: v for k, v in opts.items() if k in ("sim_normalizer", "sim_sparsify")}
+    local = _local_ref(*toks, mask, 10.0, **{{"sim_normalizer": "normalizer", "sim_sparsify": "sparsify"}[k]: v
+                                             for k, v in ref_opts.items()})
+    assert out["loss_local_hard_negatives"].item() == pytest.approx(local, rel=1e-5)
+    weight = opts.get("local_weight", 0.2)  # the authors' --local-neg-weight
+    assert out["loss"].item() == pytest.approx(_fsc_ref(img, txt, hard, mask, 10.0) + weight * local, rel=1e-5)
+
+
+def test_local_weight_zero_is_the_global_loss_and_needs_no_tokens():
+    img, txt, hard, mask, conc = _batch(n=5, k=3)
+    toks = _tokens()
+    plain = build_loss(LossConfig("fsc_clip"))(img, txt, 10.0, hard, mask, conc)
+    off = build_loss(LossConfig("fsc_clip", options={"local_weight": 0.0}))
+    assert not off.needs_tokens and build_loss(LossConfig("fsc_clip")).needs_tokens
+    got = off(img, txt, 10.0, hard, mask, conc, **_kwargs(*toks))
+    assert torch.equal(got["loss"], plain["loss"]) and "loss_local_hard_negatives" not in got
+
+
+def test_equal_similarities_and_a_single_patch_give_finite_losses_and_gradients():
+    img, txt, hard, mask, conc = _batch(n=4, k=2)
+    patches, words, wmask, hwords, hmask = _tokens(n=4, k=2, p=1)  # a 1x1 grid (the world's 48 px ResNet)
+    patches.requires_grad_(True)
+    out = build_loss(LossConfig("fsc_clip"))(img, txt, 10.0, hard, mask, conc,
+                                               **_kwargs(patches, words, wmask, hwords, hmask))
+    out["loss"].backward()
+    assert torch.isfinite(out["loss_local_hard_negatives"]) and torch.isfinite(patches.grad).all()
+    same = torch.ones(4, 3, 8)  # every patch alike: min-max is 0/0, uniform weights instead
+    out = build_loss(LossConfig("fsc_clip"))(img, txt, 10.0, hard, mask, conc,
+                                               **_kwargs(same, words, wmask, hwords, hmask))
+    assert torch.isfinite(out["loss"])

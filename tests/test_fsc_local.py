@@ -3,15 +3,19 @@ ViT and ModifiedResNet, Hugging Face CLIP), the loss against a loop reference, 2
 against one, and the trainer (resume, a tiny run whose loss falls)."""
 
 import math
+import os
 
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from slipform.experiment.config import ProtocolConfig
-from slipform.losses import LossConfig, build_loss
+from slipform.losses import LossConfig, build_loss, ddp_scale
 from slipform.models import ModelSpec, export_hf, load_model, tiny_open_clip_config
 from test_loss_methods import _batch, _dot, _fsc_ref, _lse
+from test_loss_methods_ddp import _free_port
 
 CAPTIONS = ["a red square left of a blue circle", "two zebras", "a dog on a red sofa"]
 WORLD_RESNET = ProtocolConfig().model_config()  # the world's tiny ModifiedResNet: 48 px, a 1x1 last grid
@@ -205,3 +209,99 @@ def test_equal_similarities_and_a_single_patch_give_finite_losses_and_gradients(
     out = build_loss(LossConfig("fsc_clip"))(img, txt, 10.0, hard, mask, conc,
                                                **_kwargs(same, words, wmask, hwords, hmask))
     assert torch.isfinite(out["loss"])
+
+
+def _authors_local(patches, words, wmask, hard, hmask, valid, t, gamma=2.0, eps=0.02):
+    """Local_HNLoss of ytaek-oh/fsc-clip re-derived (min-max weights, an additive -inf mask, the
+    focal smoothed choice over the valid classes), for a batch where every negative exists."""
+    def score(p, w, m):
+        sim = torch.einsum("btd,bpd->btp", w, p)
+        sim = (sim - sim.min(-1, keepdim=True)[0]) / (sim.max(-1, keepdim=True)[0] - sim.min(-1, keepdim=True)[0])
+        v = F.normalize(torch.einsum("btp,bpd->btd", sim / sim.sum(-1, keepdim=True), p), dim=-1)
+        s = t * (v * F.normalize(w, dim=-1)).sum(-1)
+        return torch.logsumexp(s + torch.where(m, 0.0, float("-inf")), dim=1)
+
+    k = hard.shape[1]
+    logits = torch.stack([score(patches, words, wmask)] + [score(patches, hard[:, h], hmask[:, h]) for h in range(k)], 1)
+    v = valid.float()
+    per_row = v.sum(-1) + 1
+    target = torch.zeros_like(logits)
+    target[:, 0] = (1 - eps) + eps / per_row
+    target[:, 1:] = (eps / per_row)[:, None] * v
+    ce = -F.log_softmax(logits, dim=-1)
+    return (target * ce * (1 - torch.exp(-ce)) ** gamma).sum(-1).mean()
+
+
+def test_the_local_loss_matches_the_authors_formulation_when_every_negative_exists():
+    from test_loss_methods import _authors_fsc_global
+
+    img, txt, hard, mask, conc = _batch(n=5, k=3, missing=())
+    toks = _tokens()
+    want = _authors_fsc_global(img, txt, hard, mask, 50.0) + 0.2 * _authors_local(*toks, mask, 50.0)
+    got = build_loss(LossConfig("fsc_clip"))(img, txt, 50.0, hard, mask, conc, **_kwargs(*toks))["loss"]
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+
+
+# --------------------------------------------------------------------------- two gloo processes
+
+N, K, P, L, DIN, D = 8, 2, 3, 4, 6, 5
+
+
+def _ddp_data():
+    g = torch.Generator().manual_seed(0)
+    xs = [torch.randn(N, DIN, generator=g), torch.randn(N, P, DIN, generator=g), torch.randn(N, DIN, generator=g),
+          torch.randn(N, L, DIN, generator=g), torch.randn(N, K, DIN, generator=g),
+          torch.randn(N, K, L, DIN, generator=g)]
+    mask = torch.rand(N, K, generator=g) > 0.3
+    mask[1] = mask[6] = False  # rows without a negative, one on each rank
+    lengths = torch.randint(1, L + 1, (N, 1 + K), generator=g)
+    tmask = torch.arange(L) < lengths[..., None]
+    return xs, mask, tmask[:, 0], tmask[:, 1:]
+
+
+class _TokenTowers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(1)
+        self.img, self.txt = torch.nn.Linear(DIN, D), torch.nn.Linear(DIN, D)
+        self.logit_scale = torch.nn.Parameter(torch.tensor(2.3))
+
+    def forward(self, x_img, x_patch, x_txt, x_words, x_hard, x_hwords):
+        return (F.normalize(self.img(x_img), dim=-1), self.img(x_patch), F.normalize(self.txt(x_txt), dim=-1),
+                self.txt(x_words), F.normalize(self.txt(x_hard), dim=-1), self.txt(x_hwords), self.logit_scale.exp())
+
+
+def _ddp_run(model, xs, mask, wmask, hmask):
+    loss = build_loss(LossConfig("fsc_clip", options={"local_weight": 0.5}))
+    values = []
+    for _ in range(2):
+        img, patches, txt, words, hard, hwords, scale = model(*xs)
+        out = loss(img, txt, scale, hard, mask, None, **_kwargs(patches, words, wmask, hwords, hmask))
+        (out["loss"] * ddp_scale()).backward()
+        values.append(torch.stack([out["loss"], out["loss_local_hard_negatives"]]).detach())
+    return torch.stack(values)
+
+
+def _ddp_worker(rank, port, path):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        part = slice(rank * N // 2, (rank + 1) * N // 2)
+        xs, *masks = _ddp_data()
+        model = torch.nn.parallel.DistributedDataParallel(_TokenTowers())
+        values = _ddp_run(model, [x[part] for x in xs], *[m[part] for m in masks])
+        torch.save({"loss": values, "grads": {n: p.grad for n, p in model.module.named_parameters()}}, f"{path}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_the_local_loss_on_two_gloo_processes_equals_one_process(tmp_path):
+    mp.spawn(_ddp_worker, args=(_free_port(), str(tmp_path / "r")), nprocs=2, join=True)
+    model = _TokenTowers()
+    single = _ddp_run(model, *_ddp_data())
+    assert (single[:, 1] > 0).all()
+    for rank in range(2):
+        res = torch.load(tmp_path / f"r.{rank}", weights_only=True)
+        torch.testing.assert_close(res["loss"], single, rtol=1e-5, atol=1e-6)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(res["grads"][name], p.grad, rtol=1e-5, atol=1e-6, msg=name)

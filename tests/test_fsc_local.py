@@ -2,6 +2,7 @@
 ViT and ModifiedResNet, Hugging Face CLIP), the loss against a loop reference, 2 gloo processes
 against one, and the trainer (resume, a tiny run whose loss falls)."""
 
+import json
 import math
 import os
 
@@ -16,6 +17,7 @@ from slipform.losses import LossConfig, build_loss, ddp_scale
 from slipform.models import ModelSpec, export_hf, load_model, tiny_open_clip_config
 from test_loss_methods import _batch, _dot, _fsc_ref, _lse
 from test_loss_methods_ddp import _free_port
+from test_train_losses import _config, _data, _interrupt_after, _Stop
 
 CAPTIONS = ["a red square left of a blue circle", "two zebras", "a dog on a red sofa"]
 WORLD_RESNET = ProtocolConfig().model_config()  # the world's tiny ModifiedResNet: 48 px, a 1x1 last grid
@@ -305,3 +307,77 @@ def test_the_local_loss_on_two_gloo_processes_equals_one_process(tmp_path):
         torch.testing.assert_close(res["loss"], single, rtol=1e-5, atol=1e-6)
         for name, p in model.named_parameters():
             torch.testing.assert_close(res["grads"][name], p.grad, rtol=1e-5, atol=1e-6, msg=name)
+
+
+# --------------------------------------------------------------------------- the trainer
+
+@pytest.mark.slow
+def test_an_interrupted_run_with_the_local_loss_resumes_to_the_same_weights(tmp_path):
+    from slipform.train import Trainer
+
+    data = _data(tmp_path, n=16)
+    clean = Trainer(_config(tmp_path, data, "fsc_clip", "clean"))
+    assert clean.loss.needs_tokens
+    clean.fit()
+    first = Trainer(_config(tmp_path, data, "fsc_clip", "resumed"))
+    _interrupt_after(first, 2)
+    with pytest.raises(_Stop):
+        first.fit()
+    resumed = Trainer(_config(tmp_path, data, "fsc_clip", "resumed"))
+    resumed.fit()
+    assert resumed.step == clean.step == 4
+    a, b = clean.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    rows = [json.loads(x) for x in (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and all(r["loss_local_hard_negatives"] > 0 for r in rows)
+
+
+def _cli_train(tmp_path, model_config: dict, local_weight: float, out: str) -> list[dict]:
+    from slipform.cli import main
+
+    from conftest import make_pair_data
+
+    data = make_pair_data(tmp_path / "data", n=32)
+    config = tmp_path / f"{out}.json"
+    config.write_text(json.dumps(model_config))
+    run = tmp_path / out
+    assert main(["train", "--train", data["train"], "--negatives", data["negatives"], "--image-root",
+                 data["image_root"], "--model-config", str(config), "--pretrained", "none", "--epochs", "6",
+                 "--batch-size", "16", "--lr", "1e-3", "--warmup", "1", "--workers", "0", "--log-every", "1",
+                 "--no-progress", "--loss", "fsc_clip", "--loss-option", f"local_weight={local_weight}",
+                 "-o", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["loss"]["options"] == {"local_weight": local_weight}
+    return [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("model_config", [tiny_open_clip_config(),
+                                          pytest.param(WORLD_RESNET, marks=pytest.mark.slow)], ids=["vit", "world-resnet"])
+def test_train_with_the_local_loss_lowers_it(tmp_path, model_config):
+    rows = _cli_train(tmp_path, model_config, 0.5, "run")
+    assert len(rows) == 12 and all(math.isfinite(r["loss_local_hard_negatives"]) for r in rows)
+    for key in ("loss", "loss_local_hard_negatives"):
+        assert sum(r[key] for r in rows[-3:]) < sum(r[key] for r in rows[:3]), key
+
+
+def test_the_trainer_passes_each_caption_its_own_image_patches_and_negative_tokens(tmp_path):
+    from slipform.train import Trainer, _token_kwargs
+
+    trainer = Trainer(_config(tmp_path, _data(tmp_path, n=16), "fsc_clip", batch_size=8))
+    batch = next(trainer._loader(0))
+    seen = {}
+    forward = trainer.loss.forward
+    trainer.loss.forward = lambda *a, **kw: seen.update(kw) or forward(*a, **kw)
+    with torch.no_grad():
+        _, patches = trainer.model.encode_image_tokens(batch["images"])
+        _, words, mask = trainer.model.encode_text_tokens(batch["hard_tokens"].flatten(0, 1))
+    trainer._train_step([batch])
+    torch.testing.assert_close(seen["image_tokens"], patches, atol=1e-5, rtol=1e-5)
+    got, got_mask = seen["hard_text_tokens"][:, 0], seen["hard_text_token_mask"][:, 0]
+    width = words.shape[1]  # encoded alone, the negatives' context may be cut shorter
+    assert torch.equal(got_mask[:, :width], mask) and not got_mask[:, width:].any()
+    torch.testing.assert_close(got[:, :width][mask], words[mask], atol=1e-5, rtol=1e-5)
+    # K negatives per caption follow the captions caption by caption: (n*K, L, D) -> (n, K, L, D)
+    flat = torch.arange(2 + 3 * 2).float()[:, None, None].expand(-1, 4, 1)
+    out = _token_kwargs({"image_tokens": torch.zeros(2, 1, 1), "text_tokens": flat,
+                         "text_token_mask": torch.ones(8, 4, dtype=torch.bool)}, 2, True)
+    assert out["hard_text_tokens"][:, :, 0, 0].tolist() == [[2, 3, 4], [5, 6, 7]]

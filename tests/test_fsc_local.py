@@ -381,3 +381,14 @@ def test_the_trainer_passes_each_caption_its_own_image_patches_and_negative_toke
     out = _token_kwargs({"image_tokens": torch.zeros(2, 1, 1), "text_tokens": flat,
                          "text_token_mask": torch.ones(8, 4, dtype=torch.bool)}, 2, True)
     assert out["hard_text_tokens"][:, :, 0, 0].tolist() == [[2, 3, 4], [5, 6, 7]]
+
+
+def test_hardest_of_k_selection_trains_the_local_loss_on_the_chosen_negatives(tmp_path):
+    from slipform.select import SelectConfig
+    from slipform.train import Trainer
+
+    trainer = Trainer(_config(tmp_path, _data(tmp_path, n=16), "fsc_clip", batch_size=8,
+                              select=SelectConfig("hardest", 2)))
+    trainer.fit()
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["loss_local_hard_negatives"] > 0 and "select_sim" in r for r in rows)

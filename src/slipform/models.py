@@ -2,7 +2,8 @@
 
 :class:`ClipModel` holds the network and exposes ``tokenize``, ``preprocess``,
 ``encode_image``, ``encode_text`` and ``logit_scale``; its ``forward`` returns normalised
-features for the trainer (and DDP). Load with :func:`load_model` from a :class:`ModelSpec`:
+features for the trainer (and DDP). ``encode_image_tokens`` and ``encode_text_tokens`` give
+patch and token features in the joint space as well (FSC-CLIP's local loss). Load with :func:`load_model` from a :class:`ModelSpec`:
 
 - ``open_clip``: an architecture (``ViT-B-32``) with a pretrained tag (``openai``,
   ``laion2b_s34b_b79k``), a local checkpoint, or random weights; or a custom config dict
@@ -93,7 +94,8 @@ class ClipModel(torch.nn.Module):
             return _resnet_tokens(visual, images)
         if isinstance(visual, _open_clip_module("VisionTransformer")):
             return _vit_tokens(visual, images)
-        raise ValueError(f"patch features are not available for an image tower of type {type(visual).__name__}")
+        raise ValueError(f"patch features are not available for an image tower of type {type(visual).__name__} "
+                         "(for fsc_clip: --loss-option local_weight=0)")
 
     def encode_text_tokens(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(pooled (m, D), token features (m, L, D), mask (m, L) bool)``, unnormalised, in the
@@ -217,7 +219,8 @@ def _open_clip_text_tokens(model, tokens: torch.Tensor) -> tuple[torch.Tensor, t
 
     if type(model) is not open_clip.CLIP or getattr(model, "text_pool_type", "argmax") != "argmax" or \
             model.attn_mask is None:
-        raise ValueError("token features need a CLIP text tower with a causal mask and end-token pooling")
+        raise ValueError("token features need a CLIP text tower with a causal mask and end-token pooling "
+                         "(for fsc_clip: --loss-option local_weight=0)")
     tokens = _cut_after_end(tokens)
     n = tokens.shape[1]
     cast = model.transformer.get_cast_dtype()
@@ -231,7 +234,8 @@ def _vit_tokens(visual, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     """open_clip ViT: the patch tokens after ``ln_post`` (the class token dropped), through the
     same ``proj`` as the pooled class token (the authors' ``return_dense_tokens``)."""
     if visual.attn_pool is not None or visual.final_ln_after_pool:
-        raise ValueError("patch features need a ViT whose tokens all pass ln_post (no attentional pooler)")
+        raise ValueError("patch features need a ViT whose tokens all pass ln_post, without an attentional "
+                         "pooler (for fsc_clip: --loss-option local_weight=0)")
     was = visual.output_tokens
     visual.output_tokens = True  # open_clip then also returns the unprojected tokens of the same pass
     try:

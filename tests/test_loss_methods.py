@@ -67,7 +67,8 @@ def test_the_registry_lists_every_method_with_paper_negatives_and_defaults():
     for row in describe_losses():
         assert row["paper"] and row["summary"] and row["negatives"] in ("none", "text", "text+image")
     assert describe_losses()[names.index("fsc_clip")]["defaults"] == {
-        "neg_weight": 0.5, "focal_gamma": 2.0, "label_smoothing": 0.02}
+        "neg_weight": 0.5, "focal_gamma": 2.0, "label_smoothing": 0.02, "local_weight": 0.2,
+        "sim_normalizer": "minmax", "sim_sparsify": False}
 
 
 def test_unknown_losses_and_options_are_refused():

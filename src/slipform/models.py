@@ -2,7 +2,8 @@
 
 :class:`ClipModel` holds the network and exposes ``tokenize``, ``preprocess``,
 ``encode_image``, ``encode_text`` and ``logit_scale``; its ``forward`` returns normalised
-features for the trainer (and DDP). Load with :func:`load_model` from a :class:`ModelSpec`:
+features for the trainer (and DDP). ``encode_image_tokens`` and ``encode_text_tokens`` give
+patch and token features in the joint space as well (FSC-CLIP's local loss). Load with :func:`load_model` from a :class:`ModelSpec`:
 
 - ``open_clip``: an architecture (``ViT-B-32``) with a pretrained tag (``openai``,
   ``laion2b_s34b_b79k``), a local checkpoint, or random weights; or a custom config dict
@@ -88,6 +89,35 @@ class ClipModel(torch.nn.Module):
             x = _features(self.model.get_text_features(input_ids=_cut_after_end(tokens)))
         return F.normalize(x, dim=-1) if normalize else x
 
+    def encode_image_tokens(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(pooled (n, D), patches (n, P, D))``, unnormalised, both in the joint space, from one
+        pass (see :mod:`slipform.dense`): the pooled features are ``encode_image``'s."""
+        if self.family == "hf":
+            return _hf_image_tokens(self.model, images)
+        visual = self.model.visual
+        if isinstance(visual, _open_clip_module("ModifiedResNet")):
+            return _resnet_tokens(visual, images)
+        if isinstance(visual, _open_clip_module("VisionTransformer")):
+            return _vit_tokens(visual, images)
+        raise ValueError(f"patch features are not available for an image tower of type {type(visual).__name__} "
+                         "(for fsc_clip: --loss-option local_weight=0)")
+
+    def encode_text_tokens(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(pooled (m, D), token features (m, L, D), mask (m, L) bool)``, unnormalised, in the
+        joint space, from one pass; L is the context cut after the batch's last end token, the
+        mask keeps each caption's words and its end token (not the start token nor padding)."""
+        if self.family == "hf":
+            tokens = _cut_after_end(tokens)
+            out = self.model.text_model(input_ids=tokens)
+            words = self.model.text_projection(out.last_hidden_state)
+        else:
+            words, tokens = _open_clip_text_tokens(self.model, tokens)
+        end = tokens.argmax(dim=1)  # CLIP's end token has the largest id; pooling reads it
+        rows = torch.arange(len(tokens), device=tokens.device)
+        place = torch.arange(tokens.shape[1], device=tokens.device)
+        mask = (place[None] >= 1) & (place[None] <= end[:, None])
+        return words[rows, end], words, mask
+
     @property
     def logit_scale(self) -> torch.Tensor:
         """1/τ, exponentiated and capped at 100 as in CLIP; a scalar (HF SigLIP stores it as (1,))."""
@@ -105,15 +135,22 @@ class ClipModel(torch.nn.Module):
         self.meta["logit_bias"] = True
 
     def forward(self, images: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
-                candidates: torch.Tensor | None = None, choose=None):
+                candidates: torch.Tensor | None = None, choose=None, dense: bool = False):
         """``(image features, text features, logit scale)``, normalised.
+
+        With ``dense``: a last value, the dict ``image_tokens`` (n, P, D), ``text_tokens``
+        (m, L, D) and ``text_token_mask`` (m, L), unnormalised (:meth:`encode_image_tokens`,
+        :meth:`encode_text_tokens`), from the same pass as the pooled features.
 
         With ``candidates`` (N, K, L) and ``choose`` (hardest-of-K selection, :mod:`slipform.select`):
         the candidates are encoded without gradient, ``choose(image_features[:N], candidate_features)``
         returns one index per caption, and the chosen candidates' tokens are encoded (with gradient)
         after ``tokens``; a fourth value, the picks (N,), is returned. One call, so that under DDP
         the selection happens inside the wrapped forward."""
-        img = self.encode_image(images) if images is not None else None
+        img = patches = words = mask = None
+        if images is not None:
+            img, patches = self.encode_image_tokens(images) if dense else (self.encode_image(images, False), None)
+            img = F.normalize(img, dim=-1)
         pick = None
         if candidates is not None:
             n, k, _ = candidates.shape
@@ -121,8 +158,12 @@ class ClipModel(torch.nn.Module):
                 cand = self.encode_text(candidates.flatten(0, 1)).view(n, k, -1)
             pick = choose(img[:n].detach(), cand).to(candidates.device)
             tokens = torch.cat([tokens, candidates[torch.arange(n, device=candidates.device), pick]])
-        txt = self.encode_text(tokens) if tokens is not None else None
-        return (img, txt, self.logit_scale) if pick is None else (img, txt, self.logit_scale, pick)
+        txt = None
+        if tokens is not None:
+            txt, words, mask = self.encode_text_tokens(tokens) if dense else (self.encode_text(tokens, False), None, None)
+            txt = F.normalize(txt, dim=-1)
+        out = (img, txt, self.logit_scale) if pick is None else (img, txt, self.logit_scale, pick)
+        return out + ({"image_tokens": patches, "text_tokens": words, "text_token_mask": mask},) if dense else out
 
     def fingerprint(self) -> str:
         """A short hash of the weights, to key caches of features."""
@@ -165,6 +206,71 @@ def _open_clip_text(model, tokens: torch.Tensor) -> torch.Tensor:
     x = text_global_pool(x, tokens, "argmax")
     return x @ model.text_projection if not isinstance(model.text_projection, torch.nn.Linear) \
         else model.text_projection(x)
+
+
+# --------------------------------------------------------------------------- token and patch features
+
+def _open_clip_module(name: str) -> type:
+    import open_clip.modified_resnet
+    import open_clip.transformer
+
+    return getattr(open_clip.transformer, name, None) or getattr(open_clip.modified_resnet, name)
+
+
+def _open_clip_text_tokens(model, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every token of a causal, argmax-pooled open_clip text tower after ``ln_final``, projected
+    as the end token is (FSC-CLIP's ``text_tokens``), on the cut context; and the cut tokens."""
+    import open_clip
+
+    if type(model) is not open_clip.CLIP or getattr(model, "text_pool_type", "argmax") != "argmax" or \
+            model.attn_mask is None:
+        raise ValueError("token features need a CLIP text tower with a causal mask and end-token pooling "
+                         "(for fsc_clip: --loss-option local_weight=0)")
+    tokens = _cut_after_end(tokens)
+    n = tokens.shape[1]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast) + model.positional_embedding[:n].to(cast)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))
+    proj = model.text_projection
+    return (proj(x) if isinstance(proj, torch.nn.Linear) else x @ proj), tokens
+
+
+def _vit_tokens(visual, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """open_clip ViT: the patch tokens after ``ln_post`` (the class token dropped), through the
+    same ``proj`` as the pooled class token (the authors' ``return_dense_tokens``)."""
+    if visual.attn_pool is not None or visual.final_ln_after_pool:
+        raise ValueError("patch features need a ViT whose tokens all pass ln_post, without an attentional "
+                         "pooler (for fsc_clip: --loss-option local_weight=0)")
+    was = visual.output_tokens
+    visual.output_tokens = True  # open_clip then also returns the unprojected tokens of the same pass
+    try:
+        pooled, tokens = visual(images)
+    finally:
+        visual.output_tokens = was
+    return pooled, (tokens @ visual.proj if visual.proj is not None else tokens)
+
+
+def _resnet_tokens(visual, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """open_clip ModifiedResNet: the last (h, w) grid, each cell with its positional embedding,
+    through the attention pool's value and output projections (``c_proj(v_proj(x_j + pos_j))``,
+    MaskCLIP's dense features, Zhou et al. 2022). The pooled feature is, per head, the attention
+    average of exactly these vectors (and of the mean token's), so patches and pooled share the
+    joint space; with uniform attention it is their mean. FSC-CLIP's code has no ResNet path."""
+    x = visual.layer4(visual.layer3(visual.layer2(visual.layer1(visual.stem(images)))))
+    pool = visual.attnpool
+    pooled = pool(x)
+    grid = x.flatten(2).transpose(1, 2)  # (n, h*w, C)
+    grid = grid + pool.positional_embedding[1:].to(grid.dtype)
+    return pooled, pool.c_proj(pool.v_proj(grid))
+
+
+def _hf_image_tokens(model, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hugging Face CLIP: ``last_hidden_state``'s patch tokens through ``post_layernorm`` (which
+    HF applies to the class token only) and ``visual_projection``, as the pooled class token."""
+    vision = model.vision_model
+    out = vision(pixel_values=images)
+    pooled = model.visual_projection(out.pooler_output)
+    return pooled, model.visual_projection(vision.post_layernorm(out.last_hidden_state[:, 1:]))
 
 
 def _features(out):

@@ -297,11 +297,12 @@ class Trainer:
                 if has_neg_img:
                     images = torch.cat([images, b["neg_images"].to(device)])
                 hard_mask, conc = b["hard_mask"], b["concreteness"]
+                dense = {"dense": True} if self.loss.needs_tokens else {}  # token/patch features (FSC-CLIP)
                 if self.selection is not None:  # hardest-of-K: the model picks one candidate per caption
-                    img, txt, scale, hard_mask, conc, tokens = self._select(b, images, i)
+                    img, txt, scale, hard_mask, conc, tokens, *extra = self._select(b, images, i, dense)
                 else:
                     tokens = torch.cat([b["tokens"], b["hard_tokens"].flatten(0, 1)]) if has_hard else b["tokens"]
-                    img, txt, scale = self.net(images, tokens.to(device))
+                    img, txt, scale, *extra = self.net(images, tokens.to(device), **dense)
                 out = self.loss(img[:n], txt[:n], scale,
                                 txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None,
                                 hard_mask.to(device) if has_hard else None, conc.to(device),
@@ -309,7 +310,8 @@ class Trainer:
                                 b["neg_image_mask"].to(device) if has_neg_img else None,
                                 **({"logit_bias": self.model.logit_bias} if self.loss.uses_logit_bias else {}),
                                 **(self._teacher_features(images, tokens.to(device), n, has_hard)
-                                   if self.teacher is not None else {}))
+                                   if self.teacher is not None else {}),
+                                **(_token_kwargs(extra[0], n, has_hard) if extra else {}))
             loss = out["loss"]
             if not torch.isfinite(loss.detach()):
                 finite = False
@@ -343,7 +345,7 @@ class Trainer:
         return {"teacher_image_features": img, "teacher_text_features": txt[:n],
                 "teacher_hard_text_features": txt[n:].reshape(n, -1, txt.shape[-1]) if has_hard else None}
 
-    def _select(self, b: dict, images: torch.Tensor, micro: int):
+    def _select(self, b: dict, images: torch.Tensor, micro: int, dense: dict):
         """Encode each caption's K candidates, keep the one closest to its image (see
         :mod:`slipform.select`) and record the pick; returns features, scale and the chosen
         negatives' mask and concreteness, (N, 1) each, and the tokens encoded (captions, then picks)."""
@@ -356,13 +358,13 @@ class Trainer:
             pick, seen["sim"] = choose(image_features, candidate_features, mask, cfg.select, gen)
             return pick
 
-        img, txt, scale, pick = self.net(images, b["tokens"].to(device), candidates=b["hard_tokens"].to(device),
-                                         choose=chooser)
+        img, txt, scale, pick, *extra = self.net(images, b["tokens"].to(device),
+                                                 candidates=b["hard_tokens"].to(device), choose=chooser, **dense)
         pick = pick.cpu()
         rows = torch.arange(len(pick))
         self.selection.add(self.step, pick, seen["sim"], mask, b["roles"], b["concreteness"])
         tokens = torch.cat([b["tokens"], b["hard_tokens"][rows, pick]])  # what the model encoded, for a teacher
-        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None], tokens
+        return img, txt, scale, mask[rows, pick][:, None], b["concreteness"][rows, pick][:, None], tokens, *extra
 
     def fit(self) -> dict:
         cfg = self.config
@@ -467,6 +469,17 @@ def _ema_teacher(model: ClipModel, loss) -> ClipModel | None:
     if loss.teacher_decay is None:
         return None
     return copy.deepcopy(model).eval().requires_grad_(False)
+
+
+def _token_kwargs(dense: dict, n: int, has_hard: bool) -> dict:
+    """The loss's token arguments (:attr:`slipform.losses.base.Loss.needs_tokens`) from the dense
+    forward: the captions' first n images (negative images follow) and texts, then the negatives'."""
+    words, mask = dense["text_tokens"], dense["text_token_mask"]
+    out = {"image_tokens": dense["image_tokens"][:n], "text_tokens": words[:n], "text_token_mask": mask[:n]}
+    if has_hard:
+        out.update(hard_text_tokens=words[n:].reshape(n, -1, *words.shape[1:]),
+                   hard_text_token_mask=mask[n:].reshape(n, -1, mask.shape[1]))
+    return out
 
 
 class _nullcontext:

@@ -65,6 +65,7 @@ PLANTS = {"concrete": Plant("concrete"), "abstract": Plant("abstract"), "random"
 _CEMENT = LossConfig(kind="cement", schedule="adaptive")
 _NEGCLIP = LossConfig(kind="negclip")
 _HARDEST = SelectConfig("hardest", k=3)
+_FSC_GLOBAL = LossConfig(kind="fsc_clip", options={"local_weight": 0.0})
 METHODS = {m.name: m for m in (
     Method("pretrained", "Pretrained CLIP", None, finetune=False),
     Method("clip_ft", "CLIP-FT", None),
@@ -92,19 +93,24 @@ METHODS = {m.name: m for m in (
     # --list-losses): with NegCLIP's swap negatives, and with ConcretePlant's
     Method("ce_clip", "CE-CLIP", "swap", LossConfig(kind="ce_clip")),
     Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", "concrete", LossConfig(kind="ce_clip")),
-    Method("fsc_clip", "FSC-CLIP", "swap", LossConfig(kind="fsc_clip")),
-    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP loss", "concrete", LossConfig(kind="fsc_clip")),
+    # FSC-CLIP's global loss only: the world's 48-px ResNet ends in a 1x1 grid, where the local
+    # token-patch loss has one patch and nothing local to align
+    Method("fsc_clip", "FSC-CLIP (global loss)", "swap", _FSC_GLOBAL),
+    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP global loss", "concrete", _FSC_GLOBAL),
     Method("siglip", "SigLIP loss + NegCLIP's negatives", "swap", LossConfig(kind="siglip")),
     Method("cement_siglip", "ConcretePlant + Cement on SigLIP", "concrete", LossConfig(kind="cement_siglip")),
     Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", "concrete",
            LossConfig(kind="tripletclip"), image_negatives=True),
+    Method("degla", "DeGLA", "swap", LossConfig(kind="degla")),
+    Method("degla_concrete", "ConcretePlant + DeGLA loss", "concrete", LossConfig(kind="degla")),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
 CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")
 FULL_METHODS = tuple(METHODS)
 # --compare: every published method of the loss registry beside NegCLIP, on the same seeds and data
 COMPARE_METHODS = ("pretrained", "clip_ft", "negclip", "concrete_negclip", "slipform", "ce_clip", "ce_clip_concrete",
-                   "fsc_clip", "fsc_clip_concrete", "siglip", "cement_siglip", "tripletclip")
+                   "fsc_clip", "fsc_clip_concrete", "siglip", "cement_siglip", "tripletclip", "degla",
+                   "degla_concrete")
 # negatives written from the scenes, not planted: the world_aro swaps of every training caption
 CONTROL_NEGATIVES = ("relation_swap", "attribute_swap")
 BENCHMARKS = ("world_retrieval", "world_aro", "world_sugarcrepe", "world_sugarcrepe_comp", "world_probe")

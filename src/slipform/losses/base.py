@@ -159,7 +159,11 @@ class Loss(torch.nn.Module):
     (``"none"``, ``"text"`` or ``"text+image"``), ``summary`` (one line), ``config_fields``
     (the :class:`LossConfig` fields the method reads, shown with its defaults), ``Options``
     (a frozen dataclass of the method's own settings) and ``uses_logit_bias`` (SigLIP-style:
-    the trainer passes the model's learnable bias, adding one to a model that has none).
+    the trainer passes the model's learnable bias, adding one to a model that has none) and
+    ``needs_tokens`` (the trainer also passes the towers' token and patch features, as keyword
+    arguments ``image_tokens`` (n, P, D), ``text_tokens`` (n, L, D), ``text_token_mask`` (n, L),
+    ``hard_text_tokens`` (n, K, L, D) and ``hard_text_token_mask`` (n, K, L), unnormalised, in the
+    joint space: :meth:`slipform.models.ClipModel.encode_text_tokens`; an instance may set it).
 
     ``teacher_decay`` (None: no teacher; a method may set it from its options in ``__init__``):
     the trainer keeps an exponential moving average of the model, ``teacher = d·teacher +
@@ -176,6 +180,7 @@ class Loss(torch.nn.Module):
     Options: ClassVar[type] = NoOptions
     uses_logit_bias: ClassVar[bool] = False
     teacher_decay: float | None = None
+    needs_tokens: ClassVar[bool] = False
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__()

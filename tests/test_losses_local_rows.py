@@ -1,7 +1,8 @@
 """Under a real 2-process gloo run, clip/negclip/cement compute only their own rank's rows
 (open_clip's ``local_loss``) and still give the loss, diagnostics and gradients of one process
 on the global batch, the learnable temperature's included; the global form (``local_rows=False``)
-holds all N rows on every rank."""
+holds all N rows on every rank. SigLIP's losses hold their own rows too (their loss and
+gradients are checked in tests/test_loss_methods_ddp.py)."""
 
 import os
 import socket
@@ -12,7 +13,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from slipform.losses import ContrastiveLoss, LossConfig, ddp_scale
+from slipform.losses import ContrastiveLoss, LossConfig, build_loss, ddp_scale
 
 N, K, DIN, D = 8, 2, 6, 5
 KINDS = ("clip", "negclip", "cement")
@@ -43,17 +44,30 @@ class Towers(torch.nn.Module):
                 img[len(x_img):], self.logit_scale.exp())
 
 
-def _step(model, kind, local_rows, x_img, x_txt, x_hard, x_neg, mask, conc, neg_ok):
-    loss = ContrastiveLoss(LossConfig(kind=kind, margin_min=0.05, margin_max=0.3), local_rows=local_rows)
-    shapes = []
+def _record(loss, shapes):
     get_logits = loss.get_logits
 
     def recorded(*args):  # the hook: which logits this rank holds
         out = get_logits(*args)
-        shapes.append((tuple(out[0].shape), tuple(out[1].shape)))
+        shapes.append(tuple(tuple(t.shape) for t in out if isinstance(t, torch.Tensor) and t.is_floating_point()))
         return out
 
     loss.get_logits = recorded
+
+
+def _siglip_shapes(name, x_img, x_txt, x_hard, x_neg, mask, conc, neg_ok):
+    loss, shapes = build_loss(LossConfig(name)), []
+    _record(loss, shapes)
+    model = Towers()
+    f_img, f_txt, f_hard, _, scale = model(x_img, x_txt, x_hard, x_neg)
+    loss(f_img, f_txt, scale, f_hard, mask, conc, logit_bias=torch.tensor(-3.0, requires_grad=True))
+    return shapes
+
+
+def _step(model, kind, local_rows, x_img, x_txt, x_hard, x_neg, mask, conc, neg_ok):
+    loss = ContrastiveLoss(LossConfig(kind=kind, margin_min=0.05, margin_max=0.3), local_rows=local_rows)
+    shapes = []
+    _record(loss, shapes)
     f_img, f_txt, f_hard, f_neg, scale = model(x_img, x_txt, x_hard, x_neg)
     out = loss(f_img, f_txt, scale, f_hard, mask, conc, f_neg, neg_ok)
     (out["loss"] * ddp_scale()).backward()
@@ -72,6 +86,8 @@ def _worker(rank, port, path):
                 res = _step(model, kind, local_rows, *[t[part] for t in _data()])
                 res["grads"] = {n: p.grad for n, p in model.module.named_parameters()}
                 results[kind, local_rows] = res
+        for name in ("siglip", "cement_siglip"):
+            results[name] = _siglip_shapes(name, *[t[part] for t in _data()])
         torch.save(results, f"{path}.{rank}")
     finally:
         dist.destroy_process_group()
@@ -96,6 +112,14 @@ def test_each_rank_holds_its_own_rows_only(ranks, kind):
     for res in ranks:
         assert res[kind, True]["shapes"] == [((n, cols), (n, N))]  # local: n rows, all N (+ N*K) columns
         assert res[kind, False]["shapes"] == [((N, cols), (N, N))]  # global: every rank all N rows
+
+
+@pytest.mark.parametrize("name", ["siglip", "cement_siglip"])
+def test_siglip_ranks_hold_their_own_rows_only(ranks, name):
+    n = N // 2
+    for res in ranks:  # pairs (n, N), their signs (n, N), negatives (n, N*K)
+        assert res[name] == [((n, N), (n, N), (n, N * K))]
+    assert _siglip_shapes(name, *_data()) == [((N, N), (N, N), (N, N * K))]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -11,25 +11,25 @@ line with ``--loss-option key=value``.
 
 Distributed training, and the memory each rank holds: with a local batch of n, a global batch
 of N = n * world and K text negatives per caption, ``clip``, ``negclip`` and ``cement`` (and
-the losses built on them: ``tripletclip``, ``ce_clip``, ``fsc_clip``), CE-CLIP's IMC and CMR
-and the SigLIP losses compute each rank's own rows only, as open_clip's ``local_loss``: the
-logits a rank holds are (n, N + N*K) image->text and (n, N) text->image, O(n * N * (K + 2))
-numbers, against O(N² (K + 2)) for the global form (N = 2048, K = 1, 8 ranks: 1.6M numbers per rank, 6.3 MB
-in fp32, instead of 12.6M, 50 MB, plus as much again for their softmax; measured in
-docs/BENCHMARKS.md). The columns are gathered by :func:`gather_rows`, whose backward sums
-every rank's gradient onto the rank that owns the features, and each term is a
-:func:`global_mean`, whose value is the global batch's mean on every rank; the trainer
-backpropagates ``loss * world`` (:func:`ddp_scale`), which DDP's average turns into exactly the
-gradient of one process on the global batch (tests/test_losses_local_rows.py).
+the losses built on them: ``tripletclip``, ``ce_clip``, ``fsc_clip``), TripletCLIP's synthetic
+pairs, CE-CLIP's IMC and CMR and the SigLIP losses compute each rank's own rows only, as
+open_clip's ``local_loss``: the logits a rank holds are (n, N + N*K) image->text and (n, N)
+text->image, O(n * N * (K + 2)) numbers, against O(N² (K + 2)) for the global form
+(N = 2048, K = 1, 8 ranks: 1.6M numbers per rank, 6.3 MB in fp32, instead of 12.6M, 50 MB,
+plus as much again for their softmax; measured in docs/BENCHMARKS.md). The columns are
+gathered by :func:`gather_rows`, whose backward sums every rank's gradient onto the rank that
+owns the features, and each term is a :func:`global_mean`, whose value is the global batch's
+mean on every rank; the trainer backpropagates ``loss * world`` (:func:`ddp_scale`), which
+DDP's average turns into exactly the gradient of one process on the global batch
+(tests/test_losses_local_rows.py, tests/test_loss_methods_ddp.py).
 
-The other terms (FSC-CLIP's hard-negative term, TripletCLIP's synthetic pairs) keep the
-global form: every rank computes the loss of all N rows, features gathered by
-:func:`gather` with the local slice kept in the autograd graph, so a rank holds the gradient of
-its own features only, and ``loss * world`` with DDP's average again gives the one-process
-gradient. A parameter that enters that whole loss on every rank (``logit_scale``) goes through
-:func:`replicated`, or its gradient would come out ``world`` times too large; a local-rows
-term needs no such division (each rank's share of it is its own). TripletCLIP's synthetic
-pairs, (M, 2M) for M edited images, are still O(N²) per rank; FSC-CLIP's term is O(N * K).
+FSC-CLIP's hard-negative term, O(N * (1 + K)), keeps the global form: every rank computes the
+loss of all N rows, features gathered by :func:`gather` with the local slice kept in the
+autograd graph, so a rank holds the gradient of its own features only, and ``loss * world``
+with DDP's average again gives the one-process gradient. A parameter that enters that whole
+loss on every rank (``logit_scale``) goes through :func:`replicated`, or its gradient would
+come out ``world`` times too large; a local-rows term needs no such division (each rank's
+share of it is its own).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "slipform"
-FLOOR = {"world": 0, "lexicon": 0, "text": 0, "safeload": 0, "plant": 1, "losses": 1, "models": 1, "data": 1, "train": 1,
+FLOOR = {"world": 0, "lexicon": 0, "text": 0, "safeload": 0, "run": 0, "plant": 1, "losses": 1, "models": 1, "data": 1, "train": 1,
          "evaluate": 1, "plots": 1, "norms": 1, "select": 1, "experiment": 2, "cli": 2, "__init__": 2}
 
 

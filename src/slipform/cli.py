@@ -359,14 +359,15 @@ def _add_eval(sub) -> None:
 
 
 def _eval_model(args):
-    from .models import ModelSpec, load_model
+    from .models import ModelSpec, is_hf_directory, load_model
+    from .run import RunDir
 
     path = Path(args.model)
-    if (path / "model.pt").exists() and (path / "config.json").exists():  # a Slipform run directory
-        run = json.loads((path / "config.json").read_text())["model"]
-        return load_model(ModelSpec("open_clip", run["name"], str(path / "model.pt"), run.get("config"),
+    if RunDir(path).finished and RunDir(path).config.is_file():  # a Slipform run directory
+        run = RunDir(path).read_config()["model"]
+        return load_model(ModelSpec("open_clip", run["name"], str(RunDir(path).model), run.get("config"),
                                     run.get("quick_gelu")))
-    family = args.model_family or ("hf" if (path / "config.json").exists() or "/" in args.model and not
+    family = args.model_family or ("hf" if is_hf_directory(path) or "/" in args.model and not
                                    path.exists() else "open_clip")
     config = _model_config(args.model_config)
     pretrained = None if str(args.pretrained).lower() == "none" else args.pretrained

@@ -382,6 +382,11 @@ def load_model(spec: ModelSpec) -> ClipModel:
     return _load_open_clip(spec) if spec.family == "open_clip" else _load_hf(spec)
 
 
+def is_hf_directory(path: str | Path) -> bool:
+    """A local Hugging Face model directory: ``save_pretrained`` wrote its ``config.json``."""
+    return (Path(path) / "config.json").exists()
+
+
 # --------------------------------------------------------------------------- export
 
 def export_open_clip(model: ClipModel, path: str | Path) -> Path:

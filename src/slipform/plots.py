@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from .run import RunDir
 
 SERIES = (("grad_pos", "positive |p_ii - 1|"), ("grad_hard", "hard negative p_ih"),
           ("grad_easy", "easy negatives sum p_ij"))
 
 
 def read_log(run: str | Path) -> list[dict]:
-    path = Path(run) / "log.jsonl"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no training log in this run directory")
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            raise ValueError(f"{path}:{n}: not a JSON line") from None
+    rows = RunDir(run).read_log()
     if not rows:
-        raise ValueError(f"{path}: the log is empty")
+        raise ValueError(f"{RunDir(run).log}: the log is empty")
     return rows
 
 
@@ -40,10 +33,9 @@ def plot_gradients(runs: list[str | Path], output: str | Path | None = None) -> 
             values = [math.nan if r.get(key) is None else r[key] for r in rows]  # null: no such term
             if any(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in values):
                 ax.plot(steps, values, label=label)
-        cfg_path = Path(run) / "config.json"
         title = Path(run).name
-        if cfg_path.exists():
-            loss = json.loads(cfg_path.read_text()).get("loss", {})
+        if RunDir(run).config.exists():
+            loss = RunDir(run).read_config().get("loss", {})
             title = f"{title}: {loss.get('kind', '?')} loss"
         ax.set_title(title)
         ax.set_yscale("log")
@@ -52,7 +44,7 @@ def plot_gradients(runs: list[str | Path], output: str | Path | None = None) -> 
     axes[0][0].set_ylabel("mean |dl/dlogit| per anchor")
     axes[0][-1].legend(fontsize=8)
     fig.tight_layout()
-    out = Path(output) if output else Path(runs[0]) / "gradients.png"
+    out = Path(output) if output else RunDir(runs[0]).gradients_plot
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out

@@ -41,6 +41,7 @@ from .data import (
 )
 from .losses import LossConfig, build_loss, ddp_scale
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
+from .run import RunDir
 from .safeload import load_tensors
 from .select import SelectConfig, SelectionLog, choose
 
@@ -368,7 +369,8 @@ class Trainer:
 
     def fit(self) -> dict:
         cfg = self.config
-        ckpt_path = self.run_dir / "checkpoints" / "latest.pt"
+        run = RunDir(self.run_dir)
+        ckpt_path = run.checkpoint
         resumed = 0
         if ckpt_path.exists():
             self.resume(ckpt_path)
@@ -376,8 +378,8 @@ class Trainer:
             self._warn(f"resuming from step {self.step} of {self.total_steps} ({ckpt_path})")
         if self.dist.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.json").write_text(json.dumps(_jsonable(asdict(cfg)), indent=2))
-            _truncate_log(self.run_dir / "log.jsonl", self.step)
+            run.write_config(_jsonable(asdict(cfg)))
+            _truncate_log(run.log, self.step)
         logger = _Logger(self.run_dir, self.dist.main)
         bar = None
         if cfg.progress and self.dist.main:
@@ -444,11 +446,11 @@ class Trainer:
             save_checkpoint(ckpt_path, **self.state())
             self._write_skips()
             if self.selection is not None:
-                (self.run_dir / "selection.json").write_text(json.dumps(
+                run.selection.write_text(json.dumps(
                     {"config": asdict(cfg.select), "phases": self.selection.summary()}, indent=1))
-            export_open_clip(self.model, self.run_dir / "model.pt") if self.model.family == "open_clip" else None
+            export_open_clip(self.model, run.model) if self.model.family == "open_clip" else None
             if cfg.export_hf:
-                export_hf(self.model, self.run_dir / "hf")
+                export_hf(self.model, run.hf)
         return {"step": self.step, "resumed_from": resumed, "steps_run": steps_run, **self.counters,
                 "skips": self.skips.as_dict()}
 
@@ -459,9 +461,10 @@ class Trainer:
     def _write_skips(self) -> None:
         """``skipped.json`` in the run directory: counts by reason (images count each time they
         are drawn, once per epoch) and the first few files or lines of each."""
-        (self.run_dir / "skipped.json").write_text(json.dumps(self.skips.as_dict(), indent=1))
+        skipped = RunDir(self.run_dir).skipped
+        skipped.write_text(json.dumps(self.skips.as_dict(), indent=1))
         if self.skips.total():
-            print(f"{self.skips.text()} (details: {self.run_dir / 'skipped.json'})", file=sys.stderr)
+            print(f"{self.skips.text()} (details: {skipped})", file=sys.stderr)
 
 
 def _ema_teacher(model: ClipModel, loss) -> ClipModel | None:
@@ -514,12 +517,12 @@ def _truncate_log(path: Path, step: int) -> None:
 
 class _Logger:
     def __init__(self, run_dir: Path, active: bool):
-        self.active, self.path, self.tb = active, run_dir / "log.jsonl", None
+        self.active, self.path, self.tb = active, RunDir(run_dir).log, None
         if active:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.tb = SummaryWriter(str(run_dir / "tensorboard"))
+                self.tb = SummaryWriter(str(RunDir(run_dir).tensorboard))
             except ImportError:
                 self.tb = None
 

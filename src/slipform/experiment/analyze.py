@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..run import RunDir
 from .layout import DemoLayout
 from .protocol import ProtocolConfig, model_spec, planted_change
 
@@ -150,7 +151,7 @@ def contributions(enc, records, data: Path, batch: int = 128) -> tuple[list, lis
 
 def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> dict:
     folder = Path(folder)
-    cfg_path = folder / "config.json"
+    cfg_path = DemoLayout(folder).config
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path}: not a demo folder (run 'slipform demo' first)")
     cfg = json.loads(cfg_path.read_text())
@@ -158,7 +159,7 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
     runs = DemoLayout(folder).runs(seed)
     if "slipform" not in runs:
         raise FileNotFoundError(f"{DemoLayout(folder).run('slipform', seed)}: no finished Slipform run to analyse")
-    run_cfg = json.loads((runs["slipform"] / "config.json").read_text())
+    run_cfg = RunDir(runs["slipform"]).read_config()
     pretrained = Path(run_cfg["model"]["pretrained"])
     data = Path(run_cfg["data"]["image_root"])
     out = folder / "analysis"
@@ -182,7 +183,7 @@ def analyze(folder: str | Path, seed: int = 0, sample: int = 512, log=print) -> 
         row["pixel_distance"] = _pixel_distance(data / records[k]["image"], path) if path else \
             (0.0 if changed == 0.0 else math.nan)
         row["embedding_distance"] = emb_dist.get(k, 0.0 if changed == 0.0 else math.nan)
-    for tag, checkpoint in (("start", pretrained), ("end", runs["slipform"] / "model.pt")):
+    for tag, checkpoint in (("start", pretrained), ("end", RunDir(runs["slipform"]).model)):
         share, loss = contributions(encoders(checkpoint), records, data)
         for row, s, lo in zip(rows, share, loss):
             row[f"grad_share_{tag}"], row[f"loss_{tag}"] = s, lo
@@ -219,7 +220,7 @@ def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig, pretraine
     from .demo import cache_root
 
     lex = load_lexicon()
-    scenes, paths = wb.test_scenes(cache_root(json.loads((folder / "config.json").read_text()).get("cache")), "test",
+    scenes, paths = wb.test_scenes(cache_root(json.loads(DemoLayout(folder).config.read_text()).get("cache")), "test",
                                protocol.eval_limit)
     items = []
     for i, scene in enumerate(scenes):
@@ -229,7 +230,7 @@ def benchmark_gains(folder: Path, seed: int, protocol: ProtocolConfig, pretraine
             rated = [lex.rating(w) for w in changed if lex.rating(w) is not None]
             items.append((i, pos, neg, ROLE_OF_SUBSET[kind], sum(rated) / len(rated) if rated else math.nan))
     correct = {}
-    runs = {"pretrained": pretrained, **{m: p / "model.pt" for m, p in DemoLayout(folder).runs(seed).items()}}
+    runs = {"pretrained": pretrained, **{m: RunDir(p).model for m, p in DemoLayout(folder).runs(seed).items()}}
     for name, ckpt in runs.items():
         enc = encoders(ckpt)
         img = enc.images(paths)

@@ -187,7 +187,7 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
                 neg = negatives.get("concrete+images" if method.image_negatives else method.negatives)
                 checkpoint = finetune(out, data, method, base, neg, seed, p, config.progress)
                 if method.negatives:
-                    grads.setdefault(name, {})[seed] = gradient_stats(checkpoint.parent)
+                    grads.setdefault(name, {})[seed] = gradient_stats(layout.run(name, seed))
                 progress.end()
             progress.begin("evaluate", f"evaluate {method.label} (seed {seed})")
             results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed), cache, p,

@@ -4,7 +4,7 @@
       config.json                      the demo's settings (a folder is reused only with the same)
       negatives/<kind>-s<seed>.jsonl   planted negatives (+ .done marker, .images.jsonl, images/)
       negatives/visual-norms-s<seed>.csv  visual norms the visual kinds are planted with
-      runs/<method>-s<seed>/           training runs (model.pt, log.jsonl, checkpoints/)
+      runs/<method>-s<seed>/           training runs (a slipform.run.RunDir each)
       eval/<method>-s<seed>.json       world benchmark metrics of one model
       eval/<method>-s<seed>.items.npz  per-test-item scores, for paired comparisons
       results.{md,csv,json}, comparisons.{md,csv}, *.png
@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..run import RunDir
 
 _TAG = re.compile(r"^(?P<name>.+)-s(?P<seed>\d+)$")
 
@@ -61,7 +63,7 @@ class DemoLayout:
         out = {}
         for p in sorted((self.root / "runs").glob(f"*-s{seed}")):
             parsed = untag(p.name)
-            if parsed and parsed[1] == seed and (p / "model.pt").exists():
+            if parsed and parsed[1] == seed and RunDir(p).finished:
                 out[parsed[0]] = p
         return out
 

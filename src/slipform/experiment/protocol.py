@@ -22,6 +22,7 @@ import numpy as np
 from ..data import DataConfig
 from ..losses import LossConfig
 from ..models import ModelSpec
+from ..run import RunDir
 from ..select import SelectConfig
 from ..world.dataset import write_split
 from ..world.editor import WorldEditor
@@ -153,13 +154,13 @@ def pretrain(cache: Path, data: Path, config: ProtocolConfig, seed: int, progres
     from ..train import TrainConfig, train
 
     out = pretrain_dir(cache, config, seed)
-    if not (out / "model.pt").exists():
+    if not RunDir(out).finished:
         train(TrainConfig(output=str(out), epochs=config.pretrain_epochs, batch_size=config.batch_size,
                           lr=config.pretrain_lr, warmup=50, seed=seed, workers=config.workers, log_every=10,
                           save_every=100, progress=progress, model=model_spec(config, None),
                           loss=LossConfig(kind="clip"), data=DataConfig(train=str(pretrain_csv(data, config)),
                                                                         image_root=str(data))))
-    return out / "model.pt"
+    return RunDir(out).model
 
 
 def visual_norms(work: Path, data: Path, seed: int, config: ProtocolConfig, checkpoint: Path) -> Path:
@@ -299,14 +300,14 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
     from ..train import TrainConfig, train
 
     out = DemoLayout(work).run(method.name, seed)
-    if not (out / "model.pt").exists():
+    if not RunDir(out).finished:
         train(TrainConfig(output=str(out), epochs=config.finetune_epochs, batch_size=config.batch_size,
                           lr=config.finetune_lr, warmup=20, seed=seed, workers=config.workers, log_every=5,
                           save_every=50, progress=progress, model=model_spec(config, pretrained), loss=method.loss,
                           data=DataConfig(train=str(data / "train.csv"), image_root=str(data),
                                           negatives=str(negatives) if negatives else None,
                                           image_negatives=method.image_negatives), select=method.select))
-    return out / "model.pt"
+    return RunDir(out).model
 
 
 def evaluate_checkpoint(checkpoint: Path, result: Path, cache: Path, config: ProtocolConfig,

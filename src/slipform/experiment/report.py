@@ -8,13 +8,14 @@ import math
 import statistics
 from pathlib import Path
 
+from ..run import RunDir
 from .summary import COLUMNS, fmt
 
 
 def gradient_stats(run: Path) -> dict[str, float]:
     """Mean gradient shares over a run's log, the hard-to-easy ratio (claim c), and
     ``relation_share``: the share of the negatives it trained on that change a relation."""
-    rows = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines() if line.strip()]
+    rows = RunDir(run).read_log()
     out = {}
     for key in ("grad_pos", "grad_hard", "grad_easy"):
         vals = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
@@ -28,11 +29,11 @@ def relation_share(run: Path) -> float:
     """Share of a run's training negatives that change a relation (route R): what the selection
     picked (``selection.json``, averaged over its thirds of training), else what one negative
     drawn at random per caption from its planted file is on average."""
-    sel = run / "selection.json"
+    sel = RunDir(run).selection
     if sel.exists():
         phases = [p["select_R"] for p in json.loads(sel.read_text())["phases"] if "select_R" in p]
         return statistics.fmean(phases) if phases else math.nan
-    negatives = json.loads((run / "config.json").read_text()).get("data", {}).get("negatives")
+    negatives = RunDir(run).read_config().get("data", {}).get("negatives")
     if not negatives or not Path(negatives).exists():
         return math.nan
     per_caption: dict[str, list[bool]] = {}

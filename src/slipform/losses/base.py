@@ -9,18 +9,27 @@ negatives it uses) and ``summary``; method-specific settings are a frozen ``Opti
 whose field defaults are the authors' (each says where it comes from), set from the command
 line with ``--loss-option key=value``.
 
-Distributed training, and the memory each rank holds: features are gathered from all ranks
-with the local slice kept in the autograd graph (:func:`gather`), every rank computes the loss
-of the whole global batch of N = n * world rows and holds the gradient of its own features
-only; the trainer backpropagates ``loss * world`` (:func:`ddp_scale`), which DDP's gradient
-average turns into exactly the gradient of one process on the global batch. The price is
-memory: every rank holds the global logits, O(N * (N + N*K)) numbers for K text negatives per
-caption (N = 2048, K = 1: 8.4M floats, 34 MB in fp32, plus as much again for their softmax),
-where open_clip's ``local_loss`` holds each rank's own n rows, O(n * (N + N*K)). Rows-local
-losses need a gather whose backward sums gradients over ranks; we have kept the global form,
-whose numbers the tests pin, and state the bound. A parameter that enters the whole loss on
-every rank (``logit_scale``, SigLIP's ``logit_bias``) goes through :func:`replicated`, or its
-gradient would come out ``world`` times too large.
+Distributed training, and the memory each rank holds: with a local batch of n, a global batch
+of N = n * world and K text negatives per caption, ``clip``, ``negclip`` and ``cement`` (and
+the losses built on them: ``tripletclip``, ``ce_clip``, ``fsc_clip``), TripletCLIP's synthetic
+pairs, CE-CLIP's IMC and CMR and the SigLIP losses compute each rank's own rows only, as
+open_clip's ``local_loss``: the logits a rank holds are (n, N + N*K) image->text and (n, N)
+text->image, O(n * N * (K + 2)) numbers, against O(N² (K + 2)) for the global form
+(N = 2048, K = 1, 8 ranks: 1.6M numbers per rank, 6.3 MB in fp32, instead of 12.6M, 50 MB,
+plus as much again for their softmax; measured in docs/BENCHMARKS.md). The columns are
+gathered by :func:`gather_rows`, whose backward sums every rank's gradient onto the rank that
+owns the features, and each term is a :func:`global_mean`, whose value is the global batch's
+mean on every rank; the trainer backpropagates ``loss * world`` (:func:`ddp_scale`), which
+DDP's average turns into exactly the gradient of one process on the global batch
+(tests/test_losses_local_rows.py, tests/test_loss_methods_ddp.py).
+
+FSC-CLIP's hard-negative term, O(N * (1 + K)), keeps the global form: every rank computes the
+loss of all N rows, features gathered by :func:`gather` with the local slice kept in the
+autograd graph, so a rank holds the gradient of its own features only, and ``loss * world``
+with DDP's average again gives the one-process gradient. A parameter that enters that whole
+loss on every rank (``logit_scale``) goes through :func:`replicated`, or its gradient would
+come out ``world`` times too large; a local-rows term needs no such division (each rank's
+share of it is its own).
 """
 
 from __future__ import annotations
@@ -118,6 +127,59 @@ def gather(tensor: torch.Tensor) -> torch.Tensor:
 def gather_hard(hard_text_features: torch.Tensor, hard_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The global batch's hard negatives (N, K, D) and their mask (N, K) as booleans."""
     return gather(hard_text_features), gather(hard_mask.to(torch.bool))
+
+
+class _GatherRows(torch.autograd.Function):
+    """all_gather whose backward sums every rank's gradient of the gathered rows (an all_reduce,
+    which gloo and NCCL both have) and keeps this rank's slice."""
+
+    @staticmethod
+    def forward(ctx, tensor):
+        rank, world = world_info()
+        ctx.rank, ctx.rows = rank, tensor.shape[0]
+        parts = [torch.empty_like(tensor) for _ in range(world)]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad[ctx.rank * ctx.rows: (ctx.rank + 1) * ctx.rows]
+
+
+def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``tensor`` from all ranks along dim 0, the gradient of *every* rank's rows
+    summed back onto its own slice: for losses of local rows (:func:`global_mean`), where the
+    other ranks' rows also use this rank's features as columns. Every rank must use the result
+    alike (its backward is a collective); equal shapes on every rank."""
+    if world_info()[1] == 1:
+        return tensor
+    return _GatherRows.apply(tensor)
+
+
+def all_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """The sum over ranks of a detached tensor (itself on one process)."""
+    if world_info()[1] == 1:
+        return tensor.detach()
+    out = tensor.detach().clone()
+    dist.all_reduce(out)
+    return out
+
+
+def global_mean(local_sum: torch.Tensor, count: torch.Tensor | int) -> torch.Tensor:
+    """The mean over the global batch of a term summed over this rank's rows.
+
+    Its value is Σ_ranks local_sum / Σ_ranks count, the same on every rank (so logs and the
+    non-finite check agree); its gradient is that of ``local_sum / Σ count``. With features
+    gathered by :func:`gather_rows` and the trainer's ``loss * world`` (:func:`ddp_scale`),
+    DDP's average then gives the gradient of one process on the global batch, the logit scale's
+    included (no :func:`replicated` here: each rank's term holds a share of it, not all)."""
+    count = torch.as_tensor(count, dtype=local_sum.dtype, device=local_sum.device)
+    total, total_count = all_sum(torch.stack([local_sum.detach(), count])).unbind()
+    total_count = total_count.clamp(min=1)
+    share = local_sum / total_count
+    return share + (total / total_count - share).detach()
 
 
 class _ScaleGrad(torch.autograd.Function):
@@ -226,5 +288,5 @@ class Loss(torch.nn.Module):
         raise NotImplementedError
 
 
-__all__ = ["SCHEDULES", "Loss", "LossConfig", "NoOptions", "ddp_scale", "gather", "margin_fn", "own_margins",
-           "replicated", "world_info"]
+__all__ = ["SCHEDULES", "Loss", "LossConfig", "NoOptions", "all_sum", "ddp_scale", "gather", "gather_rows",
+           "global_mean", "margin_fn", "own_margins", "replicated", "world_info"]

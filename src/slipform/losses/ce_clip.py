@@ -19,7 +19,9 @@ trainer's checkpoint (``get_extra_state``) so that a resumed run continues with 
 This is the authors' ``Clip_DALoss`` with ``threshold_type='mean'``, read from
 github.com/lezhang7/Enhance-FineGrained (``src/open_clip/loss.py``); differences: a missing
 negative is masked out of every term (theirs has a zero feature, logit 0), CMR's mean counts
-all N*K slots as theirs does. Memory per rank: (N, N + N*K) for ITC and IMC (base module).
+all N*K slots as theirs does. Under DDP each rank computes its own rows of every term (as
+``negclip``): (n, N + N*K) logits for ITC and (n, N*K) for IMC per rank of n (base module); θ's
+update takes its means over the global batch.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_hard, replicated
+from .base import Loss, LossConfig, all_sum, gather, gather_rows, global_mean
 from .contrastive import ContrastiveLoss
 
 
@@ -68,20 +70,22 @@ class CeClipLoss(Loss):
         out["loss_itc"] = out["loss"]
         if hard_text_features is None or hard_mask is None:
             return out
-        logit_scale = replicated(logit_scale)
-        images, texts = gather(image_features), gather(text_features)
-        hard, mask = gather_hard(hard_text_features, hard_mask)
+        # this rank's rows only: sums over its n captions, divided by the global count (global_mean)
+        mask = hard_mask.to(torch.bool)
         n, k = mask.shape
-        pos = logit_scale * (images * texts).sum(-1)  # (N,) p_i
-        neg = logit_scale * torch.einsum("nd,nkd->nk", images, hard)  # (N, K) n_ik: each image vs its own negatives
+        pos = logit_scale * (image_features * text_features).sum(-1)  # (n,) p_i
+        neg = logit_scale * torch.einsum("nd,nkd->nk", image_features, hard_text_features)  # (n, K) n_ik: own negatives
         if self.thresholds.shape != (k,):
             self.thresholds = torch.zeros(k)
         theta = self.thresholds.to(device=neg.device, dtype=neg.dtype)
-        out["loss_cmr"] = F.relu(theta + neg - pos[:, None]).masked_fill(~mask, 0.0).sum() / (n * k)
-        # IMC: caption i against every negative caption of the batch, with its image's positive logit on top
-        text_logits = (logit_scale * texts @ hard.reshape(n * k, -1).T).masked_fill(~mask.reshape(1, -1), float("-inf"))
-        out["loss_imc"] = F.cross_entropy(torch.cat([pos[:, None], text_logits], dim=1),
-                                          torch.zeros(n, dtype=torch.long, device=pos.device))
+        out["loss_cmr"] = global_mean(F.relu(theta + neg - pos[:, None]).masked_fill(~mask, 0.0).sum(), n * k)
+        # IMC: caption i against every negative caption of the global batch, its image's positive logit on top
+        all_hard, all_mask = gather_rows(hard_text_features), gather(mask)  # (N, K, D), (N, K)
+        text_logits = (logit_scale * text_features @ all_hard.reshape(-1, all_hard.shape[-1]).T).masked_fill(
+            ~all_mask.reshape(1, -1), float("-inf"))  # (n, N*K)
+        out["loss_imc"] = global_mean(F.cross_entropy(torch.cat([pos[:, None], text_logits], dim=1),
+                                                      torch.zeros(n, dtype=torch.long, device=pos.device),
+                                                      reduction="sum"), n)
         out["threshold"] = theta.mean().detach()
         self._update_thresholds(pos.detach(), neg.detach(), mask)
         o = self.options
@@ -90,9 +94,14 @@ class CeClipLoss(Loss):
 
     @torch.no_grad()
     def _update_thresholds(self, pos: torch.Tensor, neg: torch.Tensor, mask: torch.Tensor) -> None:
-        counts = mask.sum(0)
-        mean_neg = neg.masked_fill(~mask, 0.0).sum(0) / counts.clamp(min=1)
-        new = (pos.mean() - mean_neg).cpu()
+        """θ_k from the global batch's means (sums and counts over all ranks' rows)."""
+        pos, neg = pos.float(), neg.float()
+        sums = all_sum(torch.cat([neg.masked_fill(~mask, 0.0).sum(0), mask.sum(0).float(),
+                                  torch.stack([pos.sum(), pos.new_tensor(float(len(pos)))])]))
+        k = mask.shape[1]
+        neg_sum, counts, (pos_sum, rows) = sums[:k], sums[k: 2 * k], sums[2 * k:]
+        mean_neg = neg_sum / counts.clamp(min=1)
+        new = (pos_sum / rows - mean_neg).cpu()
         if self.options.threshold_max is not None:
             new = new.clamp(0, self.options.threshold_max)
         keep = (counts == 0).cpu()  # a slot no caption filled keeps its threshold

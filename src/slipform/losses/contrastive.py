@@ -30,13 +30,13 @@ Image hard negatives (TripletCLIP, Patel et al., 2024): an edited image per capt
 matches the caption's hard negative; each adds an image->text row whose target is its own
 negative caption.
 
-Under ``torch.distributed`` features are gathered from all ranks with the local slice kept
-in the autograd graph, and every rank computes the loss of the whole global batch. Each
-rank therefore holds the gradient of its own features only; DDP averages gradients over
-ranks, so the trainer backpropagates ``loss * world_size`` (see :func:`ddp_scale`) to get
-exactly the gradient of one process on the global batch. Memory per rank: the global
-logits, (N, N + N*K) image->text and (N, N) text->image for a global batch of N with K
-negatives each (see :mod:`slipform.losses.base` for the bound and open_clip's ``local_loss``).
+Under ``torch.distributed`` (``local_rows=True``, the default) each rank computes only its
+own rows, as open_clip's ``local_loss``: its n images against all N gathered captions and
+N*K negatives, (n, N + N*K), and its n captions against all N images, (n, N); the gather's
+backward sums every rank's gradient of the gathered columns (:func:`gather_rows`) and the
+terms are global means (:func:`global_mean`), so loss, diagnostics and gradients are those of
+one process on the global batch. ``local_rows=False`` keeps the global form (every rank the
+whole (N, N + N*K)), for comparison; see :mod:`slipform.losses.base` for the memory bound.
 """
 
 from __future__ import annotations
@@ -48,7 +48,17 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, margin_fn, replicated
+from .base import (
+    Loss,
+    LossConfig,
+    all_sum,
+    gather,
+    gather_rows,
+    global_mean,
+    margin_fn,
+    replicated,
+    world_info,
+)
 
 KINDS = ("clip", "negclip", "cement")
 
@@ -61,45 +71,57 @@ class ContrastiveLoss(Loss):
     Shapes: image_features (N, D), text_features (N, D), hard_text_features (N, K, D),
     hard_mask (N, K) bool, concreteness (N, K) float, image_negatives (N, D) with
     image_negative_mask (N,) bool. All features L2-normalised. ``logit_scale`` is 1/τ
-    (already exponentiated).
+    (already exponentiated). ``local_rows``: under DDP, each rank computes its own rows only
+    (module docstring); the result is the same, the memory O(n * N (1 + K)) instead of O(N² (1 + K)).
     """
 
     negatives = "text+image"
 
-    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None):
+    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None, local_rows: bool = True):
         config = config or LossConfig(self.name or "cement")
         if config.kind not in KINDS:
             raise ValueError(f"ContrastiveLoss computes {KINDS}, not {config.kind!r}; use slipform.losses.build_loss")
         super().__init__(config)
         self.margin = margin or margin_fn(config)
+        self.local_rows = local_rows
+
+    def _offset(self, n: int) -> int:
+        """Global index of this rank's first row (equal batches on every rank); 0 in the global form."""
+        return world_info()[0] * n if self.local_rows else 0
 
     def get_logits(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
                    concreteness=None):
-        """Global logits: ``logits_per_image`` (N, N + N*K), ``logits_per_text`` (N, N)."""
-        all_images, all_texts = gather(image_features), gather(text_features)
-        n = all_images.shape[0]
-        logits_per_text = logit_scale * all_texts @ all_images.T
-        logits_per_image = logit_scale * all_images @ all_texts.T
+        """This rank's rows: ``logits_per_image`` (n, N + N*K), ``logits_per_text`` (n, N) and
+        ``own`` (n, N*K), which negatives are each row's own; n = N on one process or with
+        ``local_rows=False``. Row r's positive is column ``self._offset(n) + r``."""
+        collect = gather_rows if self.local_rows else gather
+        all_images, all_texts = collect(image_features), collect(text_features)
+        images, texts = (image_features, text_features) if self.local_rows else (all_images, all_texts)
+        n, big_n = images.shape[0], all_images.shape[0]
+        logits_per_text = logit_scale * texts @ all_images.T
+        logits_per_image = logit_scale * images @ all_texts.T
         if self.config.kind == "clip" or hard_text_features is None:
             return logits_per_image, logits_per_text, None
-        all_hard = gather(hard_text_features)  # (N, K, D)
-        mask = gather(hard_mask.to(torch.bool))
+        all_hard = collect(hard_text_features)  # (N, K, D)
+        all_mask = gather(hard_mask.to(torch.bool))  # (N, K)
+        mask = hard_mask.to(torch.bool) if self.local_rows else all_mask  # the rows' own: (n, K)
         k = all_hard.shape[1]
-        hard_sims = all_images @ all_hard.reshape(n * k, -1).T  # (N, N*K): every image vs every negative
+        hard_sims = images @ all_hard.reshape(big_n * k, -1).T  # (n, N*K): each row's image vs every negative
         rows = torch.arange(n, device=hard_sims.device).repeat_interleave(k)
-        cols = torch.arange(n * k, device=hard_sims.device)
-        own = torch.zeros(n, n * k, dtype=torch.bool, device=hard_sims.device)
-        own[rows, cols] = mask.reshape(-1)  # image i's own negatives: columns i*K .. i*K+K-1
+        cols = torch.arange(n * k, device=hard_sims.device) + self._offset(n) * k
+        own = torch.zeros(n, big_n * k, dtype=torch.bool, device=hard_sims.device)
+        own[rows, cols] = mask.reshape(-1)  # row r's own negatives: columns g*K .. g*K+K-1, g its global index
         if self.config.kind == "cement":
             with torch.no_grad():  # margins are constants of the loss: no graph for them
-                c = gather(concreteness.to(hard_sims.dtype)) if concreteness is not None else \
-                    torch.full(mask.shape, math.nan, device=hard_sims.device, dtype=hard_sims.dtype)
+                c = concreteness.to(hard_sims.dtype) if concreteness is not None else \
+                    torch.full(hard_mask.shape, math.nan, device=hard_sims.device, dtype=hard_sims.dtype)
+                c = c if self.local_rows else gather(c)
                 margins = self.margin(torch.nan_to_num(c, nan=self.config.default_concreteness)).reshape(-1)
-            # only the N*K own entries get a margin: O(N*K) work, not a full (N, N*K) matrix; in place,
+            # only the n*K own entries get a margin: O(n*K) work, not a full (n, N*K) matrix; in place,
             # which autograd allows because the matrix product does not keep its output for backward
             hard_sims.index_put_((rows, cols), margins, accumulate=True)
         # a missing negative (masked) must not enter any softmax
-        valid = mask.reshape(1, n * k).expand(n, n * k)
+        valid = all_mask.reshape(1, big_n * k).expand(n, big_n * k)
         hard_logits = (logit_scale * hard_sims).masked_fill(~valid, float("-inf"))
         return torch.cat([logits_per_image, hard_logits], dim=1), logits_per_text, own
 
@@ -107,41 +129,52 @@ class ContrastiveLoss(Loss):
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
         """See :meth:`slipform.losses.base.Loss.forward`; keys ``loss``, ``loss_i2t``, ``loss_t2i``,
         ``loss_image_negatives`` (with edited images) and the gradient shares ``grad_pos``,
-        ``grad_hard``, ``grad_easy`` (:func:`gradient_shares`). Memory: the (N, N + N*K) global logits."""
-        logit_scale = replicated(logit_scale)
+        ``grad_hard``, ``grad_easy`` (:func:`gradient_shares`). Memory: the logits of this rank's rows,
+        (n, N + N*K) and (n, N) (:meth:`get_logits`)."""
+        if not self.local_rows:
+            logit_scale = replicated(logit_scale)  # in the local form each rank's share of it is its own
         logits_per_image, logits_per_text, own = self.get_logits(
             image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
         n = logits_per_text.shape[0]
-        labels = torch.arange(n, device=logits_per_text.device)
-        loss_i2t = F.cross_entropy(logits_per_image, labels)
-        loss_t2i = F.cross_entropy(logits_per_text, labels)
+        labels = self._offset(n) + torch.arange(n, device=logits_per_text.device)
+        if self.local_rows:  # sums over this rank's rows, divided by the global count
+            loss_i2t = global_mean(F.cross_entropy(logits_per_image, labels, reduction="sum"), n)
+            loss_t2i = global_mean(F.cross_entropy(logits_per_text, labels, reduction="sum"), n)
+        else:
+            loss_i2t, loss_t2i = F.cross_entropy(logits_per_image, labels), F.cross_entropy(logits_per_text, labels)
         out = {"loss_i2t": loss_i2t, "loss_t2i": loss_t2i, "loss": (loss_i2t + loss_t2i) / 2}
         if image_negatives is not None and own is not None and image_negative_mask is not None:
             out["loss_image_negatives"] = self._image_negative_loss(
                 image_negatives, image_negative_mask, text_features, hard_text_features, hard_mask, logit_scale)
             out["loss"] = out["loss"] + self.config.image_negative_weight * out["loss_image_negatives"]
-        out.update(gradient_shares(logits_per_image.detach(), own))
+        out.update(gradient_shares(logits_per_image.detach(), own, labels, reduce=self.local_rows))
         return out
 
     def _image_negative_loss(self, image_negatives, image_negative_mask, text_features, hard_text_features,
                              hard_mask, logit_scale):
         """Rows for edited images: each must pick its own (first) negative caption among all captions
         and all existing negatives (a missing negative enters no softmax, as in the image rows)."""
-        negs, neg_ok = gather(image_negatives), gather(image_negative_mask.to(torch.bool))
-        texts, hard = gather(text_features), gather(hard_text_features)
-        mask = gather(hard_mask.to(torch.bool))
-        ok = neg_ok & mask[:, 0]
+        collect = gather_rows if self.local_rows else gather
+        texts, hard = collect(text_features), collect(hard_text_features)  # the columns: all ranks'
+        ok = image_negative_mask.to(torch.bool) & hard_mask.to(torch.bool)[:, 0]
+        negs = image_negatives
+        if not self.local_rows:
+            negs, ok = gather(image_negatives), gather(ok)
+        big_n, k = hard.shape[:2]
+        columns = torch.cat([texts, hard.reshape(big_n * k, -1)], dim=0)
+        exists = torch.cat([torch.ones(big_n, dtype=torch.bool, device=hard.device),
+                            gather(hard_mask.to(torch.bool)).reshape(-1)])
+        logits = (logit_scale * negs[ok] @ columns.T).masked_fill(~exists, float("-inf"))
+        targets = big_n + (self._offset(len(ok)) + torch.nonzero(ok).squeeze(1)) * k
+        if self.local_rows:  # every rank takes this path alike: gather_rows' backward is a collective
+            return global_mean(F.cross_entropy(logits, targets, reduction="sum"), int(ok.sum()))
         if not bool(ok.any()):
             return (negs.sum() * 0.0)
-        n, k = hard.shape[:2]
-        columns = torch.cat([texts, hard.reshape(n * k, -1)], dim=0)
-        exists = torch.cat([torch.ones(n, dtype=torch.bool, device=mask.device), mask.reshape(-1)])
-        logits = (logit_scale * negs[ok] @ columns.T).masked_fill(~exists, float("-inf"))
-        targets = n + torch.nonzero(ok).squeeze(1) * k
         return F.cross_entropy(logits, targets)
 
 
-def gradient_shares(logits_per_image: torch.Tensor, own: torch.Tensor | None) -> dict:
+def gradient_shares(logits_per_image: torch.Tensor, own: torch.Tensor | None, labels: torch.Tensor | None = None,
+                    reduce: bool = False) -> dict:
     """How the image->text gradient splits between positive, hard and easy negatives.
 
     For softmax cross-entropy, dl_i/dz_ij = p_ij - [j = i]. Per anchor row i we report
@@ -149,26 +182,31 @@ def gradient_shares(logits_per_image: torch.Tensor, own: torch.Tensor | None) ->
     and ``grad_easy`` = the sum of p_ij over all other columns (the in-batch captions and
     other images' negatives), each averaged over rows. Under InfoNCE grad_easy dwarfs
     grad_hard; Cement's margins shift weight to the hard negatives.
+
+    ``labels`` (n,): each row's positive column (default: the diagonal); ``own`` (n, M) marks the
+    rows' own negatives among the last M columns. ``reduce``: the rows are this rank's share of
+    the global batch, and the averages are taken over all ranks' rows (sums and counts summed).
     """
     p = logits_per_image.float().softmax(dim=1)
     n = p.shape[0]
-    diag = p[torch.arange(n), torch.arange(n)]
-    out = {"grad_pos": (1 - diag).mean()}
-    if own is None:
-        out["grad_easy"] = (p[:, :n].sum(1) - diag).mean()
-        out["grad_hard"] = torch.tensor(float("nan"))
-        return out
+    rows = torch.arange(n, device=p.device)
+    diag = p[rows, rows if labels is None else labels]
     own_full = torch.zeros_like(p, dtype=torch.bool)
-    own_full[:, n:] = own
+    if own is not None:
+        own_full[:, p.shape[1] - own.shape[1]:] = own
     hard = p[own_full]
-    out["grad_hard"] = hard.mean() if hard.numel() else torch.tensor(float("nan"))
-    out["grad_easy"] = (p.masked_fill(own_full, 0).sum(1) - diag).mean()
-    return out
+    sums = torch.stack([(1 - diag).sum(), (p.masked_fill(own_full, 0).sum(1) - diag).sum(), hard.sum(),
+                        torch.tensor(float(n), device=p.device), torch.tensor(float(hard.numel()), device=p.device)])
+    pos, easy, hard_sum, count, hard_count = (all_sum(sums) if reduce else sums).unbind()
+    nan = torch.tensor(float("nan"))
+    return {"grad_pos": pos / count, "grad_easy": easy / count,
+            "grad_hard": hard_sum / hard_count if own is not None and hard_count > 0 else nan}
 
 
 class _Named(ContrastiveLoss):
-    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None):
-        super().__init__(replace(config, kind=self.name) if config is not None else LossConfig(self.name), margin)
+    def __init__(self, config: LossConfig | None = None, margin: Callable | None = None, local_rows: bool = True):
+        super().__init__(replace(config, kind=self.name) if config is not None else LossConfig(self.name), margin,
+                         local_rows)
 
 
 class ClipLoss(_Named):

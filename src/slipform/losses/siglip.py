@@ -13,7 +13,9 @@ schedule as ``cement``), which asks the positive to beat them by m in cosine bef
 sigmoid saturates. The 1/N normalisation is SigLIP's (the sum over a row, averaged over
 images). A model without a bias gets one from the trainer, initialised at ``init_bias``
 (SigLIP's b = -10; SigLIP also starts t at 10, which a CLIP checkpoint's t = 100 replaces).
-Memory per rank: the (N, N + N*K) logits (see :mod:`slipform.losses.base`).
+Under DDP each rank computes its own rows only (as ``clip``, ``local_rows``): its n images
+against all N captions and N*K negatives, (n, N + N*K) logits per rank, the same loss and
+gradients (see :mod:`slipform.losses.base`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_hard, margin_fn, own_margins, replicated
+from .base import Loss, LossConfig, gather, gather_rows, global_mean, margin_fn, own_margins, world_info
 
 
 @dataclass(frozen=True)
@@ -45,32 +47,46 @@ class SigLipLoss(Loss):
         super().__init__(config)
         self.margin = margin_fn(self.config)
 
+    def get_logits(self, image_features, text_features, logit_scale, logit_bias, hard_text_features=None,
+                   hard_mask=None, concreteness=None):
+        """This rank's rows: the pairs' logits (n, N), their signs (n, N) and the negatives'
+        logits (n, N*K) with their validity (1, N*K), or None; n = N on one process."""
+        rank, _ = world_info()
+        images, all_texts = image_features, gather_rows(text_features)
+        n, big_n = images.shape[0], all_texts.shape[0]
+        logits = logit_scale * images @ all_texts.T + logit_bias  # (n, N)
+        rows = torch.arange(n, device=logits.device)
+        signs = -torch.ones_like(logits)
+        signs[rows, rank * n + rows] = 1.0  # +1 on each row's own caption, -1 elsewhere
+        if hard_text_features is None or hard_mask is None:
+            return logits, signs, None, None
+        all_hard, all_mask = gather_rows(hard_text_features), gather(hard_mask.to(torch.bool))
+        k = all_hard.shape[1]
+        sims = images @ all_hard.reshape(big_n * k, -1).T  # (n, N*K): each row's image vs every negative caption
+        if self.with_margin:  # each row's own negatives are this rank's: local concreteness and mask
+            margins = own_margins(self.config, self.margin, concreteness, hard_mask.to(torch.bool),
+                                  sims.dtype).reshape(-1)
+            cols = torch.arange(n * k, device=sims.device) + rank * n * k
+            sims = sims.index_put((rows.repeat_interleave(k), cols), margins, accumulate=True)
+        return logits, signs, logit_scale * sims + logit_bias, all_mask.reshape(1, big_n * k)
+
     def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
         """See :meth:`Loss.forward`; ``logit_bias`` is required. Keys ``loss``, ``loss_pairs``
         (the N x N batch) and ``loss_negatives`` (the negative captions' pairs)."""
         if logit_bias is None:
             raise ValueError(f"loss {self.name!r} needs the model's logit_bias")
-        logit_scale = replicated(logit_scale)
-        logit_bias = replicated(logit_bias)
-        images, texts = gather(image_features), gather(text_features)
-        n = images.shape[0]
-        logits = logit_scale * images @ texts.T + logit_bias  # (N, N)
-        signs = 2 * torch.eye(n, device=logits.device, dtype=logits.dtype) - 1  # +1 on the diagonal, -1 elsewhere
-        out = {"loss_pairs": -F.logsigmoid(signs * logits).sum() / n}
-        if hard_text_features is None or hard_mask is None:
+        # local rows: sums over this rank's images, divided by the global N (global_mean); no
+        # replicated() for t and b, each rank's share of them is its own
+        logits, signs, neg_logits, valid = self.get_logits(image_features, text_features, logit_scale, logit_bias,
+                                                           hard_text_features, hard_mask, concreteness)
+        n = logits.shape[0]
+        out = {"loss_pairs": global_mean(-F.logsigmoid(signs * logits).sum(), n)}
+        if neg_logits is None:
             out["loss"] = out["loss_pairs"]
             return out
-        hard, mask = gather_hard(hard_text_features, hard_mask)
-        k = hard.shape[1]
-        sims = images @ hard.reshape(n * k, -1).T  # (N, N*K): every image vs every negative caption
-        if self.with_margin:
-            margins = own_margins(self.config, self.margin, gather(concreteness) if concreteness is not None else None,
-                                  mask, sims.dtype).reshape(-1)
-            rows = torch.arange(n, device=sims.device).repeat_interleave(k)
-            sims = sims.index_put((rows, torch.arange(n * k, device=sims.device)), margins, accumulate=True)
-        terms = -F.logsigmoid(-(logit_scale * sims + logit_bias))
-        out["loss_negatives"] = terms.masked_fill(~mask.reshape(1, n * k), 0.0).sum() / n
+        terms = -F.logsigmoid(-neg_logits)
+        out["loss_negatives"] = global_mean(terms.masked_fill(~valid, 0.0).sum(), n)
         out["loss"] = out["loss_pairs"] + out["loss_negatives"]
         return out
 

@@ -10,8 +10,9 @@ as CLIP). The second treats the M synthetic pairs (I'_m, T'_m) that exist as a b
 own with the real captions T_m as their hard negatives: image->text rows of I'_m over
 [T'_1..T'_M, T_1..T_M] with target T'_m, text->image rows of T'_m over I'_1..I'_M, averaged.
 ``w`` is ``LossConfig.image_negative_weight`` (1, the paper's equal weighting). Without
-edited images the loss is ``negclip``. Memory per rank: the (N, N + N*K) logits of NegCLIP and
-(M, 2M) for the synthetic pairs (see :mod:`slipform.losses.base`).
+edited images the loss is ``negclip``. Under DDP each rank computes its own rows of both
+terms: (n, N + N*K) logits for NegCLIP and (m, 2M) for its m of the M synthetic pairs (see
+:mod:`slipform.losses.base`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, replicated
+from .base import Loss, LossConfig, gather, gather_rows, global_mean, world_info
 from .contrastive import ContrastiveLoss
 
 
@@ -43,17 +44,21 @@ class TripletClipLoss(Loss):
         out = self.negclip(image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
         if image_negatives is None or image_negative_mask is None or hard_text_features is None:
             return out
-        logit_scale = replicated(logit_scale)
-        negs, texts = gather(image_negatives), gather(text_features)
-        neg_texts = gather(hard_text_features[:, 0])
-        ok = gather(image_negative_mask.to(torch.bool)) & gather(hard_mask.to(torch.bool))[:, 0]
+        own_ok = image_negative_mask.to(torch.bool) & hard_mask.to(torch.bool)[:, 0]  # (n,) this rank's pairs
+        ok = gather(own_ok)  # (N,): every rank takes the same branch (gather_rows' backward is a collective)
         if not bool(ok.any()):
-            term = negs.sum() * 0.0
+            term = image_negatives.sum() * 0.0
         else:
-            img, pos, hard = negs[ok], neg_texts[ok], texts[ok]  # (M, D) each: I', T', and T as its negatives
-            labels = torch.arange(img.shape[0], device=img.device)
-            i2t = F.cross_entropy(logit_scale * img @ torch.cat([pos, hard]).T, labels)
-            t2i = F.cross_entropy(logit_scale * pos @ img.T, labels)
+            # columns: all M pairs, (M, D) each: I', T', and T as T''s negatives
+            img, pos, hard = (gather_rows(x)[ok] for x in (image_negatives, hard_text_features[:, 0], text_features))
+            # rows: this rank's m pairs; label = the pair's index among all M
+            start = len(own_ok) * world_info()[0]
+            labels = (torch.cumsum(ok.long(), 0) - 1)[start: start + len(own_ok)][own_ok]
+            own_img, own_pos = image_negatives[own_ok], hard_text_features[:, 0][own_ok]
+            m = len(labels)
+            i2t = global_mean(F.cross_entropy(logit_scale * own_img @ torch.cat([pos, hard]).T, labels,
+                                              reduction="sum"), m)
+            t2i = global_mean(F.cross_entropy(logit_scale * own_pos @ img.T, labels, reduction="sum"), m)
             term = (i2t + t2i) / 2
         out["loss_triplet"] = term
         out["loss"] = out["loss"] + self.config.image_negative_weight * term

@@ -55,12 +55,21 @@ def test_sugarcrepe_by_hand(tmp_path):
         images.update(im)
         texts.update(tx)
         n_items[subset] = len(items)
-    out = get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path)
+    enc = KeyedEncoder(images, texts)
+    out = get_benchmark("sugarcrepe")(enc, tmp_path)
     assert out["add_att"] == pytest.approx(60.0)
     assert all(out[s] == pytest.approx(50.0) for s in SUBSETS if s != "add_att")
     assert out["micro"] == pytest.approx((3 + 6 * 2) / 29 * 100) and out["n"] == 29
     assert out["macro"] == pytest.approx((60 + 6 * 50) / 7)  # by hand, not from the subset scores
     assert {s: out[f"{s}_n"] for s in SUBSETS} == n_items
+    assert sorted(enc.paths) == sorted((tmp_path / "coco" / "val2017").iterdir())  # the images it checked for
+    first_two = get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path, limit=2)  # RIGHT, RIGHT
+    assert first_two["n"] == 14 and first_two["micro"] == first_two["macro"] == pytest.approx(100.0)
+    (tmp_path / "coco" / "val2017" / "swap_obj_3.jpg").unlink()
+    with pytest.raises(FileNotFoundError, match=r"^sugarcrepe: 1 of 29 files missing .*swap_obj_3\.jpg.*"
+                                                r"expected layout: DATA_ROOT/sugarcrepe/<subset>\.json and "
+                                                r"DATA_ROOT/coco/val2017/<filename>$"):
+        get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path)
 
 
 def test_valse_by_hand_counts_only_validated_samples(tmp_path):

@@ -42,6 +42,20 @@ def test_starting_at_a_batch_skips_exactly_the_earlier_ones():
     assert list(other_seed) != full
 
 
+def test_each_epochs_order_is_pinned_across_versions():
+    """A checkpoint of an earlier version resumes into the batches that run would have seen: the
+    order is a fixed function of (seed, epoch), written out here (seeds whose hash is above and
+    below 2**63, and the default seed, 0). A new epoch starts at its first batch."""
+    assert list(ResumableSampler(10, 2)) == [3, 9, 1, 4, 2, 6, 5, 8, 7, 0]  # seed 0, epoch 0
+    for seed, epoch, order in ((0, 1, [4, 7, 9, 0, 6, 5, 1, 3, 2, 8]), (1, 0, [3, 7, 1, 9, 0, 4, 8, 5, 2, 6]),
+                               (2, 0, [7, 6, 2, 1, 9, 8, 3, 5, 4, 0])):
+        s = ResumableSampler(10, 2, seed=seed)
+        s.set_epoch(epoch, start_batch=3)
+        assert list(s) == order[6:]
+        s.set_epoch(epoch)
+        assert list(s) == order and len(s) == 10
+
+
 def test_a_dataset_smaller_than_one_global_batch_is_refused():
     with pytest.raises(ValueError, match=r"^7 samples are fewer than one global batch \(4 x 2\)$"):
         ResumableSampler(7, 4, world=2)

@@ -67,7 +67,7 @@ GROUPS |= {
                                                   "sampler or seed_epoch or ranks or batch"),
                      ("*ResumableSampler*",)),
     "resume": Group(("src/slipform/train.py",), ("tests/test_resume_parts.py", "tests/test_train.py", "-k",
-                                                    "crashed or cosine or truncation or rng_state"),
+                                                    "crashed or cosine or truncation or rng_state or carries"),
                     ("*ǁTrainerǁresume__mutmut_*", "*ǁTrainerǁstate__mutmut_*", "*x_save_checkpoint__mutmut_*", "*x_load_checkpoint__mutmut_*",
                      "*x__rng_state__mutmut_*", "*x__set_rng_state__mutmut_*", "*x__truncate_log__mutmut_*",
                      "*x_cosine_schedule__mutmut_*")),

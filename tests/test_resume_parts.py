@@ -90,3 +90,36 @@ def test_rng_state_round_trip_restores_every_generator(tmp_path):
     assert ckpt["step"] == 7 and not list((tmp_path / "c").glob("*.tmp*"))  # written atomically
     _set_rng_state(ckpt["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == want
+
+
+def test_a_resumed_trainer_carries_the_counters_skips_and_loss_state_of_the_checkpoint(tmp_path):
+    """The final report of a resumed run counts what was skipped before the crash, and CE-CLIP's
+    thresholds continue: each is read back from the checkpoint (a missing key would reset it)."""
+    from slipform.data import DataConfig
+    from slipform.losses import LossConfig
+    from slipform.models import ModelSpec, tiny_open_clip_config
+    from slipform.train import TrainConfig, Trainer, load_checkpoint, save_checkpoint
+
+    from conftest import make_pair_data
+
+    data = make_pair_data(tmp_path / "data", n=8)
+
+    def trainer(out):
+        return Trainer(TrainConfig(output=str(tmp_path / out), epochs=1, batch_size=4, workers=0, progress=False,
+                                   model=ModelSpec("open_clip", "tiny", None, tiny_open_clip_config()),
+                                   loss=LossConfig("ce_clip"),
+                                   data=DataConfig(data["train"], data["negatives"], data["image_root"])))
+
+    first = trainer("first")
+    first.counters.update(skipped_images=3, nonfinite_steps=1)
+    first.skips.add("unreadable image", "images/003.png", 2)
+    first.loss.thresholds = torch.tensor([0.25, -0.5])
+    save_checkpoint(tmp_path / "ckpt.pt", **first.state())
+    resumed = trainer("resumed")
+    assert resumed.counters == {"skipped_images": 0, "nonfinite_steps": 0} and resumed.skips.total() == 0
+    resumed.resume(tmp_path / "ckpt.pt")
+    assert resumed.counters == {"skipped_images": 3, "nonfinite_steps": 1}
+    assert resumed.skips.as_dict() == {"total": 2, "counts": {"unreadable image": 2},
+                                       "examples": {"unreadable image": ["images/003.png"]}}
+    assert resumed.loss.thresholds.tolist() == [0.25, -0.5]
+    assert load_checkpoint(tmp_path / "ckpt.pt")["selection"] == []  # no hardest-of-K selection in this run

@@ -102,6 +102,8 @@ def test_valse_by_hand_counts_only_validated_samples(tmp_path):
     assert all(p.is_file() and p.parent == tmp_path / "valse" / "images" for p in enc.paths)
     first_two = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path, limit=2)  # RIGHT, RIGHT
     assert all(first_two[name] == 100.0 and first_two[f"{name}_n"] == 2 for name in INSTRUMENTS)
+    one = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path, limit=1)  # its phenomenon from that one
+    assert one["phenomenon/counting"] == 100.0 and one["counting-hard_n"] == 1
     (tmp_path / "valse" / "images" / "plurals_3.jpg").unlink()
     with pytest.raises(FileNotFoundError, match=r"^valse: 1 of 4 files missing .*plurals_3\.jpg.*expected layout: "
                                                 r"DATA_ROOT/valse/<instrument>\.json and DATA_ROOT/valse/images/"

@@ -78,6 +78,9 @@ GROUPS |= {
                    ("tests/test_world.py", "tests/test_world_parts.py", "-k",
                     "(caption or parse or editor or negatives or listing or verify) and not concrete_targets")),
 }
+# the world's parser and editor one at a time
+for _mod in ("caption", "editor"):
+    GROUPS[f"world_{_mod}"] = Group((f"src/slipform/world/{_mod}.py",), GROUPS["world"].tests)
 COPY = ("src", "tests", "fixtures", "pyproject.toml")
 KILLED = {"killed", "timeout", "caught by type check"}
 

@@ -42,7 +42,7 @@ def test_starting_at_a_batch_skips_exactly_the_earlier_ones():
     assert list(other_seed) != full
 
 
-def test_each_epochs_order_is_pinned_across_versions():
+def test_the_sampler_order_of_each_epoch_is_pinned_across_versions():
     """A checkpoint of an earlier version resumes into the batches that run would have seen: the
     order is a fixed function of (seed, epoch), written out here (seeds whose hash is above and
     below 2**63, and the default seed, 0). A new epoch starts at its first batch."""

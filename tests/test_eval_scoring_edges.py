@@ -131,6 +131,10 @@ def test_aro_order_by_hand(tmp_path, nlp):
     out = get_benchmark("aro")(Scored({"im0.jpg": [1.0, 0.0], "vg.jpg": [1.0, 0.0]}, {}), tmp_path, limit=1)
     assert (out["coco_order_precision@1"], out["coco_order_n"], out["vg_relation_n"]) == (100.0, 2, 1)
     assert "flickr30k_order_error" in out and "dataset_flickr30k.json" in out["flickr30k_order_error"]
+    (tmp_path / "coco" / "val2014" / "im1.jpg").unlink()
+    with pytest.raises(BenchmarkDataError, match=r"^aro_coco_order: 1 of 2 files missing .*im1\.jpg.*expected layout: "
+                                                 r"DATA_ROOT/karpathy/\.\.\. \(see slipform\.evaluate\.aro\)$"):
+        _order(enc, tmp_path, "coco", None)
 
 
 def test_winoground_finds_its_files_in_either_layout_and_names_what_is_missing(tmp_path):

@@ -124,3 +124,27 @@ def test_role_weights_draw_the_target_at_random_within_the_roles_top_k(nlp, lexi
                                  for i in range(300))
     assert set(picked) == top  # every member of the top k is drawn, nothing below it
     assert all(n > 300 / k / 2 for n in picked.values())  # roughly uniformly
+
+
+def _cand(i, text, role, conc):
+    from slipform.plant.anchor import Candidate
+
+    return Candidate(i, i + 1, text, text, "NOUN" if role == "O" else "ADJ", "NN", role, conc)
+
+
+def test_role_weights_draw_by_weight_and_ignore_roles_the_caption_lacks():
+    """O=9, A=1: the target is an object about 9 times in 10 (uniform would be 1 in 2); a role left
+    out of the weights is never drawn, and a weighted role the caption does not offer (R here)
+    takes no part in the draw: the same targets as without it."""
+    cands = [_cand(0, "red", "A", 3.0), _cand(1, "dog", "O", 4.9), _cand(2, "ball", "O", 4.8),
+             _cand(3, "shiny", "A", 2.5)]
+    firsts = collections.Counter(select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 9.0, "A": 1.0})[0].role
+                                 for i in range(400))
+    assert 0.84 < firsts["O"] / 400 < 0.96
+    only_o = [select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 1.0}) for i in range(20)]
+    assert all({c.role for c in order} == {"O"} and len(order) == 2 for order in only_o)
+    for i in range(20):
+        with_r = select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"R": 100.0, "O": 1.0, "A": 1.0})
+        assert with_r == select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 1.0, "A": 1.0})
+    with pytest.raises(ValueError, match=r"^unknown strategy 'best'; choose from \('concrete', 'abstract', 'random'\)$"):
+        select_targets(cands, "best", 3, caption_rng(0, "x"))

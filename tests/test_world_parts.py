@@ -76,3 +76,14 @@ def test_editor_orients_the_negative_the_way_the_original_is_written():
     assert _orient(tie, original) == tie
     single = Scene((red_circle,), None, 3)
     assert _orient(single, original) is single
+
+
+def test_editor_renders_with_its_own_world_config():
+    from dataclasses import replace
+
+    from slipform.world.scene import WorldConfig
+
+    config = replace(WorldConfig(), canvas=48)
+    scene = Scene((Thing("circle", "red"), Thing("square", "blue")), "left of", 1)
+    edited = WorldEditor(config).edit_scene(scene, "a blue circle left of a blue square.")
+    assert edited.size == render(scene, config).size == (48, 48)

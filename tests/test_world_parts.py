@@ -87,3 +87,16 @@ def test_editor_renders_with_its_own_world_config():
     scene = Scene((Thing("circle", "red"), Thing("square", "blue")), "left of", 1)
     edited = WorldEditor(config).edit_scene(scene, "a blue circle left of a blue square.")
     assert edited.size == render(scene, config).size == (48, 48)
+
+
+def test_listing_fillers_follow_the_rate_and_the_article_fits_the_first_word():
+    from slipform.world.caption import FILLER_ADJECTIVES, FILLER_ADVERBS
+
+    assert describe(Thing("circle", "orange"), random.Random(0)) == "a large orange circle"  # "a" for "large"
+    scene = Scene((Thing("circle", "orange"), Thing("square", "blue")), "left of", 3)
+    fillers = set(FILLER_ADJECTIVES) | set(FILLER_ADVERBS)
+    for seed in range(5):
+        plain = listing(scene, seed, filler_rate=0.0)[:-1].lower().replace(",", "").split()
+        assert not fillers & set(plain)
+        full = listing(scene, seed, filler_rate=1.0)[:-1].lower().replace(",", "").split()
+        assert full[0] in FILLER_ADVERBS and sum(w in FILLER_ADJECTIVES for w in full) == 2  # one per thing

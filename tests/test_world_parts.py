@@ -100,3 +100,11 @@ def test_listing_fillers_follow_the_rate_and_the_article_fits_the_first_word():
         assert not fillers & set(plain)
         full = listing(scene, seed, filler_rate=1.0)[:-1].lower().replace(",", "").split()
         assert full[0] in FILLER_ADVERBS and sum(w in FILLER_ADJECTIVES for w in full) == 2  # one per thing
+
+
+def test_parse_names_what_it_could_not_read():
+    with pytest.raises(ParseError, match=r"^no thing described in 'a picture\.'$"):
+        parse("a picture.")
+    with pytest.raises(ParseError, match=r"^'blob' is not a shape of this world \(in 'a red blob left of a blue square\.'\)$"):
+        parse("a red blob left of a blue square.")
+    assert parse("a red circle.").relation is None and len(parse("a red circle.").things) == 1

@@ -55,6 +55,14 @@ GROUPS = {
                      ("tests/test_eval_direction.py", "tests/test_eval_scoring_edges.py", "tests/test_evaluate.py", "-k",
                       "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing_images "
                       "or registry)")),
+}
+# the scoring group one module at a time (the machine is shared: a whole group may not finish)
+for _mod in ("sugarcrepe", "valse", "aro", "winoground"):
+    GROUPS[_mod] = Group((f"src/slipform/evaluate/{_mod}.py",), GROUPS["scoring"].tests)
+# ARO's order task: the part an earlier, interrupted run of the scoring group left unchecked
+GROUPS["aro_order"] = Group(("src/slipform/evaluate/aro.py",), GROUPS["scoring"].tests,
+                            ("*aro.x__order__mutmut_*", "*aro.x_evaluate__mutmut_*"))
+GROUPS |= {
     "targets": Group(("src/slipform/plant/anchor.py",), ("tests/test_anchor.py",),
                      ("*x_select_targets__mutmut_*", "*x__ranked__mutmut_*", "*x_route__mutmut_*",
                       "*x_parse_role_weights__mutmut_*", "*x_caption_rng__mutmut_*")),
@@ -62,7 +70,7 @@ GROUPS = {
                                                   "sampler or seed_epoch or ranks or batch"),
                      ("*ResumableSampler*",)),
     "resume": Group(("src/slipform/train.py",), ("tests/test_resume_parts.py", "tests/test_train.py", "-k",
-                                                    "crashed or cosine or truncation or rng_state"),
+                                                    "crashed or cosine or truncation or rng_state or carries"),
                     ("*ǁTrainerǁresume__mutmut_*", "*ǁTrainerǁstate__mutmut_*", "*x_save_checkpoint__mutmut_*", "*x_load_checkpoint__mutmut_*",
                      "*x__rng_state__mutmut_*", "*x__set_rng_state__mutmut_*", "*x__truncate_log__mutmut_*",
                      "*x_cosine_schedule__mutmut_*")),
@@ -70,6 +78,9 @@ GROUPS = {
                    ("tests/test_world.py", "tests/test_world_parts.py", "-k",
                     "(caption or parse or editor or negatives or listing or verify) and not concrete_targets")),
 }
+# the world's parser and editor one at a time
+for _mod in ("caption", "editor"):
+    GROUPS[f"world_{_mod}"] = Group((f"src/slipform/world/{_mod}.py",), GROUPS["world"].tests)
 COPY = ("src", "tests", "fixtures", "pyproject.toml")
 KILLED = {"killed", "timeout", "caught by type check"}
 

@@ -13,7 +13,8 @@ class KeyedEncoder:
 
     An image's feature is looked up by its file name, a text's by the text itself; anything
     not given raises, so a benchmark that builds a different prompt or opens a different file
-    fails the test. ``boxes`` records the crop boxes the benchmark asked for.
+    fails the test. ``boxes`` records the crop boxes the benchmark asked for, ``paths`` the full
+    paths (a benchmark that reads from the wrong folder asks for a file that is not there).
     """
 
     def __init__(self, images: dict[str, list[float]], texts: dict[str, list[float]]):
@@ -21,10 +22,12 @@ class KeyedEncoder:
         self._texts = {k: torch.tensor(v, dtype=torch.float32) for k, v in texts.items()}
         self.boxes: list = []
         self.image_calls: list[list[str]] = []
+        self.paths: list[Path] = []
 
     def images(self, paths, boxes=None):
         names = [Path(p).name for p in paths]
         self.image_calls.append(names)
+        self.paths.extend(Path(p) for p in paths)
         self.boxes.extend(boxes or [None] * len(paths))
         missing = [n for n in names if n not in self._images]
         if missing:

@@ -25,8 +25,15 @@ def test_candidates_on_a_real_parse(nlp, lexicon):
 def test_route_flags():
     assert route("A") == {"A": True, "R": False, "O": False}
     assert route("O") == {"A": False, "R": False, "O": True}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^unknown role 'X'$"):
         route("X")
+
+
+def test_caption_rng_is_pinned_across_versions():
+    """A planting run resumed (or re-run) by a later version draws the same targets: the generator of
+    (seed, caption id, salt) is written out here; no salt is the empty salt."""
+    assert caption_rng(0, "123").random() == caption_rng(0, "123", "").random() == 0.061868366723004886
+    assert caption_rng(3, "abc", "neg").random() == 0.3559222180814239
 
 
 def test_concrete_picks_from_top_k(nlp, lexicon):
@@ -63,8 +70,13 @@ def test_role_weights_choose_the_role_first(nlp, lexicon):
 
 def test_role_weights_parsing_errors():
     assert parse_role_weights("o=2, a=1") == {"O": 2.0, "A": 1.0}
-    for bad in ("O:1", "X=1", "O=-1", "O=0,A=0"):
-        with pytest.raises(ValueError):
+    assert parse_role_weights("") is None and parse_role_weights(None) is None
+    for bad, message in (("O:1", r"^role weights look like 'O=1,A=1,R=1', got 'O:1'$"),
+                         ("X=1", r"^unknown role 'X' in role weights; roles are A, R, O$"),
+                         ("O=1=2", r"could not convert string to float: '1=2'"),  # split at the first '='
+                         ("O=-1", r"^role weight for O must be >= 0, got -1\.0$"),
+                         ("O=0,A=0", r"^at least one role weight must be positive$")):
+        with pytest.raises(ValueError, match=message):
             parse_role_weights(bad)
 
 
@@ -112,3 +124,27 @@ def test_role_weights_draw_the_target_at_random_within_the_roles_top_k(nlp, lexi
                                  for i in range(300))
     assert set(picked) == top  # every member of the top k is drawn, nothing below it
     assert all(n > 300 / k / 2 for n in picked.values())  # roughly uniformly
+
+
+def _cand(i, text, role, conc):
+    from slipform.plant.anchor import Candidate
+
+    return Candidate(i, i + 1, text, text, "NOUN" if role == "O" else "ADJ", "NN", role, conc)
+
+
+def test_role_weights_draw_by_weight_and_ignore_roles_the_caption_lacks():
+    """O=9, A=1: the target is an object about 9 times in 10 (uniform would be 1 in 2); a role left
+    out of the weights is never drawn, and a weighted role the caption does not offer (R here)
+    takes no part in the draw: the same targets as without it."""
+    cands = [_cand(0, "red", "A", 3.0), _cand(1, "dog", "O", 4.9), _cand(2, "ball", "O", 4.8),
+             _cand(3, "shiny", "A", 2.5)]
+    firsts = collections.Counter(select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 9.0, "A": 1.0})[0].role
+                                 for i in range(400))
+    assert 0.84 < firsts["O"] / 400 < 0.96
+    only_o = [select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 1.0}) for i in range(20)]
+    assert all({c.role for c in order} == {"O"} and len(order) == 2 for order in only_o)
+    for i in range(20):
+        with_r = select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"R": 100.0, "O": 1.0, "A": 1.0})
+        assert with_r == select_targets(cands, "concrete", 3, caption_rng(0, str(i)), {"O": 1.0, "A": 1.0})
+    with pytest.raises(ValueError, match=r"^unknown strategy 'best'; choose from \('concrete', 'abstract', 'random'\)$"):
+        select_targets(cands, "best", 3, caption_rng(0, "x"))

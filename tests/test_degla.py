@@ -9,16 +9,17 @@ from dataclasses import replace
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from slipform.losses import LossConfig, build_loss
 from slipform.select import SelectConfig
 from slipform.train import Trainer
 from test_loss_methods import _batch, _dot, _lse, _negclip_ref, _unit
-from test_loss_methods_ddp import Towers, _data, _free_port, _run, _worker
+from test_loss_methods_ddp import Towers, _data, _run, _worker
 from test_select import _multi_negatives
 from test_train_losses import _config, _interrupt_after, _Stop
 from test_train_losses import _data as _pair_data
+
+from ddp_harness import on_two_gloo_ranks
 
 
 def _choice_ref(anchor, positive, hard, mask, scale):
@@ -89,8 +90,7 @@ def test_degla_takes_its_options_and_without_a_teacher_is_itc_plus_igc():
 @pytest.mark.slow  # ~30 s on a shared CPU; test_loss_methods_ddp runs degla (mse) with a teacher by default
 def test_degla_with_its_teacher_on_two_gloo_processes_equals_one_process(tmp_path):
     runs = [("mse", "degla", None), ("kl", "degla", {"distill": "kl"})]
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path / "r"), runs), nprocs=2, join=True)
-    ranks = [torch.load(tmp_path / f"r.{rank}", weights_only=True) for rank in range(2)]
+    ranks = on_two_gloo_ranks(_worker, tmp_path, runs)
     for key, name, options in runs:
         model = Towers(name)
         single = _run(model, name, *_data(), options=options)

@@ -55,22 +55,35 @@ def test_sugarcrepe_by_hand(tmp_path):
         images.update(im)
         texts.update(tx)
         n_items[subset] = len(items)
-    out = get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path)
+    enc = KeyedEncoder(images, texts)
+    out = get_benchmark("sugarcrepe")(enc, tmp_path)
     assert out["add_att"] == pytest.approx(60.0)
     assert all(out[s] == pytest.approx(50.0) for s in SUBSETS if s != "add_att")
     assert out["micro"] == pytest.approx((3 + 6 * 2) / 29 * 100) and out["n"] == 29
     assert out["macro"] == pytest.approx((60 + 6 * 50) / 7)  # by hand, not from the subset scores
     assert {s: out[f"{s}_n"] for s in SUBSETS} == n_items
+    assert sorted(enc.paths) == sorted((tmp_path / "coco" / "val2017").iterdir())  # the images it checked for
+    first_two = get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path, limit=2)  # RIGHT, RIGHT
+    assert first_two["n"] == 14 and first_two["micro"] == first_two["macro"] == pytest.approx(100.0)
+    (tmp_path / "coco" / "val2017" / "swap_obj_3.jpg").unlink()
+    with pytest.raises(FileNotFoundError, match=r"^sugarcrepe: 1 of 29 files missing .*swap_obj_3\.jpg.*"
+                                                r"expected layout: DATA_ROOT/sugarcrepe/<subset>\.json and "
+                                                r"DATA_ROOT/coco/val2017/<filename>$"):
+        get_benchmark("sugarcrepe")(KeyedEncoder(images, texts), tmp_path)
 
 
 def test_valse_by_hand_counts_only_validated_samples(tmp_path):
     images, texts = {}, {}
     (tmp_path / "valse").mkdir()
     for name in INSTRUMENTS:
-        # a sample one annotator of three validated (mturk.caption = 1) is left out: it would be right
-        rows = [(3, RIGHT), (2, RIGHT), (3, WRONG), (2, TIE), (1, RIGHT), (0, RIGHT)]
+        # a sample one annotator of three validated (mturk.caption = 1) is left out: it would be right;
+        # so are samples without votes (mturk null, or no caption count). counting-hard has one more
+        # right sample: 3 of 5
+        rows = [(3, RIGHT), (2, RIGHT), (3, WRONG), (2, TIE), (1, RIGHT), (0, RIGHT), (None, RIGHT), ("no caption", RIGHT)]
+        rows += [(2, RIGHT)] if name == "counting-hard" else []
         items = [({"image_file": f"{name}_{i}.jpg", "caption": f"{name} caption {i}", "foil": f"{name} foil {i}",
-                   "mturk": {"caption": votes}, "linguistic_phenomena": "counting" if "counting" in name else name},
+                   "mturk": {"caption": votes} if isinstance(votes, int) else None if votes is None else {"foil": 3},
+                   "linguistic_phenomena": "counting" if "counting" in name else name},
                   sims) for i, (votes, sims) in enumerate(rows)]
         (tmp_path / "valse" / f"{name}.json").write_text(json.dumps({str(i): it for i, (it, _) in enumerate(items)}))
         for it, _ in items:
@@ -78,9 +91,24 @@ def test_valse_by_hand_counts_only_validated_samples(tmp_path):
         im, tx = _features(items, "image_file", "caption", "foil")
         images.update(im)
         texts.update(tx)
-    out = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path)
-    assert all(out[name] == pytest.approx(50.0) and out[f"{name}_n"] == 4 for name in INSTRUMENTS)
-    assert out["phenomenon/counting"] == pytest.approx(50.0) and out["mean"] == pytest.approx(50.0)
+    enc = KeyedEncoder(images, texts)
+    out = get_benchmark("valse")(enc, tmp_path)
+    assert out["counting-hard"] == pytest.approx(60.0) and out["counting-hard_n"] == 5
+    assert all(out[name] == pytest.approx(50.0) and out[f"{name}_n"] == 4 for name in INSTRUMENTS
+               if name != "counting-hard")
+    # a phenomenon pools its instruments' samples (3 + 2 + 2 of 13), not their accuracies (53.3)
+    assert out["phenomenon/counting"] == pytest.approx(700 / 13) and out["phenomenon/existence"] == pytest.approx(50)
+    assert out["mean"] == pytest.approx((60 + 10 * 50) / 11)
+    assert all(p.is_file() and p.parent == tmp_path / "valse" / "images" for p in enc.paths)
+    first_two = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path, limit=2)  # RIGHT, RIGHT
+    assert all(first_two[name] == 100.0 and first_two[f"{name}_n"] == 2 for name in INSTRUMENTS)
+    one = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path, limit=1)  # its phenomenon from that one
+    assert one["phenomenon/counting"] == 100.0 and one["counting-hard_n"] == 1
+    (tmp_path / "valse" / "images" / "plurals_3.jpg").unlink()
+    with pytest.raises(FileNotFoundError, match=r"^valse: 1 of 4 files missing .*plurals_3\.jpg.*expected layout: "
+                                                r"DATA_ROOT/valse/<instrument>\.json and DATA_ROOT/valse/images/"
+                                                r"<image_file>$"):
+        get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path)
 
 
 def test_aro_visual_genome_by_hand(tmp_path):

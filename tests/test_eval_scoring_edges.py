@@ -121,6 +121,20 @@ def test_aro_order_by_hand(tmp_path, nlp):
     assert res == {"coco_order_precision@1": 75.0, "coco_order_n": 4}
     assert seen == [t for opts in expected for t in opts]
     assert enc.image_calls == [["im0.jpg", "im0.jpg", "im1.jpg", "im1.jpg"]]  # each caption's own image
+    # through the benchmark, with its limit: the first test image's two captions (both right)
+    vg = {"image_path": "vg.jpg", "bbox_x": 0, "bbox_y": 0, "bbox_w": 4, "bbox_h": 4, "true_caption": "t",
+          "false_caption": "f", "relation_name": "on", "attributes": ["red", "blue"]}
+    for name in ("relation", "attribution"):
+        (tmp_path / "aro" / f"visual_genome_{name}.json").parent.mkdir(exist_ok=True)
+        (tmp_path / "aro" / f"visual_genome_{name}.json").write_text(json.dumps([vg, vg]))
+    tiny_image(tmp_path / "aro" / "images" / "vg.jpg")
+    out = get_benchmark("aro")(Scored({"im0.jpg": [1.0, 0.0], "vg.jpg": [1.0, 0.0]}, {}), tmp_path, limit=1)
+    assert (out["coco_order_precision@1"], out["coco_order_n"], out["vg_relation_n"]) == (100.0, 2, 1)
+    assert "flickr30k_order_error" in out and "dataset_flickr30k.json" in out["flickr30k_order_error"]
+    (tmp_path / "coco" / "val2014" / "im1.jpg").unlink()
+    with pytest.raises(BenchmarkDataError, match=r"^aro_coco_order: 1 of 2 files missing .*im1\.jpg.*expected layout: "
+                                                 r"DATA_ROOT/karpathy/\.\.\. \(see slipform\.evaluate\.aro\)$"):
+        _order(enc, tmp_path, "coco", None)
 
 
 def test_winoground_finds_its_files_in_either_layout_and_names_what_is_missing(tmp_path):

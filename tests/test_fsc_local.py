@@ -4,20 +4,18 @@ against one, and the trainer (resume, a tiny run whose loss falls)."""
 
 import json
 import math
-import os
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from slipform.experiment.config import ProtocolConfig
 from slipform.losses import LossConfig, build_loss, ddp_scale
 from slipform.models import ModelSpec, export_hf, load_model, tiny_open_clip_config
 from test_loss_methods import _batch, _dot, _fsc_ref, _lse
-from test_loss_methods_ddp import _free_port
 from test_train_losses import _config, _data, _interrupt_after, _Stop
+
+from ddp_harness import on_two_gloo_ranks, rank_part
 
 CAPTIONS = ["a red square left of a blue circle", "two zebras", "a dog on a red sofa"]
 WORLD_RESNET = ProtocolConfig().model_config()  # the world's tiny ModifiedResNet: 48 px, a 1x1 last grid
@@ -284,26 +282,20 @@ def _ddp_run(model, xs, mask, wmask, hmask):
     return torch.stack(values)
 
 
-def _ddp_worker(rank, port, path):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
-    try:
-        part = slice(rank * N // 2, (rank + 1) * N // 2)
-        xs, *masks = _ddp_data()
-        model = torch.nn.parallel.DistributedDataParallel(_TokenTowers())
-        values = _ddp_run(model, [x[part] for x in xs], *[m[part] for m in masks])
-        torch.save({"loss": values, "grads": {n: p.grad for n, p in model.module.named_parameters()}}, f"{path}.{rank}")
-    finally:
-        dist.destroy_process_group()
+def _ddp_worker(rank):
+    part = rank_part(rank, N)
+    xs, *masks = _ddp_data()
+    model = torch.nn.parallel.DistributedDataParallel(_TokenTowers())
+    values = _ddp_run(model, [x[part] for x in xs], *[m[part] for m in masks])
+    return {"loss": values, "grads": {n: p.grad for n, p in model.module.named_parameters()}}
 
 
 def test_the_local_loss_on_two_gloo_processes_equals_one_process(tmp_path):
-    mp.spawn(_ddp_worker, args=(_free_port(), str(tmp_path / "r")), nprocs=2, join=True)
+    ranks = on_two_gloo_ranks(_ddp_worker, tmp_path)
     model = _TokenTowers()
     single = _ddp_run(model, *_ddp_data())
     assert (single[:, 1] > 0).all()
-    for rank in range(2):
-        res = torch.load(tmp_path / f"r.{rank}", weights_only=True)
+    for res in ranks:
         torch.testing.assert_close(res["loss"], single, rtol=1e-5, atol=1e-6)
         for name, p in model.named_parameters():
             torch.testing.assert_close(res["grads"][name], p.grad, rtol=1e-5, atol=1e-6, msg=name)

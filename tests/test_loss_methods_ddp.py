@@ -4,15 +4,13 @@ process on the global batch, the learnable logit scale and bias included, over t
 features of a perturbed copy of the towers as the teacher's."""
 
 import copy
-import os
-import socket
 
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from slipform.losses import LossConfig, build_loss, ddp_scale, get_loss, list_losses
+
+from ddp_harness import on_two_gloo_ranks, rank_part
 
 N, K, DIN, D = 8, 2, 6, 5
 
@@ -66,31 +64,18 @@ def _run(model, name, x_img, x_txt, x_hard, x_neg_img, mask, conc, neg_ok, optio
     return torch.stack(values)
 
 
-def _worker(rank, port, path, runs=None):
+def _worker(rank, runs=None):
     """runs: (key, loss name, options) to run; every registered loss with its defaults if None."""
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
-    try:
-        part = slice(rank * N // 2, (rank + 1) * N // 2)
-        results = {}
-        for key, name, options in runs or [(name, name, None) for name in list_losses()]:
-            model = torch.nn.parallel.DistributedDataParallel(Towers(name))
-            losses = _run(model, name, *[t[part] for t in _data()], options=options)
-            results[key] = {"loss": losses, "grads": {n: p.grad for n, p in model.module.named_parameters()}}
-        torch.save(results, f"{path}.{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    results = {}
+    for key, name, options in runs or [(name, name, None) for name in list_losses()]:
+        model = torch.nn.parallel.DistributedDataParallel(Towers(name))
+        losses = _run(model, name, *[t[rank_part(rank, N)] for t in _data()], options=options)
+        results[key] = {"loss": losses, "grads": {n: p.grad for n, p in model.module.named_parameters()}}
+    return results
 
 
 def test_every_loss_on_two_gloo_processes_equals_one_process(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path / "r")), nprocs=2, join=True)
-    ranks = [torch.load(tmp_path / f"r.{rank}", weights_only=True) for rank in range(2)]
+    ranks = on_two_gloo_ranks(_worker, tmp_path)
     for name in list_losses():
         model = Towers(name)
         single = _run(model, name, *_data())

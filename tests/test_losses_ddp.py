@@ -1,15 +1,12 @@
 """A real 2-process gloo run gives the loss and gradients of one process on the global batch."""
 
-import os
-import socket
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from slipform.losses import ContrastiveLoss, LossConfig, ddp_scale
+
+from ddp_harness import on_two_gloo_ranks, rank_part
 
 N, K, DIN, D = 8, 2, 6, 5
 
@@ -42,23 +39,11 @@ def _step(model, x_img, x_txt, x_hard, mask, conc, kind):
     return out
 
 
-def _worker(rank, port, kind, path):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
-    try:
-        model = torch.nn.parallel.DistributedDataParallel(TwoTowers())
-        part = slice(rank * N // 2, (rank + 1) * N // 2)
-        out = _step(model, *[t[part] for t in _data()], kind)
-        grads = {n: p.grad for n, p in model.module.named_parameters()}
-        torch.save({"loss": out["loss"].detach(), "grad_hard": out["grad_hard"], "grads": grads}, f"{path}.{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _worker(rank, kind):
+    model = torch.nn.parallel.DistributedDataParallel(TwoTowers())
+    out = _step(model, *[t[rank_part(rank, N)] for t in _data()], kind)
+    grads = {n: p.grad for n, p in model.module.named_parameters()}
+    return {"loss": out["loss"].detach(), "grad_hard": out["grad_hard"], "grads": grads}
 
 
 @pytest.mark.parametrize("kind", [pytest.param("clip", marks=pytest.mark.slow),
@@ -66,9 +51,7 @@ def _free_port():
 def test_two_process_gloo_equals_one_process(kind, tmp_path):
     model = TwoTowers()
     single = _step(model, *_data(), kind)
-    mp.spawn(_worker, args=(_free_port(), kind, str(tmp_path / "r")), nprocs=2, join=True)
-    for rank in range(2):
-        res = torch.load(tmp_path / f"r.{rank}", weights_only=True)
+    for res in on_two_gloo_ranks(_worker, tmp_path, kind):
         assert res["loss"].item() == pytest.approx(single["loss"].item(), rel=1e-5)
         for name, p in model.named_parameters():
             torch.testing.assert_close(res["grads"][name], p.grad, rtol=1e-5, atol=1e-6)

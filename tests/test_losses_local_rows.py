@@ -4,16 +4,14 @@ on the global batch, the learnable temperature's included; the global form (``lo
 holds all N rows on every rank. SigLIP's losses hold their own rows too (their loss and
 gradients are checked in tests/test_loss_methods_ddp.py)."""
 
-import os
-import socket
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from slipform.losses import ContrastiveLoss, LossConfig, build_loss, ddp_scale
+
+from ddp_harness import on_two_gloo_ranks, rank_part
 
 N, K, DIN, D = 8, 2, 6, 5
 KINDS = ("clip", "negclip", "cement")
@@ -74,36 +72,23 @@ def _step(model, kind, local_rows, x_img, x_txt, x_hard, x_neg, mask, conc, neg_
     return {"values": {k: out[k].detach() for k in KEYS if k in out}, "shapes": shapes}
 
 
-def _worker(rank, port, path):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
-    try:
-        part = slice(rank * N // 2, (rank + 1) * N // 2)
-        results = {}
-        for kind in KINDS:
-            for local_rows in (True, False):
-                model = torch.nn.parallel.DistributedDataParallel(Towers())
-                res = _step(model, kind, local_rows, *[t[part] for t in _data()])
-                res["grads"] = {n: p.grad for n, p in model.module.named_parameters()}
-                results[kind, local_rows] = res
-        for name in ("siglip", "cement_siglip"):
-            results[name] = _siglip_shapes(name, *[t[part] for t in _data()])
-        torch.save(results, f"{path}.{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _worker(rank):
+    part = rank_part(rank, N)
+    results = {}
+    for kind in KINDS:
+        for local_rows in (True, False):
+            model = torch.nn.parallel.DistributedDataParallel(Towers())
+            res = _step(model, kind, local_rows, *[t[part] for t in _data()])
+            res["grads"] = {n: p.grad for n, p in model.module.named_parameters()}
+            results[kind, local_rows] = res
+    for name in ("siglip", "cement_siglip"):
+        results[name] = _siglip_shapes(name, *[t[part] for t in _data()])
+    return results
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
-    path = tmp_path_factory.mktemp("local") / "r"
-    mp.spawn(_worker, args=(_free_port(), str(path)), nprocs=2, join=True)
-    return [torch.load(f"{path}.{rank}", weights_only=False) for rank in range(2)]
+    return on_two_gloo_ranks(_worker, tmp_path_factory.mktemp("local"))
 
 
 @pytest.mark.parametrize("kind", KINDS)

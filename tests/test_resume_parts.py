@@ -42,6 +42,20 @@ def test_starting_at_a_batch_skips_exactly_the_earlier_ones():
     assert list(other_seed) != full
 
 
+def test_the_sampler_order_of_each_epoch_is_pinned_across_versions():
+    """A checkpoint of an earlier version resumes into the batches that run would have seen: the
+    order is a fixed function of (seed, epoch), written out here (seeds whose hash is above and
+    below 2**63, and the default seed, 0). A new epoch starts at its first batch."""
+    assert list(ResumableSampler(10, 2)) == [3, 9, 1, 4, 2, 6, 5, 8, 7, 0]  # seed 0, epoch 0
+    for seed, epoch, order in ((0, 1, [4, 7, 9, 0, 6, 5, 1, 3, 2, 8]), (1, 0, [3, 7, 1, 9, 0, 4, 8, 5, 2, 6]),
+                               (2, 0, [7, 6, 2, 1, 9, 8, 3, 5, 4, 0])):
+        s = ResumableSampler(10, 2, seed=seed)
+        s.set_epoch(epoch, start_batch=3)
+        assert list(s) == order[6:]
+        s.set_epoch(epoch)
+        assert list(s) == order and len(s) == 10
+
+
 def test_a_dataset_smaller_than_one_global_batch_is_refused():
     with pytest.raises(ValueError, match=r"^7 samples are fewer than one global batch \(4 x 2\)$"):
         ResumableSampler(7, 4, world=2)
@@ -76,3 +90,36 @@ def test_rng_state_round_trip_restores_every_generator(tmp_path):
     assert ckpt["step"] == 7 and not list((tmp_path / "c").glob("*.tmp*"))  # written atomically
     _set_rng_state(ckpt["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == want
+
+
+def test_a_resumed_trainer_carries_the_counters_skips_and_loss_state_of_the_checkpoint(tmp_path):
+    """The final report of a resumed run counts what was skipped before the crash, and CE-CLIP's
+    thresholds continue: each is read back from the checkpoint (a missing key would reset it)."""
+    from slipform.data import DataConfig
+    from slipform.losses import LossConfig
+    from slipform.models import ModelSpec, tiny_open_clip_config
+    from slipform.train import TrainConfig, Trainer, load_checkpoint, save_checkpoint
+
+    from conftest import make_pair_data
+
+    data = make_pair_data(tmp_path / "data", n=8)
+
+    def trainer(out):
+        return Trainer(TrainConfig(output=str(tmp_path / out), epochs=1, batch_size=4, workers=0, progress=False,
+                                   model=ModelSpec("open_clip", "tiny", None, tiny_open_clip_config()),
+                                   loss=LossConfig("ce_clip"),
+                                   data=DataConfig(data["train"], data["negatives"], data["image_root"])))
+
+    first = trainer("first")
+    first.counters.update(skipped_images=3, nonfinite_steps=1)
+    first.skips.add("unreadable image", "images/003.png", 2)
+    first.loss.thresholds = torch.tensor([0.25, -0.5])
+    save_checkpoint(tmp_path / "ckpt.pt", **first.state())
+    resumed = trainer("resumed")
+    assert resumed.counters == {"skipped_images": 0, "nonfinite_steps": 0} and resumed.skips.total() == 0
+    resumed.resume(tmp_path / "ckpt.pt")
+    assert resumed.counters == {"skipped_images": 3, "nonfinite_steps": 1}
+    assert resumed.skips.as_dict() == {"total": 2, "counts": {"unreadable image": 2},
+                                       "examples": {"unreadable image": ["images/003.png"]}}
+    assert resumed.loss.thresholds.tolist() == [0.25, -0.5]
+    assert load_checkpoint(tmp_path / "ckpt.pt")["selection"] == []  # no hardest-of-K selection in this run

@@ -47,3 +47,64 @@ def test_the_editor_reads_the_caption_text_and_refuses_what_does_not_parse():
     assert editor.negative_scene(SCENE, "A large green circle.") is None  # one thing for two: no edit
     assert describe(Thing("circle", "red", "large", "striped"), random.Random(0)).endswith(
         "striped circle")
+
+
+def test_editor_orients_the_negative_the_way_the_original_is_written():
+    """The editor renders a negative in the original's order when that order agrees better with the
+    original's things (shape, colour, size, texture; the same relation counts half a field), so
+    each thing keeps its place: worked out by hand for an original "red circle left of blue square"."""
+    from slipform.world.editor import _orient
+
+    red_circle, blue_square = Thing("circle", "red"), Thing("square", "blue")
+    original = Scene((red_circle, blue_square), "left of", 1)
+
+    def neg(a, b, relation):
+        return Scene((a, b), relation, 7)
+
+    # the same scene written the other way round: flipped (8 + 0.5) beats as written (4)
+    assert _orient(neg(blue_square, red_circle, "right of"), original) == neg(red_circle, blue_square, "left of")
+    # a relation swap stays as written (8 against 4.5)
+    assert _orient(neg(red_circle, blue_square, "right of"), original) == neg(red_circle, blue_square, "right of")
+    # an attribute swap: as written 6 + 0.5 (the relation agrees), flipped 6: kept
+    swap = neg(Thing("circle", "blue"), Thing("square", "red"), "left of")
+    assert _orient(swap, original) == swap
+    # flipped agrees in one field more (7 against 6 + 0.5): flipped, though its relation differs
+    one_more = neg(Thing("square", "green"), Thing("square", "red"), "left of")
+    assert _orient(one_more, original) == neg(Thing("square", "red"), Thing("square", "green"), "right of")
+    # a tie (6 and 6, neither relation the original's) keeps the negative as written
+    tie = neg(Thing("circle", "blue"), Thing("square", "red"), "above")
+    assert _orient(tie, original) == tie
+    single = Scene((red_circle,), None, 3)
+    assert _orient(single, original) is single
+
+
+def test_editor_renders_with_its_own_world_config():
+    from dataclasses import replace
+
+    from slipform.world.scene import WorldConfig
+
+    config = replace(WorldConfig(), canvas=48)
+    scene = Scene((Thing("circle", "red"), Thing("square", "blue")), "left of", 1)
+    edited = WorldEditor(config).edit_scene(scene, "a blue circle left of a blue square.")
+    assert edited.size == render(scene, config).size == (48, 48)
+
+
+def test_listing_fillers_follow_the_rate_and_the_article_fits_the_first_word():
+    from slipform.world.caption import FILLER_ADJECTIVES, FILLER_ADVERBS
+
+    assert describe(Thing("circle", "orange"), random.Random(0)) == "a large orange circle"  # "a" for "large"
+    scene = Scene((Thing("circle", "orange"), Thing("square", "blue")), "left of", 3)
+    fillers = set(FILLER_ADJECTIVES) | set(FILLER_ADVERBS)
+    for seed in range(5):
+        plain = listing(scene, seed, filler_rate=0.0)[:-1].lower().replace(",", "").split()
+        assert not fillers & set(plain)
+        full = listing(scene, seed, filler_rate=1.0)[:-1].lower().replace(",", "").split()
+        assert full[0] in FILLER_ADVERBS and sum(w in FILLER_ADJECTIVES for w in full) == 2  # one per thing
+
+
+def test_parse_names_what_it_could_not_read():
+    with pytest.raises(ParseError, match=r"^no thing described in 'a picture\.'$"):
+        parse("a picture.")
+    with pytest.raises(ParseError, match=r"^'blob' is not a shape of this world \(in 'a red blob left of a blue square\.'\)$"):
+        parse("a red blob left of a blue square.")
+    assert parse("a red circle.").relation is None and len(parse("a red circle.").things) == 1

@@ -6,6 +6,7 @@ swapping the comparison (``>`` to ``<`` or ``>=``) or the two texts changes ever
 """
 
 import json
+import math
 import random
 
 import numpy as np
@@ -104,6 +105,12 @@ def test_valse_by_hand_counts_only_validated_samples(tmp_path):
     assert all(first_two[name] == 100.0 and first_two[f"{name}_n"] == 2 for name in INSTRUMENTS)
     one = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path, limit=1)  # its phenomenon from that one
     assert one["phenomenon/counting"] == 100.0 and one["counting-hard_n"] == 1
+    # an instrument file without one validated sample scores NaN and leaves the mean to the others
+    exist = tmp_path / "valse" / "existence.json"
+    exist.write_text(json.dumps({k: {**v, "mturk": {"caption": 1}} for k, v in json.loads(exist.read_text()).items()}))
+    none = get_benchmark("valse")(KeyedEncoder(images, texts), tmp_path)
+    assert math.isnan(none["existence"]) and none["existence_n"] == 0 and "phenomenon/existence" not in none
+    assert none["mean"] == pytest.approx((60 + 9 * 50) / 10)
     (tmp_path / "valse" / "images" / "plurals_3.jpg").unlink()
     with pytest.raises(FileNotFoundError, match=r"^valse: 1 of 4 files missing .*plurals_3\.jpg.*expected layout: "
                                                 r"DATA_ROOT/valse/<instrument>\.json and DATA_ROOT/valse/images/"

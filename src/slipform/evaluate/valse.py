@@ -16,6 +16,7 @@ over instruments.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from . import register
@@ -43,15 +44,19 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
         items = load_instrument(data_root / "valse" / f"{name}.json", limit)
         paths = [data_root / "valse" / "images" / it["image_file"] for it in items]
         require_files(paths, "valse", LAYOUT)
+        out[f"{name}_n"] = len(items)
+        if not items:  # no validated sample: no score (NaN), and no part of the phenomenon or the mean
+            out[name] = math.nan
+            continue
         ok = pairwise_accuracy(encoder.images(paths), encoder.texts([it["caption"] for it in items]),
                                encoder.texts([it["foil"] for it in items]))
         out[name] = float(ok.float().mean() * 100)
         phenomenon = items[0]["linguistic_phenomena"] if items else name
         pooled.setdefault(phenomenon, []).extend(ok.tolist())
-        out[f"{name}_n"] = len(items)
     for phenomenon, oks in pooled.items():
         out[f"phenomenon/{phenomenon}"] = sum(oks) / len(oks) * 100
-    out["mean"] = sum(out[n] for n in INSTRUMENTS) / len(INSTRUMENTS)
+    scored = [out[n] for n in INSTRUMENTS if out[f"{n}_n"]]
+    out["mean"] = sum(scored) / len(scored) if scored else math.nan
     return out
 
 

@@ -108,3 +108,25 @@ def test_parse_names_what_it_could_not_read():
     with pytest.raises(ParseError, match=r"^'blob' is not a shape of this world \(in 'a red blob left of a blue square\.'\)$"):
         parse("a red blob left of a blue square.")
     assert parse("a red circle.").relation is None and len(parse("a red circle.").things) == 1
+
+
+def test_the_worlds_captions_are_pinned_across_versions():
+    """The world's data are cached by their config, not by the code, and docs/RESULTS.md was measured
+    on these exact captions: a change to the phrasing, fillers or templates must be a deliberate one
+    (then bump the data cache key in experiment/protocol.world_data and update this pin)."""
+    import hashlib
+
+    from slipform.world.caption import caption
+    from slipform.world.scene import WorldConfig, sample_scene
+
+    first = sample_scene(0, WorldConfig(), "train")
+    assert caption(first, 0) == "A notable small orange square is above an ideal small yellow square."
+    assert listing(first, 0) == "A small orange square and a small yellow square."
+    assert caption(sample_scene(1, WorldConfig(), "train"), 1) == \
+        "A large blue circle sits to the left of an honest small black square, for some reason."
+    digest = hashlib.blake2b(digest_size=8)
+    for i in range(300):
+        scene = sample_scene(i, WorldConfig(), "train")
+        for k in (0, 1):
+            digest.update(f"{caption(scene, k)}|{listing(scene, k)}\n".encode())
+    assert digest.hexdigest() == "0b14af00e33e56d3"

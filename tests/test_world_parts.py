@@ -130,3 +130,10 @@ def test_the_worlds_captions_are_pinned_across_versions():
         for k in (0, 1):
             digest.update(f"{caption(scene, k)}|{listing(scene, k)}\n".encode())
     assert digest.hexdigest() == "0b14af00e33e56d3"
+    assert caption(first) == caption(first, 0) and listing(first) == listing(first, 0)  # the default seed
+    # scenes the training split does not draw: one thing, and a third thing after the relation
+    one = Scene((Thing("circle", "red"),), None, seed=7)
+    three = Scene((Thing("circle", "red"), Thing("square", "blue", "small"), Thing("triangle", "green")), "above", seed=7)
+    assert [caption(one, k) for k in (0, 2)] == ["There is a large red circle, in fairness.",
+                                                 "A picture of a notable large red circle, for some reason."]
+    assert caption(three, 3) == "Evidently, a small blue square below a virtual large red circle and a large green triangle."

@@ -180,7 +180,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, model: ClipModel | None = None, dist_info: DistInfo | None = None):
         self.config = config
         self.dist = dist_info or init_distributed()
-        self.run_dir = Path(config.output)
+        self.run = RunDir(config.output)  # the run directory's layout (slipform.run)
         seed_everything(config.seed + self.dist.rank)
         self.model = model or load_model(config.model)
         self.loss = build_loss(config.loss)
@@ -369,7 +369,7 @@ class Trainer:
 
     def fit(self) -> dict:
         cfg = self.config
-        run = RunDir(self.run_dir)
+        run = self.run
         ckpt_path = run.checkpoint
         resumed = 0
         if ckpt_path.exists():
@@ -377,10 +377,10 @@ class Trainer:
             resumed = self.step
             self._warn(f"resuming from step {self.step} of {self.total_steps} ({ckpt_path})")
         if self.dist.main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+            run.root.mkdir(parents=True, exist_ok=True)
             run.write_config(_jsonable(asdict(cfg)))
             _truncate_log(run.log, self.step)
-        logger = _Logger(self.run_dir, self.dist.main)
+        logger = _Logger(run, self.dist.main)
         bar = None
         if cfg.progress and self.dist.main:
             from tqdm import tqdm
@@ -461,7 +461,7 @@ class Trainer:
     def _write_skips(self) -> None:
         """``skipped.json`` in the run directory: counts by reason (images count each time they
         are drawn, once per epoch) and the first few files or lines of each."""
-        skipped = RunDir(self.run_dir).skipped
+        skipped = self.run.skipped
         skipped.write_text(json.dumps(self.skips.as_dict(), indent=1))
         if self.skips.total():
             print(f"{self.skips.text()} (details: {skipped})", file=sys.stderr)
@@ -516,13 +516,13 @@ def _truncate_log(path: Path, step: int) -> None:
 
 
 class _Logger:
-    def __init__(self, run_dir: Path, active: bool):
-        self.active, self.path, self.tb = active, RunDir(run_dir).log, None
+    def __init__(self, run: RunDir, active: bool):
+        self.active, self.path, self.tb = active, run.log, None
         if active:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.tb = SummaryWriter(str(RunDir(run_dir).tensorboard))
+                self.tb = SummaryWriter(str(run.tensorboard))
             except ImportError:
                 self.tb = None
 

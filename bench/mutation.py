@@ -75,7 +75,7 @@ GROUPS |= {
                      "*x__rng_state__mutmut_*", "*x__set_rng_state__mutmut_*", "*x__truncate_log__mutmut_*",
                      "*x_cosine_schedule__mutmut_*")),
     "world": Group(("src/slipform/world/caption.py", "src/slipform/world/editor.py"),
-                   ("tests/test_world.py", "tests/test_world_parts.py", "-k",
+                   ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py", "-k",
                     "(caption or parse or editor or negatives or listing or verify) and not concrete_targets")),
 }
 # the world's parser and editor one at a time

@@ -10,21 +10,23 @@ whose field defaults are the authors' (each says where it comes from), set from 
 line with ``--loss-option key=value``.
 
 Distributed training, and the memory each rank holds: with a local batch of n, a global batch
-of N = n * world and K text negatives per caption, ``clip``, ``negclip`` and ``cement`` (and
-the losses built on them: ``tripletclip``, ``ce_clip``, ``fsc_clip``), TripletCLIP's synthetic
-pairs, CE-CLIP's IMC and CMR and the SigLIP losses compute each rank's own rows only, as
-open_clip's ``local_loss``: the logits a rank holds are (n, N + N*K) image->text and (n, N)
-text->image, O(n * N * (K + 2)) numbers, against O(N² (K + 2)) for the global form
-(N = 2048, K = 1, 8 ranks: 1.6M numbers per rank, 6.3 MB in fp32, instead of 12.6M, 50 MB,
-plus as much again for their softmax; measured in docs/BENCHMARKS.md). The columns are
-gathered by :func:`gather_rows`, whose backward sums every rank's gradient onto the rank that
-owns the features, and each term is a :func:`global_mean`, whose value is the global batch's
-mean on every rank; the trainer backpropagates ``loss * world`` (:func:`ddp_scale`), which
-DDP's average turns into exactly the gradient of one process on the global batch
-(tests/test_losses_local_rows.py, tests/test_loss_methods_ddp.py).
+of N = n * world and K text negatives per caption, every registered loss computes each rank's
+own rows only, as open_clip's ``local_loss``: the contrastive logits a rank holds are
+(n, N + N*K) image->text and (n, N) text->image, O(n * N * (K + 2)) numbers, against
+O(N² (K + 2)) for the global form (N = 2048, K = 1, 8 ranks: 1.6M numbers per rank, 6.3 MB in
+fp32, instead of 12.6M, 50 MB, plus as much again for their softmax; measured in
+docs/BENCHMARKS.md). CE-CLIP's IMC adds (n, N*K), TripletCLIP's synthetic pairs their own
+(n, N) rows; the terms that choose between a caption and its own negatives (FSC-CLIP's focal
+choices, DeGLA's IGC and TGC, CE-CLIP's CMR) hold (n, 1+K) and gather nothing but a count.
+Columns are gathered by :func:`gather_rows`, whose backward sums every
+rank's gradient onto the rank that owns the features, and each term is a :func:`global_mean`
+(or :func:`global_sum`), whose value is the global batch's on every rank; the trainer
+backpropagates ``loss * world`` (:func:`ddp_scale`), which DDP's average turns into exactly the
+gradient of one process on the global batch (tests/test_losses_local_rows.py,
+tests/test_loss_methods_ddp.py).
 
-FSC-CLIP's hard-negative term, O(N * (1 + K)), keeps the global form: every rank computes the
-loss of all N rows, features gathered by :func:`gather` with the local slice kept in the
+``ContrastiveLoss(local_rows=False)`` keeps the global form, for comparison: every rank computes
+the loss of all N rows, features gathered by :func:`gather` with the local slice kept in the
 autograd graph, so a rank holds the gradient of its own features only, and ``loss * world``
 with DDP's average again gives the one-process gradient. A parameter that enters that whole
 loss on every rank (``logit_scale``) goes through :func:`replicated`, or its gradient would
@@ -182,6 +184,12 @@ def global_mean(local_sum: torch.Tensor, count: torch.Tensor | int) -> torch.Ten
     return share + (total / total_count - share).detach()
 
 
+def global_sum(local_sum: torch.Tensor) -> torch.Tensor:
+    """The sum over the global batch of a term summed over this rank's rows: its value is
+    Σ_ranks local_sum on every rank, its gradient that of ``local_sum`` (see :func:`global_mean`)."""
+    return local_sum + (all_sum(local_sum) - local_sum).detach()
+
+
 class _ScaleGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, factor):
@@ -289,4 +297,4 @@ class Loss(torch.nn.Module):
 
 
 __all__ = ["SCHEDULES", "Loss", "LossConfig", "NoOptions", "all_sum", "ddp_scale", "gather", "gather_rows",
-           "global_mean", "margin_fn", "own_margins", "replicated", "world_info"]
+           "global_mean", "global_sum", "margin_fn", "own_margins", "replicated", "world_info"]

@@ -38,8 +38,10 @@ Where ours differs, and why:
   copy when a loss sets ``teacher_decay``); a call without them (a plain loss call) computes
   ITC + IGC only and reports no TGC or distillation.
 
-Memory per rank: NegCLIP's (N, N + N*K) logits plus (N, 1+K) for IGC and TGC (``kl``: two
-(N, N) more); the trainer's teacher is one more copy of the model's weights, without gradient.
+Memory per rank (local batch n of a global N): NegCLIP's local rows, (n, N + N*K) and (n, N),
+plus (n, 1+K) for IGC and TGC, which gather nothing (``kl``: two (n, N) more and the gathered
+(N, D) features); the trainer's teacher is one more copy of the model's weights, without
+gradient.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_hard, replicated
+from .base import Loss, LossConfig, gather, gather_rows, global_mean, global_sum
 from .contrastive import ContrastiveLoss
 
 DISTILL = ("mse", "kl")
@@ -73,12 +75,12 @@ class DeglaOptions:
 
 def grounded_choice(anchor: torch.Tensor, positive: torch.Tensor, hard: torch.Tensor, mask: torch.Tensor,
                     scale) -> torch.Tensor:
-    """Mean over rows of -log softmax(scale·[a·p, a·h_1, .., a·h_K])[0], missing h left out.
-    anchor, positive (N, D), hard (N, K, D), mask (N, K) bool; a scalar."""
+    """Per row, -log softmax(scale·[a·p, a·h_1, .., a·h_K])[0], missing h left out.
+    anchor, positive (n, D), hard (n, K, D), mask (n, K) bool; (n,)."""
     logits = scale * torch.cat([(anchor * positive).sum(-1, keepdim=True),
                                 torch.einsum("nd,nkd->nk", anchor, hard)], dim=1)
     valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
-    return -logits.masked_fill(~valid, float("-inf")).log_softmax(dim=1)[:, 0].mean()
+    return -logits.masked_fill(~valid, float("-inf")).log_softmax(dim=1)[:, 0]
 
 
 class DeglaLoss(Loss):
@@ -108,36 +110,48 @@ class DeglaLoss(Loss):
         total = out["loss_itc"]
         has_hard = hard_text_features is not None and hard_mask is not None
         teacher = teacher_image_features is not None and teacher_text_features is not None
-        images, texts = gather(image_features), gather(text_features)
+        # every term but ITC's text columns is row-wise: each rank computes its own rows, and
+        # global_mean / global_sum give the global batch's value (module docstring)
+        n = image_features.shape[0]
         if has_hard:
-            hard, mask = gather_hard(hard_text_features, hard_mask)
-            out["loss_igc"] = grounded_choice(images, texts, hard, mask, replicated(logit_scale))
+            mask = hard_mask.to(torch.bool)
+            igc = grounded_choice(image_features, text_features, hard_text_features, mask, logit_scale)
+            out["loss_igc"] = global_mean(igc.sum(), n)
             total = total + o.igc_weight * out["loss_igc"]
         if teacher:
-            t_images, t_texts = gather(teacher_image_features.detach()), gather(teacher_text_features.detach())
+            t_images, t_texts = teacher_image_features.detach(), teacher_text_features.detach()
             if has_hard:
-                out["loss_tgc"] = grounded_choice(texts, t_texts, hard, mask, o.tgc_scale)
+                tgc = grounded_choice(text_features, t_texts, hard_text_features, mask, o.tgc_scale)
+                out["loss_tgc"] = global_mean(tgc.sum(), n)
                 total = total + o.tgc_weight * out["loss_tgc"]
             if o.distill == "mse":
-                term = (images - t_images).pow(2).sum() + (texts - t_texts).pow(2).sum()
+                term = (image_features - t_images).pow(2).sum() + (text_features - t_texts).pow(2).sum()
                 if has_hard and teacher_hard_text_features is not None:
-                    t_hard = gather(teacher_hard_text_features.detach())
-                    term = term + (hard - t_hard).pow(2).sum(-1).masked_fill(~mask, 0.0).sum()
+                    sq = (hard_text_features - teacher_hard_text_features.detach()).pow(2).sum(-1)
+                    term = term + sq.masked_fill(~mask, 0.0).sum()
+                term = global_sum(term)
             else:
-                scale = replicated(logit_scale)
-                student = scale * images @ texts.T
-                target = logit_scale.detach() * t_images @ t_texts.T if torch.is_tensor(logit_scale) \
-                    else logit_scale * t_images @ t_texts.T
-                term = (_kl_rows(target, student) + _kl_rows(target.T, student.T)) / 2
+                term = _kl_distill(image_features, text_features, t_images, t_texts, logit_scale)
             out["loss_distill"] = term
             total = total + o.distill_weight * term
         out["loss"] = total
         return out
 
 
+def _kl_distill(images, texts, t_images, t_texts, logit_scale) -> torch.Tensor:
+    """The mean over the global batch's rows, both directions, of KL(teacher's softmax ||
+    student's) over the N columns; each rank computes its own rows against gathered columns."""
+    t_scale = logit_scale.detach() if torch.is_tensor(logit_scale) else logit_scale
+    all_texts, all_images = gather_rows(texts), gather_rows(images)  # columns: the global batch
+    t_all_texts, t_all_images = gather(t_texts), gather(t_images)
+    kl = _kl_rows(t_scale * t_images @ t_all_texts.T, logit_scale * images @ all_texts.T) \
+        + _kl_rows(t_scale * t_texts @ t_all_images.T, logit_scale * texts @ all_images.T)
+    return global_mean(kl.sum() / 2, images.shape[0])
+
+
 def _kl_rows(target_logits: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Mean over rows of KL(softmax(target) || softmax(logits))."""
-    return F.kl_div(logits.log_softmax(1), target_logits.log_softmax(1), log_target=True, reduction="batchmean")
+    """Per row, KL(softmax(target) || softmax(logits)); (rows,)."""
+    return F.kl_div(logits.log_softmax(1), target_logits.log_softmax(1), log_target=True, reduction="none").sum(1)
 
 
 LOSSES = (DeglaLoss,)

@@ -26,17 +26,18 @@ github.com/ytaek-oh/fsc-clip (``src/training/losses/loss.py``: ``Global_HNLoss``
 ``Local_HNLoss``, ``_focal_loss_with_nsr``; ``src/open_clip/model.py`` for the token features).
 
 Where ours differs, and why: (1) a missing negative is left out of the choice, where theirs is
-a zero feature or score (logit 0) still in the softmax: "missing" should not be a class. (2) The
-local scores are gathered over ranks (an (N, 1+K) tensor) and LHN averaged over the global
-batch like every loss here; theirs averages each rank's own rows, so 2 processes equal 1 here
-and not there. (3) A token whose similarities are equal over all patches (always, for a 1x1
+a zero feature or score (logit 0) still in the softmax: "missing" should not be a class. (2) Both
+terms are averaged over the global batch's rows with a negative, each rank scoring its own
+rows (:func:`~.base.global_mean`); theirs averages each rank's own rows, so 2 processes equal 1
+here and not there. (3) A token whose similarities are equal over all patches (always, for a 1x1
 grid such as the world's 48 px ResNet) gets uniform weights where min-max would divide 0 by 0;
 masked tokens are filled rather than added to -inf (no NaN can leak). (4) Patches of a
 ModifiedResNet (which their code does not support) are the attention pool's value-output
 projection of the last grid (:func:`slipform.models._resnet_tokens`). ``local_weight=0`` is the
-global loss alone, and the trainer then computes no token features. Memory: the (N, N) CLIP
-logits plus (N, 1+K), and per rank the (n(1+K), L, P) token-patch similarities and a copy of
-the patches per text, (n(1+K), P, D) (ViT-B/32, n = 256, K = 1: 51 MB in fp32).
+global loss alone, and the trainer then computes no token features. Memory per rank (local batch n
+of a global N): CLIP's (n, N) logits each way, (n, 1+K) for HN, and the (n(1+K), L, P)
+token-patch similarities with a copy of the patches per text, (n(1+K), P, D) (ViT-B/32,
+n = 256, K = 1: 51 MB in fp32); nothing of the hard-negative terms is gathered.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_hard, replicated
+from .base import Loss, LossConfig, global_mean
 from .contrastive import ContrastiveLoss
 
 
@@ -121,45 +122,38 @@ class FscClipLoss(Loss):
                 hard_text_token_mask=None) -> dict:
         """See :meth:`Loss.forward`; keys ``loss_clip``, ``loss_hard_negatives`` and, given the
         token features and ``local_weight > 0``, ``loss_local_hard_negatives``."""
-        raw_scale = logit_scale
         out = self.clip(image_features, text_features, logit_scale)
         out["loss_clip"] = out["loss"]
         if hard_text_features is None or hard_mask is None:
             return out
-        logit_scale = replicated(logit_scale)
-        images, texts = gather(image_features), gather(text_features)
-        hard, mask = gather_hard(hard_text_features, hard_mask)
+        # each row's choice is between its own caption and negatives: every rank scores its own
+        # rows, and global_mean makes each term the global batch's mean (module docstring)
+        mask = hard_mask.to(torch.bool)
         rows = mask.any(1)
-        if not bool(rows.any()):
-            term = images.sum() * 0.0
-        else:
-            cand = torch.cat([texts[:, None], hard], dim=1)[rows]  # (M, 1+K, D): caption, then its negatives
-            logits = logit_scale * torch.einsum("md,mcd->mc", images[rows], cand)
-            valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)[rows]
-            term = focal_smoothed_choice(logits, valid, self.options.focal_gamma, self.options.label_smoothing).mean()
-        out["loss_hard_negatives"] = term
-        out["loss"] = out["loss_clip"] + self.options.neg_weight * term
+        valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)[rows]
+        cand = torch.cat([text_features[:, None], hard_text_features], dim=1)[rows]  # (m, 1+K, D)
+        logits = logit_scale * torch.einsum("md,mcd->mc", image_features[rows], cand)
+        per_row = focal_smoothed_choice(logits, valid, self.options.focal_gamma, self.options.label_smoothing)
+        out["loss_hard_negatives"] = global_mean(per_row.sum(), rows.sum())
+        out["loss"] = out["loss_clip"] + self.options.neg_weight * out["loss_hard_negatives"]
         if self.options.local_weight > 0 and image_tokens is not None and hard_text_tokens is not None:
             local = self._local(image_tokens, text_tokens, text_token_mask, hard_text_tokens, hard_text_token_mask,
-                                raw_scale, mask, rows)
+                                logit_scale, rows, valid)
             out["loss_local_hard_negatives"] = local
             out["loss"] = out["loss"] + self.options.local_weight * local
         return out
 
-    def _local(self, patches, words, word_mask, hard_words, hard_word_mask, logit_scale, mask, rows):
-        """mean over the global batch's rows with a negative of the focal choice on local scores."""
+    def _local(self, patches, words, word_mask, hard_words, hard_word_mask, logit_scale, rows, valid):
+        """LHN: the global batch's mean, over its rows with a negative, of the focal choice on local
+        scores; each rank scores its own rows."""
         n, k = hard_words.shape[:2]
         opt = self.options
         scores = local_scores(patches.repeat_interleave(1 + k, dim=0),
                               torch.cat([words[:, None], hard_words], 1).flatten(0, 1),
                               torch.cat([word_mask[:, None], hard_word_mask], 1).flatten(0, 1).to(torch.bool),
                               logit_scale, opt.sim_normalizer, opt.sim_sparsify).view(n, 1 + k)
-        # own rows keep their graph, the scale included: each rank's gradient is its rows' share
-        scores = gather(scores)
-        if not bool(rows.any()):
-            return scores.sum() * 0.0
-        valid = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)[rows]
-        return focal_smoothed_choice(scores[rows], valid, opt.focal_gamma, opt.label_smoothing).mean()
+        per_row = focal_smoothed_choice(scores[rows], valid, opt.focal_gamma, opt.label_smoothing)
+        return global_mean(per_row.sum(), rows.sum())
 
 
 LOSSES = (FscClipLoss,)

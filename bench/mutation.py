@@ -69,8 +69,11 @@ GROUPS |= {
     "sampler": Group(("src/slipform/data.py",), ("tests/test_resume_parts.py", "tests/test_data.py", "-k",
                                                   "sampler or seed_epoch or ranks or batch"),
                      ("*ResumableSampler*",)),
-    "resume": Group(("src/slipform/train.py",), ("tests/test_resume_parts.py", "tests/test_train.py", "-k",
-                                                    "crashed or cosine or truncation or rng_state or carries"),
+    "resume": Group(("src/slipform/train.py",), ("tests/test_resume_parts.py", "tests/test_resume_state.py",
+                                                 "tests/test_train.py", "-k",
+                                                 "crashed or cosine or truncation or rng_state or carries or schedule "
+                                                 "or cuda or went_through or folders or damaged or torn or teacher or selection "
+                                                 "or before_the or warns"),
                     ("*ǁTrainerǁresume__mutmut_*", "*ǁTrainerǁstate__mutmut_*", "*x_save_checkpoint__mutmut_*", "*x_load_checkpoint__mutmut_*",
                      "*x__rng_state__mutmut_*", "*x__set_rng_state__mutmut_*", "*x__truncate_log__mutmut_*",
                      "*x_cosine_schedule__mutmut_*")),

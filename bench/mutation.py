@@ -81,9 +81,11 @@ GROUPS |= {
     # reference and the authors' formulation; their 2-process runs are tests/test_loss_methods_ddp.py
     "methods": Group(tuple(f"src/slipform/losses/{m}.py" for m in ("ce_clip", "fsc_clip", "degla", "siglip",
                                                                  "tripletclip")),
-                     ("tests/test_loss_methods.py", "tests/test_degla.py", "tests/test_fsc_local.py", "-k",
+                     ("tests/test_loss_methods.py", "tests/test_loss_methods_edges.py", "tests/test_degla.py",
+                      "tests/test_fsc_local.py", "-k",
                       "reference or formulation or options or without or zero or equal_similarities "
-                      "or forward_and_backward or thresholds or refused")),
+                      "or forward_and_backward or thresholds or refused or masks or precision or threshold "
+                      "or usable or defaults or decay")),
     "world": Group(("src/slipform/world/caption.py", "src/slipform/world/editor.py"),
                    ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py", "-k",
                     "(caption or parse or editor or negatives or listing or verify) and not concrete_targets")),

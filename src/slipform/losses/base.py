@@ -101,6 +101,14 @@ def own_margins(config: LossConfig, margin: Callable, concreteness: torch.Tensor
         return margin(torch.nan_to_num(c, nan=config.default_concreteness))
 
 
+def has_negatives(hard_text_features: torch.Tensor | None, hard_mask: torch.Tensor | None) -> bool:
+    """Whether a batch carries text negatives. Features without their mask are refused (which of
+    them exist would be a guess); a mask without features is no negatives."""
+    if hard_text_features is not None and hard_mask is None:
+        raise ValueError("hard_text_features need their hard_mask (n, K): which negatives exist")
+    return hard_text_features is not None
+
+
 # --------------------------------------------------------------------------- distributed helpers
 
 def world_info() -> tuple[int, int]:
@@ -284,7 +292,7 @@ class Loss(torch.nn.Module):
             text_features: (n, D) their captions' features, L2-normalised.
             logit_scale: 1/τ, already exponentiated (a scalar).
             hard_text_features: (n, K, D) each caption's K negative captions, or None.
-            hard_mask: (n, K) bool, which of them exist.
+            hard_mask: (n, K) bool, which of them exist; required with ``hard_text_features``.
             concreteness: (n, K) float, concreteness (1-5, NaN if unrated) of each negative's changed word.
             image_negatives: (n, D) an edited image per caption that matches its first negative, or None.
             image_negative_mask: (n,) bool, which edited images exist.
@@ -297,4 +305,4 @@ class Loss(torch.nn.Module):
 
 
 __all__ = ["SCHEDULES", "Loss", "LossConfig", "NoOptions", "all_sum", "ddp_scale", "gather", "gather_rows",
-           "global_mean", "global_sum", "margin_fn", "own_margins", "replicated", "world_info"]
+           "global_mean", "global_sum", "has_negatives", "margin_fn", "own_margins", "replicated", "world_info"]

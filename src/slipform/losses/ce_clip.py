@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, all_sum, gather, gather_rows, global_mean
+from .base import Loss, LossConfig, all_sum, gather, gather_rows, global_mean, has_negatives
 from .contrastive import ContrastiveLoss
 
 
@@ -68,7 +68,7 @@ class CeClipLoss(Loss):
         (the mean θ this call used) and NegCLIP's diagnostics. Updates θ."""
         out = self.itc(image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
         out["loss_itc"] = out["loss"]
-        if hard_text_features is None or hard_mask is None:
+        if not has_negatives(hard_text_features, hard_mask):
             return out
         # this rank's rows only: sums over its n captions, divided by the global count (global_mean)
         mask = hard_mask.to(torch.bool)

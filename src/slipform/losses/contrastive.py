@@ -55,6 +55,7 @@ from .base import (
     gather,
     gather_rows,
     global_mean,
+    has_negatives,
     margin_fn,
     replicated,
     world_info,
@@ -100,7 +101,7 @@ class ContrastiveLoss(Loss):
         n, big_n = images.shape[0], all_images.shape[0]
         logits_per_text = logit_scale * texts @ all_images.T
         logits_per_image = logit_scale * images @ all_texts.T
-        if self.config.kind == "clip" or hard_text_features is None:
+        if not has_negatives(hard_text_features, hard_mask) or self.config.kind == "clip":
             return logits_per_image, logits_per_text, None
         all_hard = collect(hard_text_features)  # (N, K, D)
         all_mask = gather(hard_mask.to(torch.bool))  # (N, K)

@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_rows, global_mean, global_sum
+from .base import Loss, LossConfig, gather, gather_rows, global_mean, global_sum, has_negatives
 from .contrastive import ContrastiveLoss
 
 DISTILL = ("mse", "kl")
@@ -108,7 +108,7 @@ class DeglaLoss(Loss):
         out["loss_itc"] = out["loss"]
         o = self.options
         total = out["loss_itc"]
-        has_hard = hard_text_features is not None and hard_mask is not None
+        has_hard = has_negatives(hard_text_features, hard_mask)
         teacher = teacher_image_features is not None and teacher_text_features is not None
         # every term but ITC's text columns is row-wise: each rank computes its own rows, and
         # global_mean / global_sum give the global batch's value (module docstring)

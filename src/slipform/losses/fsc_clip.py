@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, global_mean
+from .base import Loss, LossConfig, global_mean, has_negatives
 from .contrastive import ContrastiveLoss
 
 
@@ -124,7 +124,7 @@ class FscClipLoss(Loss):
         token features and ``local_weight > 0``, ``loss_local_hard_negatives``."""
         out = self.clip(image_features, text_features, logit_scale)
         out["loss_clip"] = out["loss"]
-        if hard_text_features is None or hard_mask is None:
+        if not has_negatives(hard_text_features, hard_mask):
             return out
         # each row's choice is between its own caption and negatives: every rank scores its own
         # rows, and global_mean makes each term the global batch's mean (module docstring)

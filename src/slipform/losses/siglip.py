@@ -25,7 +25,17 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_rows, global_mean, margin_fn, own_margins, world_info
+from .base import (
+    Loss,
+    LossConfig,
+    gather,
+    gather_rows,
+    global_mean,
+    has_negatives,
+    margin_fn,
+    own_margins,
+    world_info,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class SigLipLoss(Loss):
         rows = torch.arange(n, device=logits.device)
         signs = -torch.ones_like(logits)
         signs[rows, rank * n + rows] = 1.0  # +1 on each row's own caption, -1 elsewhere
-        if hard_text_features is None or hard_mask is None:
+        if not has_negatives(hard_text_features, hard_mask):
             return logits, signs, None, None
         all_hard, all_mask = gather_rows(hard_text_features), gather(hard_mask.to(torch.bool))
         k = all_hard.shape[1]

@@ -22,7 +22,7 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from .base import Loss, LossConfig, gather, gather_rows, global_mean, world_info
+from .base import Loss, LossConfig, gather, gather_rows, global_mean, has_negatives, world_info
 from .contrastive import ContrastiveLoss
 
 
@@ -42,7 +42,7 @@ class TripletClipLoss(Loss):
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
         """See :meth:`Loss.forward`; adds ``loss_triplet``, the synthetic pairs' NegCLIP term."""
         out = self.negclip(image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
-        if image_negatives is None or image_negative_mask is None or hard_text_features is None:
+        if image_negatives is None or image_negative_mask is None or not has_negatives(hard_text_features, hard_mask):
             return out
         own_ok = image_negative_mask.to(torch.bool) & hard_mask.to(torch.bool)[:, 0]  # (n,) this rank's pairs
         ok = gather(own_ok)  # (N,): every rank takes the same branch (gather_rows' backward is a collective)

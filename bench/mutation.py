@@ -85,7 +85,7 @@ GROUPS |= {
                       "tests/test_fsc_local.py", "-k",
                       "reference or formulation or options or without or zero or equal_similarities "
                       "or forward_and_backward or thresholds or refused or masks or precision or threshold "
-                      "or usable or defaults or decay")),
+                      "or usable or defaults or decay or distills or kl_distillation")),
     "world": Group(("src/slipform/world/caption.py", "src/slipform/world/editor.py"),
                    ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py", "-k",
                     "(caption or parse or editor or negatives or listing or verify) and not concrete_targets")),

@@ -68,7 +68,7 @@ def test_negatives_without_their_mask_are_refused_and_a_mask_alone_is_no_negativ
         torch.testing.assert_close(got[key], want[key], equal_nan=True, msg=f"{name}: {key}")
 
 
-def test_degla_uses_the_teacher_only_when_it_has_both_towers_and_its_negatives_only_with_the_students():
+def test_degla_distills_only_with_both_teacher_towers_and_its_negatives_only_with_the_students():
     img, txt, hard, mask, conc, _, _, teacher = _batch()
     loss = build_loss(LossConfig("degla"))
     plain = loss(img, txt, 7.0, hard, mask)
@@ -148,3 +148,20 @@ def test_fsc_clip_options_bounds_and_messages(options, message):
     else:
         with pytest.raises(ValueError, match=message):
             LossConfig("fsc_clip", options=options)
+
+
+def test_degla_kl_distillation_moves_the_logit_scale_through_the_student_only():
+    """The teacher's similarity distribution is a target: the learnable scale t enters it detached."""
+    img, txt, _, _, _, _, _, teacher = _batch()
+    t_img, t_txt = teacher["teacher_image_features"], teacher["teacher_text_features"]
+    scale = torch.tensor(6.0, requires_grad=True)
+    loss = build_loss(LossConfig("degla", options={"distill": "kl"}))
+    loss(img, txt, scale, None, None, teacher_image_features=t_img, teacher_text_features=t_txt)["loss_distill"].backward()
+    ref_scale = torch.tensor(6.0, requires_grad=True)
+
+    def kl(target, logits):
+        return F.kl_div(logits.log_softmax(1), target.log_softmax(1), log_target=True, reduction="batchmean")
+
+    target = 6.0 * t_img @ t_txt.T
+    ((kl(target, ref_scale * img @ txt.T) + kl(target.T, ref_scale * txt @ img.T)) / 2).backward()
+    torch.testing.assert_close(scale.grad, ref_scale.grad)

@@ -116,17 +116,21 @@ def bar_chart(table: dict, labels: dict[str, str], path: Path) -> Path:
     for i, method in enumerate(methods):
         means = [table[method][n][0] for n in names]
         errs = [0 if math.isnan(table[method][n][1]) else table[method][n][1] for n in names]
+        colour = plt.cm.tab20(i % 20) if len(methods) > 10 else None  # the default cycle repeats after 10
         ax.bar([j + i * width for j in range(len(names))], means, width, yerr=errs, capsize=2,
-               label=labels.get(method, method))
+               label=labels.get(method, method), color=colour)
     ax.set_xticks([j + width * (len(methods) - 1) / 2 for j in range(len(names))])
     ax.set_xticklabels(names, rotation=25, ha="right")
     ax.axhline(50, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("%")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, ncol=2)
+    if len(methods) > 6:  # beside the axes: inside, a long legend covers the bars
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=7, ncol=2)
     ax.set_title("World benchmarks per method (dashed: chance for two-way choices)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -45,7 +45,10 @@ class Group:
 
 
 GROUPS = {
-    "losses": Group(("src/slipform/losses*",), ("tests/test_losses.py", "tests/test_losses_claims.py")),
+    "losses": Group(("src/slipform/losses/base.py", "src/slipform/losses/contrastive.py",
+                     "src/slipform/losses/registry.py"),
+                    ("tests/test_losses.py", "tests/test_losses_claims.py", "tests/test_losses_simulated_ranks.py",
+                     "tests/test_loss_methods.py", "tests/test_loss_methods_edges.py")),
     "metrics": Group(("src/slipform/evaluate/metrics.py",),
                      ("tests/test_eval_direction.py", "tests/test_evaluate.py", "tests/test_eval_suites.py", "-k",
                       "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing or registry "

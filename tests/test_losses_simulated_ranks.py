@@ -1,0 +1,85 @@
+"""The distributed helpers of slipform.losses.base under a simulated world (rank 1 of 2, the other
+rank's tensors made up), in one process: the real 2-process runs are tests/test_losses_local_rows.py
+and tests/test_loss_methods_ddp.py, which mutmut cannot attribute to the code they run."""
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from slipform.losses.base import all_sum, gather_hard, gather_rows, global_mean, global_sum, replicated
+
+OTHER = 10.0  # every tensor of the other rank is this constant
+
+
+@pytest.fixture
+def rank_one_of_two(monkeypatch):
+    calls = []
+
+    def all_gather(parts, tensor):
+        assert len(parts) == 2 and all(p.shape == tensor.shape and p.dtype == tensor.dtype for p in parts)
+        parts[0].copy_(torch.full_like(tensor, OTHER) if tensor.dtype != torch.bool else torch.ones_like(tensor))
+        parts[1].copy_(tensor)
+        calls.append("all_gather")
+
+    def all_reduce(tensor):  # the other rank contributes OTHER everywhere
+        tensor.add_(OTHER)
+        calls.append("all_reduce")
+
+    for name, value in (("is_available", lambda: True), ("is_initialized", lambda: True), ("get_rank", lambda: 1),
+                        ("get_world_size", lambda: 2), ("all_gather", all_gather), ("all_reduce", all_reduce)):
+        monkeypatch.setattr(dist, name, value)
+    return calls
+
+
+def test_gather_rows_puts_the_ranks_in_order_and_sums_every_ranks_gradient_onto_the_owner(rank_one_of_two):
+    local = torch.arange(6.0).reshape(2, 3).requires_grad_(True)
+    out = gather_rows(local)
+    assert out.shape == (4, 3) and torch.equal(out.detach(), torch.cat([torch.full((2, 3), OTHER), local.detach()]))
+    weights = torch.arange(12.0).reshape(4, 3)
+    (out * weights).sum().backward()
+    # this rank's rows are 2 and 3; the all-reduce adds the other rank's gradient (OTHER) to ours
+    assert torch.equal(local.grad, weights[2:] + OTHER)
+    assert rank_one_of_two == ["all_gather", "all_reduce"]
+
+
+def test_gather_hard_gathers_the_negatives_and_their_mask_as_booleans(rank_one_of_two):
+    hard, mask = torch.zeros(2, 3, 4), torch.tensor([[1, 0, 1], [0, 0, 1]])
+    all_hard, all_mask = gather_hard(hard, mask)
+    assert all_hard.shape == (4, 3, 4) and all_mask.dtype == torch.bool
+    assert torch.equal(all_mask, torch.cat([torch.ones(2, 3, dtype=torch.bool), mask.bool()]))
+    assert torch.equal(all_hard[:2], torch.full((2, 3, 4), OTHER))
+
+
+def test_all_sum_is_detached_and_leaves_its_input_alone(rank_one_of_two):
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = all_sum(x)
+    assert torch.equal(out, torch.tensor([11.0, 12.0])) and not out.requires_grad
+    assert torch.equal(x.detach(), torch.tensor([1.0, 2.0]))
+
+
+def test_global_mean_and_sum_take_the_global_value_and_the_local_gradient(rank_one_of_two):
+    x = torch.tensor(3.0, requires_grad=True)
+    mean = global_mean(2 * x, 4)  # the other rank: sum OTHER over OTHER rows
+    assert float(mean.detach()) == pytest.approx((6.0 + OTHER) / (4 + OTHER))
+    mean.backward()
+    assert float(x.grad) == pytest.approx(2 / (4 + OTHER))
+    y = torch.tensor(3.0, requires_grad=True)
+    total = global_sum(2 * y)
+    assert float(total.detach()) == pytest.approx(6.0 + OTHER)
+    total.backward()
+    assert float(y.grad) == 2.0
+
+
+def test_global_mean_of_no_rows_anywhere_is_zero(monkeypatch):
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    assert float(global_mean(torch.tensor(0.0), 0)) == 0.0
+
+
+def test_replicated_divides_the_gradient_of_a_learnable_scalar_by_the_world(rank_one_of_two):
+    scale = torch.tensor(2.0, requires_grad=True)
+    out = replicated(scale)
+    assert float(out.detach()) == 2.0
+    (out * 3.0).backward()
+    assert float(scale.grad) == 1.5
+    plain = torch.tensor(2.0)
+    assert replicated(plain) is plain and replicated(4.0) == 4.0  # constants pass through

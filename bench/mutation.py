@@ -96,7 +96,7 @@ GROUPS |= {
 # the world's parser and editor one at a time
 for _mod in ("caption", "editor"):
     GROUPS[f"world_{_mod}"] = Group((f"src/slipform/world/{_mod}.py",), GROUPS["world"].tests)
-COPY = ("src", "tests", "fixtures", "pyproject.toml")
+COPY = ("src", "tests", "fixtures", "pyproject.toml", "README.md")  # README: the Methods table's test
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
@@ -109,7 +109,7 @@ def _config(group: Group) -> str:
             f"only_mutate = {toml_list(group.mutate)}\n"
             f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
             'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]\n'
-            'also_copy = ["fixtures"]\n'
+            'also_copy = ["fixtures", "README.md"]\n'
             # a mutant's run loads the session fixtures (spaCy, the norms) that the timing run had loaded
             # already: without this margin a slow start would count as a timeout, which mutmut calls a kill
             "timeout_constant = 60\n"

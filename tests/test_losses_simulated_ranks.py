@@ -83,3 +83,39 @@ def test_replicated_divides_the_gradient_of_a_learnable_scalar_by_the_world(rank
     assert float(scale.grad) == 1.5
     plain = torch.tensor(2.0)
     assert replicated(plain) is plain and replicated(4.0) == 4.0  # constants pass through
+
+
+@pytest.mark.parametrize("kind", ["clip", "negclip", "cement"])
+def test_the_global_form_equals_the_local_rows_on_one_process(kind):
+    """``local_rows=False`` (every rank the whole batch) is its own code path: on one process it
+    must give the local form's loss, terms, diagnostics and gradients."""
+    from slipform.losses import ContrastiveLoss, LossConfig
+
+    g = torch.Generator().manual_seed(4)
+    n, k, d = 6, 2, 5
+
+    def unit(*shape):
+        return torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
+
+    data = [unit(n, d), unit(n, d), unit(n, k, d), unit(n, d)]
+    mask = torch.tensor([[1, 1], [1, 0], [0, 0], [1, 1], [0, 1], [1, 1]], dtype=torch.bool)
+    conc = torch.linspace(1, 5, n * k).reshape(n, k)
+    ok = torch.tensor([1, 1, 1, 0, 1, 1], dtype=torch.bool)
+    outs, grads = [], []
+    for local in (True, False):
+        feats = [x.clone().requires_grad_(True) for x in data]
+        scale = torch.tensor(6.0, requires_grad=True)
+        loss = ContrastiveLoss(LossConfig(kind, margin_min=0.05, margin_max=0.3, image_negative_weight=0.7),
+                               local_rows=local)
+        out = loss(feats[0], feats[1], scale, feats[2], mask, conc, feats[3], ok)
+        out["loss"].backward()
+        outs.append(out)
+        grads.append([f.grad for f in feats] + [scale.grad])
+    assert set(outs[0]) == set(outs[1])
+    for key in outs[0]:
+        torch.testing.assert_close(outs[1][key], outs[0][key], equal_nan=True, msg=f"{kind}: {key}")
+    for a, b in zip(*grads):
+        if a is None or b is None:
+            assert a is None and b is None
+        else:
+            torch.testing.assert_close(b, a)

@@ -119,3 +119,29 @@ def test_the_global_form_equals_the_local_rows_on_one_process(kind):
             assert a is None and b is None
         else:
             torch.testing.assert_close(b, a)
+
+
+def test_register_names_a_new_loss_and_refuses_a_nameless_or_clashing_one(monkeypatch):
+    from slipform.losses import registry
+    from slipform.losses.base import Loss
+
+    registry.list_losses()  # the built-in ones are loaded
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    class Mine(Loss):
+        name = "mine"
+
+    assert registry.register(Mine) is Mine and registry.register(Mine) is Mine  # again: a no-op
+    assert registry.get_loss("mine") is Mine and registry.list_losses()[-1] == "mine"
+
+    class Nameless(Loss):
+        name = ""
+
+    class Clash(Loss):
+        name = "negclip"
+
+    with pytest.raises(ValueError, match="^Nameless has no name$"):
+        registry.register(Nameless)
+    with pytest.raises(ValueError, match="^loss 'negclip' registered twice$"):
+        registry.register(Clash)
+    assert registry.get_loss("negclip") is not Clash

@@ -145,3 +145,54 @@ def test_register_names_a_new_loss_and_refuses_a_nameless_or_clashing_one(monkey
     with pytest.raises(ValueError, match="^loss 'negclip' registered twice$"):
         registry.register(Clash)
     assert registry.get_loss("negclip") is not Clash
+
+
+def _small(n=4, k=2, d=5, seed=7):
+    g = torch.Generator().manual_seed(seed)
+
+    def unit(*shape):
+        return torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)
+
+    return unit(n, d), unit(n, d), unit(n, k, d), unit(n, d)
+
+
+def test_the_named_losses_set_their_kind_and_keep_the_margin_they_are_given():
+    from slipform.losses import ContrastiveLoss, LossConfig
+    from slipform.losses.contrastive import CementLoss, ClipLoss, NegClipLoss
+
+    assert ContrastiveLoss().config.kind == "cement" and ContrastiveLoss().local_rows is True
+    assert ClipLoss().config.kind == "clip" and NegClipLoss().config.kind == "negclip"
+    assert NegClipLoss(LossConfig("cement", margin=0.2)).config == LossConfig("negclip", margin=0.2)
+    assert ClipLoss(local_rows=False).local_rows is False
+    img, txt, hard, _ = _small()
+    mask = torch.ones(4, 2, dtype=torch.bool)
+    big = CementLoss(LossConfig("cement"), margin=lambda c: torch.full_like(c, 2.0))(img, txt, 5.0, hard, mask)
+    small = CementLoss(LossConfig("cement"), margin=lambda c: torch.zeros_like(c))(img, txt, 5.0, hard, mask)
+    assert float(big["loss"]) > float(small["loss"])  # the margin function handed in is the one used
+    with pytest.raises(ValueError, match=r"^ContrastiveLoss computes \('clip', 'negclip', 'cement'\), not 'siglip'; "
+                                         r"use slipform.losses.build_loss$"):
+        ContrastiveLoss(LossConfig("siglip"))
+
+
+def test_grad_hard_is_reported_from_one_hard_negative_and_is_nan_without_any():
+    from slipform.losses import ContrastiveLoss, LossConfig
+
+    img, txt, hard, _ = _small()
+    one = torch.zeros(4, 2, dtype=torch.bool)
+    one[2, 1] = True
+    out = ContrastiveLoss(LossConfig("negclip"))(img, txt, 5.0, hard, one)
+    assert torch.isfinite(out["grad_hard"]) and 0 < float(out["grad_hard"]) < 1
+    none = ContrastiveLoss(LossConfig("negclip"))(img, txt, 5.0, hard, torch.zeros(4, 2, dtype=torch.bool))
+    assert torch.isnan(none["grad_hard"])
+
+
+def test_the_global_form_without_a_usable_edited_image_adds_nothing():
+    from slipform.losses import ContrastiveLoss, LossConfig
+
+    img, txt, hard, neg = _small()
+    mask = torch.ones(4, 2, dtype=torch.bool)
+    loss = ContrastiveLoss(LossConfig("negclip", image_negative_weight=0.5), local_rows=False)
+    plain = loss(img, txt, 5.0, hard, mask)
+    out = loss(img, txt, 5.0, hard, mask, None, neg, torch.zeros(4, dtype=torch.bool))
+    assert float(out["loss_image_negatives"]) == 0.0
+    torch.testing.assert_close(out["loss"], plain["loss"], rtol=0, atol=0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from slipform.losses.base import all_sum, gather_hard, gather_rows, global_mean, global_sum, replicated
+from slipform.losses.base import all_sum, gather_rows, global_mean, global_sum, replicated
 
 OTHER = 10.0  # every tensor of the other rank is this constant
 
@@ -40,14 +40,6 @@ def test_gather_rows_puts_the_ranks_in_order_and_sums_every_ranks_gradient_onto_
     # this rank's rows are 2 and 3; the all-reduce adds the other rank's gradient (OTHER) to ours
     assert torch.equal(local.grad, weights[2:] + OTHER)
     assert rank_one_of_two == ["all_gather", "all_reduce"]
-
-
-def test_gather_hard_gathers_the_negatives_and_their_mask_as_booleans(rank_one_of_two):
-    hard, mask = torch.zeros(2, 3, 4), torch.tensor([[1, 0, 1], [0, 0, 1]])
-    all_hard, all_mask = gather_hard(hard, mask)
-    assert all_hard.shape == (4, 3, 4) and all_mask.dtype == torch.bool
-    assert torch.equal(all_mask, torch.cat([torch.ones(2, 3, dtype=torch.bool), mask.bool()]))
-    assert torch.equal(all_hard[:2], torch.full((2, 3, 4), OTHER))
 
 
 def test_all_sum_is_detached_and_leaves_its_input_alone(rank_one_of_two):

@@ -134,11 +134,6 @@ def gather(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=0)
 
 
-def gather_hard(hard_text_features: torch.Tensor, hard_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The global batch's hard negatives (N, K, D) and their mask (N, K) as booleans."""
-    return gather(hard_text_features), gather(hard_mask.to(torch.bool))
-
-
 class _GatherRows(torch.autograd.Function):
     """all_gather whose backward sums every rank's gradient of the gathered rows (an all_reduce,
     which gloo and NCCL both have) and keeps this rank's slice."""

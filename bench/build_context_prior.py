@@ -8,7 +8,7 @@ sample or of bench/audit.py's NegCLIP samples (every round's seed): the blind au
 Only pairs seen in two captions or more are kept (the model asks for three).
 
 The same captions, parsed by spaCy, give the relation prior (src/slipform/data/relation_prior.json,
-:mod:`slipform.plant.relations`): which things fill which grammatical slots ("fly>dobj": kite).
+:mod:`slipform.plant.knowledge.relations`): which things fill which grammatical slots ("fly>dobj": kite).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from audit import AUDIT_SEEDS, negclip_titles  # noqa: E402
 from plant_quality import sugarcrepe  # noqa: E402
-from slipform.plant.context import ContextModel  # noqa: E402
-from slipform.plant.relations import RelationModel  # noqa: E402
+from slipform.plant.knowledge.context import ContextModel  # noqa: E402
+from slipform.plant.knowledge.relations import RelationModel  # noqa: E402
 from slipform.text.nlp import load_nlp  # noqa: E402
 
 

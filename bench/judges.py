@@ -112,7 +112,7 @@ class KnnJudge:
     name = "minilm-knn"
 
     def __init__(self, corpus: list[str], k: int = 5):
-        from slipform.plant.embed import encode
+        from slipform.plant.knowledge.embed import encode
 
         self._encode, self.k = encode, k
         self.reference = encode(corpus)

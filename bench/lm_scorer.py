@@ -41,7 +41,7 @@ def main() -> int:
     t = time.perf_counter()
     plain = plant_file(src, tmp / "plain.jsonl", PlantConfig(), progress=False)
     bare = time.perf_counter() - t
-    from slipform.plant.lmscore import load_scorer
+    from slipform.plant.knowledge.lmscore import load_scorer
 
     t = time.perf_counter()
     scorer = load_scorer(model, 16)

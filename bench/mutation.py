@@ -66,7 +66,7 @@ for _mod in ("sugarcrepe", "valse", "aro", "winoground"):
 GROUPS["aro_order"] = Group(("src/slipform/evaluate/aro.py",), GROUPS["scoring"].tests,
                             ("*aro.x__order__mutmut_*", "*aro.x_evaluate__mutmut_*"))
 GROUPS |= {
-    "targets": Group(("src/slipform/plant/anchor.py",), ("tests/test_anchor.py",),
+    "targets": Group(("src/slipform/plant/core/anchor.py",), ("tests/test_anchor.py",),
                      ("*x_select_targets__mutmut_*", "*x__ranked__mutmut_*", "*x_route__mutmut_*",
                       "*x_parse_role_weights__mutmut_*", "*x_caption_rng__mutmut_*")),
     "sampler": Group(("src/slipform/data.py",), ("tests/test_resume_parts.py", "tests/test_data.py", "-k",

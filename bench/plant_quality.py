@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from judges import FIXTURES, blind_accuracy, make_judges, paired_interval  # noqa: E402
 from slipform.plant import PlantConfig, plant_file  # noqa: E402
-from slipform.plant.edit import is_single_change  # noqa: E402
+from slipform.plant.core.edit import is_single_change  # noqa: E402
 
 SUBSETS = ("replace_obj", "replace_att", "replace_rel")
 RUNS = {
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
                 f"--examples {args.examples}` on the 4,345 unique captions of SugarCrepe's files (real COCO "
                 "captions, fixtures/sugarcrepe), seed 0. The caption is the negative with the target put back; "
                 "plausibility is the mean log-probability of the replacement in the target's slot "
-                "(`slipform.plant.plausibility`).\n")
+                "(`slipform.plant.knowledge.plausibility`).\n")
         args.examples.write_text(head + "\n\n" + "\n\n".join(sections) + "\n")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

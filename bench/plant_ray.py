@@ -40,7 +40,8 @@ def main() -> None:
     os.environ["SLIPFORM_CACHE"] = str(tmp / "cache")
     import ray
 
-    from slipform.plant import PlantConfig, plant_file, ray_engine
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.engine import ray_engine
 
     src = write_captions(tmp / "captions.txt", args.n)
     plant_file(src, tmp / "warmup.jsonl", PlantConfig(), progress=False)  # vocabulary and word vectors cached

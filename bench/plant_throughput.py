@@ -70,13 +70,13 @@ def main() -> None:
 
 
 PARTS = {  # function -> what it is, for the profile's cumulative times
-    "plant/core.py:plant": "ConcretePlant.plant (everything after parsing)",
-    "plant/core.py:targets": "  candidates and target selection",
-    "plant/lexical.py:_neighbours": "  related words: similarity band, exclusions",
-    "plant/plausibility.py:score_many": "  plausibility of the options in the slot",
-    "plant/plausibility.py:slot_features": "  the target's slot features",
-    "plant/edit.py:apply_edits": "  writing the negative",
-    "plant/core.py:_fill_similarity": "  similarity of target and replacement",
+    "plant/core/planter.py:plant": "ConcretePlant.plant (everything after parsing)",
+    "plant/core/planter.py:targets": "  candidates and target selection",
+    "plant/lexical/rewriter.py:_neighbours": "  related words: similarity band, exclusions",
+    "plant/knowledge/plausibility.py:score_many": "  plausibility of the options in the slot",
+    "plant/knowledge/plausibility.py:slot_features": "  the target's slot features",
+    "plant/core/edit.py:apply_edits": "  writing the negative",
+    "plant/core/planter.py:_fill_similarity": "  similarity of target and replacement",
 }
 
 
@@ -86,7 +86,7 @@ def where_the_time_goes(src: Path, texts: list[str], nlp) -> None:
     import pstats
 
     from slipform.plant import Caption, ConcretePlant, PlantConfig
-    from slipform.plant.runner import build_vocabulary
+    from slipform.plant.engine.runner import build_vocabulary
     from slipform.text.io import Columns
 
     plant = ConcretePlant(PlantConfig(), build_vocabulary(src, None, Columns(), PlantConfig()))
@@ -106,7 +106,7 @@ def where_the_time_goes(src: Path, texts: list[str], nlp) -> None:
             path, name = key.split(":")
             if file.endswith(path) and func == name:
                 cum[key] = cum.get(key, 0.0) + v[3]
-    parse = total - cum.get("plant/core.py:plant", 0.0)
+    parse = total - cum.get("plant/core/planter.py:plant", 0.0)
     print(f"\nwhere the time goes (cProfile, 1 process, {len(texts)} captions; shares of the profiled run)")
     print(f"  {'spaCy nlp.pipe':<52} {100 * parse / total:5.1f}%")
     for key, label in PARTS.items():

@@ -2,7 +2,7 @@
 
 It reads the caption and target out of Slipform's prompt and answers by behaviour keyed on
 words in the caption: normally it swaps the target for a word of the same kind
-(:func:`slipform.plant.kinds.same_kind`, "zebra" for a word of no known kind); "flaky" fails with HTTP 500
+(:func:`slipform.plant.knowledge.kinds.same_kind`, "zebra" for a word of no known kind); "flaky" fails with HTTP 500
 on the first request for that caption; "chatty" answers with an explanation instead of a
 caption; "lazy" returns the caption unchanged; "flurb" (no word, so never a target) puts "sandwich" for any object (a word
 of another kind) and answers the caption unchanged for anything else; "broken" always answers HTTP 503.
@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from slipform.plant.kinds import same_kind
+from slipform.plant.knowledge.kinds import same_kind
 
 
 class FakeChat:

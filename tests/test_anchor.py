@@ -2,7 +2,7 @@ import collections
 
 import pytest
 
-from slipform.plant.anchor import candidates, caption_rng, parse_role_weights, route, select_targets
+from slipform.plant.core.anchor import candidates, caption_rng, parse_role_weights, route, select_targets
 
 CAPTION = "A man riding a red bike on the street next to two hot dogs and a fire hydrant."
 
@@ -98,7 +98,7 @@ def test_missing_spacy_model_gives_a_clear_message():
 
 
 def test_colour_nouns_that_modify_a_noun_are_attributes(nlp, lexicon):
-    from slipform.plant.anchor import candidates
+    from slipform.plant.core.anchor import candidates
 
     roles = {c.text: c.role for c in candidates(nlp("a small orange square above a yellow square"), lexicon)}
     assert roles["orange"] == "A" and roles["square"] == "O"
@@ -107,7 +107,7 @@ def test_colour_nouns_that_modify_a_noun_are_attributes(nlp, lexicon):
 
 
 def test_spatial_phrases_are_one_relation(nlp, lexicon):
-    from slipform.plant.anchor import candidates
+    from slipform.plant.core.anchor import candidates
 
     found = [(c.text, c.role) for c in candidates(nlp("A blue circle sits to the left of a black square."), lexicon)]
     assert ("to the left of", "R") in found and not any(t == "left" for t, _ in found)
@@ -127,7 +127,7 @@ def test_role_weights_draw_the_target_at_random_within_the_roles_top_k(nlp, lexi
 
 
 def _cand(i, text, role, conc):
-    from slipform.plant.anchor import Candidate
+    from slipform.plant.core.anchor import Candidate
 
     return Candidate(i, i + 1, text, text, "NOUN" if role == "O" else "ADJ", "NN", role, conc)
 

@@ -1,4 +1,4 @@
-"""The negatives gallery (plant/gallery.py) and ``slipform plant --gallery``."""
+"""The negatives gallery (plant/output/gallery.py) and ``slipform plant --gallery``."""
 
 import json
 import re
@@ -6,7 +6,7 @@ import re
 from PIL import Image
 
 from slipform.cli import main
-from slipform.plant.gallery import highlight, write_gallery
+from slipform.plant.output.gallery import highlight, write_gallery
 
 
 def test_highlight_marks_the_change_only():

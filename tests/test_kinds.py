@@ -1,10 +1,11 @@
-"""The kinds table (plant/kinds.py) and the checks every planted negative passes (plant/verify.py)."""
+"""The kinds table (plant/knowledge/kinds.py) and the checks every planted negative passes (plant/core/verify.py)."""
 
 from itertools import combinations
 
 import pytest
 
-from slipform.plant.kinds import (
+from slipform.plant.core.verify import check_negative, get_verifier, verifier_names
+from slipform.plant.knowledge.kinds import (
     CONFUSABLE,
     KIND_OF,
     KINDS,
@@ -13,8 +14,7 @@ from slipform.plant.kinds import (
     is_object_change,
     same_kind,
 )
-from slipform.plant.verify import check_negative, get_verifier, verifier_names
-from slipform.plant.vocab import NOUN_SYNONYMS
+from slipform.plant.knowledge.tables import NOUN_SYNONYMS
 
 
 def test_every_word_has_one_kind_and_every_kind_enough_members():

@@ -106,3 +106,32 @@ def test_no_import_cycle_between_modules():
         if start in seen:
             cycles.append(start)
     assert not cycles, sorted(cycles)
+
+
+PLANT_ROOMS = {"knowledge": 0, "core": 1, "lexical": 2, "backends": 2, "engine": 2, "output": 2}
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["slipform", "plant"] else None
+
+
+def test_plant_rooms_form_layers():
+    """plant/'s rooms (README, Layout): knowledge < core < {lexical, backends, engine, output}. The
+    rooms of one floor never import each other: the engine reaches a backend only through the
+    registry, by name; every module of plant/ lives in a room."""
+    plant = SRC / "plant"
+    loose = [p.name for p in plant.glob("*.py") if p.name != "__init__.py"]
+    assert not loose, loose
+    assert {p.name for p in plant.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(PLANT_ROOMS)
+    paths = {_module(p): p for p in SRC.rglob("*.py")}
+    bad = []
+    for name, path in paths.items():
+        room = _room(name)
+        if room is None:
+            continue
+        for dep in _module_imports(path, set(paths)):
+            other = _room(dep)
+            if other is not None and other != room and PLANT_ROOMS[other] >= PLANT_ROOMS[room]:
+                bad.append(f"{name} ({room}) imports {dep} ({other})")
+    assert not bad, bad

@@ -6,9 +6,9 @@ import pytest
 
 from slipform.cli import main
 from slipform.plant import LLMConfig, PlantConfig, plant_file
-from slipform.plant.kinds import same_kind
-from slipform.plant.llm import OpenAIRewriter, Request, build_prompt, clean_output, validate
-from slipform.plant.verify import check_negative
+from slipform.plant.backends.llm import OpenAIRewriter, Request, build_prompt, clean_output, validate
+from slipform.plant.core.verify import check_negative
+from slipform.plant.knowledge.kinds import same_kind
 
 from conftest import read_jsonl
 from fake_openai import FakeChat
@@ -159,7 +159,7 @@ def test_hf_backend_end_to_end_on_a_real_model(tmp_path):
 
 
 def test_lm_scorer_batches_without_changing_scores(tiny_causal_lm):
-    from slipform.plant.lmscore import LMScorer
+    from slipform.plant.knowledge.lmscore import LMScorer
 
     texts = ["a dog runs on the beach .", "a cat sits", "a brown dog sits on the sofa , a cat runs on the beach ."]
     batched = LMScorer(str(tiny_causal_lm), device="cpu", batch_size=3).logprob(texts)
@@ -187,7 +187,7 @@ def test_lm_score_recorded_and_used_as_a_floor(tmp_path, tiny_causal_lm):
 
 @pytest.mark.slow
 def test_smollm2_scores_a_plausible_change_above_an_absurd_one():
-    from slipform.plant.lmscore import LMScorer
+    from slipform.plant.knowledge.lmscore import LMScorer
 
     gguf = _smollm2()
     if gguf is None:

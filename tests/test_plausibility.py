@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from slipform.plant import ConcretePlant, PlantConfig, plant_file
-from slipform.plant.anchor import candidates, caption_rng
-from slipform.plant.backend import Backend, Proposal, backend_names, get_backend, register
-from slipform.plant.lexical import LexicalRewriter, Vocabulary
-from slipform.plant.plausibility import SlotModel, slot_features
+from slipform.plant.core.anchor import candidates, caption_rng
+from slipform.plant.core.backend import Backend, Proposal, backend_names, get_backend, register
+from slipform.plant.knowledge.plausibility import SlotModel, slot_features
+from slipform.plant.lexical.rewriter import LexicalRewriter, Vocabulary
 
 from conftest import read_jsonl
 
@@ -129,6 +129,6 @@ def test_a_new_backend_is_one_class(tmp_path):
         assert all(r["backend"] == "shout" for r in recs) and summary.skipped == {"refused": 1}
         assert get_backend("shout") is Shout
     finally:
-        from slipform.plant import backend
+        from slipform.plant.core import backend
 
         backend._REGISTRY.pop("shout", None)

@@ -10,9 +10,9 @@ import os
 import pytest
 
 from slipform.plant import PlantConfig, plant_file
-from slipform.plant.sink import ShardSink, done_shards
-from slipform.plant.source import plan_shards
-from slipform.plant.summary import Summary
+from slipform.plant.engine.sink import ShardSink, done_shards
+from slipform.plant.engine.source import plan_shards
+from slipform.plant.engine.summary import Summary
 
 from conftest import read_jsonl
 
@@ -59,7 +59,7 @@ def test_skip_records_name_file_and_line_in_input_order(single, corpus):
     ("captions_val.json", json.dumps({"annotations": [{"id": i, "caption": f"c{i}"} for i in range(11)]})),
 ])
 def test_shards_are_the_whole_file_cut_in_order(tmp_path, name, text):
-    from slipform.plant.source import Source
+    from slipform.plant.engine.source import Source
     from slipform.text.io import read_captions
 
     path = tmp_path / name
@@ -168,7 +168,7 @@ def test_ray_matches_one_process_survives_a_dead_actor_and_resumes(ray_session, 
 
 def test_shard_progress_and_warnings_in_input_order():
     """The driver's bookkeeping for the bar and the warnings, fed out of order as actors finish."""
-    from slipform.plant.ray_engine import InOrder, ShardProgress
+    from slipform.plant.engine.ray_engine import InOrder, ShardProgress
 
     tally = ShardProgress(initial=10)  # shards done by an earlier run
     tally.start(0), tally.start(1)
@@ -216,7 +216,7 @@ def test_ray_shows_one_bar_over_all_shards_and_one_process_warnings(ray_session,
 
 def test_an_actor_reports_its_shard_after_every_chunk(corpus, tmp_path):
     """The bar moves within a shard: the worker (here in this process) reports its count per chunk."""
-    from slipform.plant.ray_engine import ShardWorker
+    from slipform.plant.engine.ray_engine import ShardWorker
     from slipform.text.io import Columns
 
     class Counter:

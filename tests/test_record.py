@@ -1,11 +1,11 @@
-"""The negative record (plant/record.py): one owner of the fields every negatives file holds."""
+"""The negative record (plant/core/record.py): one owner of the fields every negatives file holds."""
 
 import json
 
 import pytest
 
 from slipform.plant import export_negclip
-from slipform.plant.record import NegativeRecord, read_records
+from slipform.plant.core.record import NegativeRecord, read_records
 
 LINE = {"id": "7", "image": "imgs/7.jpg", "caption": "A horse in a field.", "negative": "A cow in a field.",
         "target": "horse", "role": "O", "route": {"A": False, "R": False, "O": True}, "concreteness": 5.0,

@@ -5,14 +5,20 @@ from collections import Counter
 
 import pytest
 
-from slipform.plant.anchor import candidates, caption_rng
-from slipform.plant.relations import RelationModel, adjective_slots, noun_slots, shipped_relations, verb_slots
+from slipform.plant.core.anchor import candidates, caption_rng
+from slipform.plant.knowledge.relations import (
+    RelationModel,
+    adjective_slots,
+    noun_slots,
+    shipped_relations,
+    verb_slots,
+)
 
 
 @pytest.fixture(scope="module")
 def rewriter(nlp, lexicon, sugarcrepe_captions):
-    from slipform.plant.embed import WordVectors
-    from slipform.plant.lexical import LexicalRewriter, Vocabulary
+    from slipform.plant.knowledge.embed import WordVectors
+    from slipform.plant.lexical.rewriter import LexicalRewriter, Vocabulary
 
     vocab = Vocabulary.from_docs(nlp.pipe(sugarcrepe_captions[:400]), lexicon)
     return LexicalRewriter(lexicon, vocab, WordVectors())
@@ -72,7 +78,7 @@ def test_the_rule_by_hand():
 
 
 def test_the_shipped_prior_knows_what_real_captions_do():
-    from slipform.plant.kinds import KINDS
+    from slipform.plant.knowledge.kinds import KINDS
 
     prior = shipped_relations()
     balls, places, farm = KINDS["ball game gear"], KINDS["landscape"], KINDS["livestock"]
@@ -85,8 +91,8 @@ def test_the_shipped_prior_knows_what_real_captions_do():
 
 
 def test_the_input_counts_blend_with_the_prior(nlp, lexicon):
-    from slipform.plant.embed import WordVectors
-    from slipform.plant.lexical import LexicalRewriter, Vocabulary
+    from slipform.plant.knowledge.embed import WordVectors
+    from slipform.plant.lexical.rewriter import LexicalRewriter, Vocabulary
 
     caption = "A man is flying a kite at the beach."
     vocab = Vocabulary.from_docs(nlp.pipe([caption] * 3 + ["Two boys flying a volleyball in a park."] * 8), lexicon)

@@ -2,17 +2,28 @@
 
 import pytest
 
-from slipform.plant.anchor import Candidate, candidates, caption_rng
-from slipform.plant.edit import apply_edits, changed_spans, is_single_change, same_stem, word_edit_distance
-from slipform.plant.swap import propose_swaps, swap_edits
-from slipform.plant.vocab import ATTRIBUTE_FAMILIES, GENERIC_NOUNS, PREPOSITION_CONTRASTS, VERB_CONTRASTS
+from slipform.plant.backends.swap import propose_swaps, swap_edits
+from slipform.plant.core.anchor import Candidate, candidates, caption_rng
+from slipform.plant.core.edit import (
+    apply_edits,
+    changed_spans,
+    is_single_change,
+    same_stem,
+    word_edit_distance,
+)
+from slipform.plant.knowledge.tables import (
+    ATTRIBUTE_FAMILIES,
+    GENERIC_NOUNS,
+    PREPOSITION_CONTRASTS,
+    VERB_CONTRASTS,
+)
 from slipform.text.inflect import article_for, match_case, pluralize, verb_form
 
 
 @pytest.fixture(scope="module")
 def rewriter(nlp, lexicon, sugarcrepe_captions):
-    from slipform.plant.embed import WordVectors
-    from slipform.plant.lexical import LexicalRewriter, Vocabulary
+    from slipform.plant.knowledge.embed import WordVectors
+    from slipform.plant.lexical.rewriter import LexicalRewriter, Vocabulary
 
     vocab = Vocabulary.from_docs(nlp.pipe(sugarcrepe_captions[:400]), lexicon)
     return LexicalRewriter(lexicon, vocab, WordVectors())
@@ -149,8 +160,8 @@ def test_negclip_swaps_keep_the_words(nlp):
 
 def test_near_spellings_are_not_replacements(nlp, lexicon, sugarcrepe_captions):
     """The similarity band's filters (the route of ``same_kind=False``; "dessert" has no kind)."""
-    from slipform.plant.embed import WordVectors
-    from slipform.plant.lexical import LexicalRewriter, Vocabulary, _looks_alike
+    from slipform.plant.knowledge.embed import WordVectors
+    from slipform.plant.lexical.rewriter import LexicalRewriter, Vocabulary, _looks_alike
 
     vocab = Vocabulary.from_docs(nlp.pipe(sugarcrepe_captions[:400]), lexicon)
     rewriter = LexicalRewriter(lexicon, vocab, WordVectors(), same_kind=False)
@@ -173,8 +184,8 @@ def test_synonyms_and_neighbour_lookalikes_are_not_replacements(rewriter, nlp, l
 def test_concrete_nouns_are_not_replaced_by_abstract_ones(nlp, lexicon):
     """In a closed vocabulary whose nouns include abstract ones ("reason", "theory"), a shape stays a
     shape: replacements are rated within MAX_CONCRETENESS_GAP of the target."""
-    from slipform.plant.embed import WordVectors
-    from slipform.plant.lexical import MAX_CONCRETENESS_GAP, LexicalRewriter, Vocabulary
+    from slipform.plant.knowledge.embed import WordVectors
+    from slipform.plant.lexical.rewriter import MAX_CONCRETENESS_GAP, LexicalRewriter, Vocabulary
 
     corpus = ["a red heart above a blue star, for some reason.", "a green circle left of a white square, in theory.",
               "a black diamond below a yellow cross.", "a purple triangle and a red heart, in principle."]
@@ -205,7 +216,7 @@ def test_no_part_of_a_compound_and_no_abstract_place(rewriter, nlp, lexicon):
 
 
 def test_objects_change_within_their_kind(rewriter, nlp, lexicon):
-    from slipform.plant.kinds import KIND_OF, PERSON_CONTRASTS
+    from slipform.plant.knowledge.kinds import KIND_OF, PERSON_CONTRASTS
 
     for caption, word in [("A horse grazing in a field.", "horse"), ("A pizza on a white plate.", "pizza"),
                           ("A man riding a bike.", "man"), ("A red bus parked on the street.", "bus")]:
@@ -257,7 +268,7 @@ def test_guards_on_people_and_noun_modifiers(rewriter, nlp, lexicon, caption, wo
 
 
 def test_replacements_keep_the_nouns_grammar(rewriter, nlp, lexicon):
-    from slipform.plant.guards import INTRANSITIVE, MASS_NOUNS
+    from slipform.plant.lexical.guards import INTRANSITIVE, MASS_NOUNS
 
     doc, t = _target(nlp, lexicon, "Three sausages in buns are covered with toppings.", "sausages")
     doc2, t2 = _target(nlp, lexicon, "A person eating soup and bread at a table.", "bread")
@@ -273,7 +284,7 @@ def test_replacements_keep_the_nouns_grammar(rewriter, nlp, lexicon):
 
 def test_object_changes_stay_in_the_captions_context(rewriter, nlp, lexicon):
     """The shipped context prior: nothing the rest of the caption rules out (skis -> no dirt)."""
-    from slipform.plant.context import shipped_context
+    from slipform.plant.knowledge.context import shipped_context
 
     prior = shipped_context()
     assert prior.clash("snow", "dirt", "Two people standing in the snow on skis.") == "skis"
@@ -307,7 +318,7 @@ def test_two_indefinite_mentions_are_two_things(rewriter, nlp, lexicon):
 
 
 def test_colour_near_synonyms_are_one_group():
-    from slipform.plant.lexical import _synonyms
+    from slipform.plant.lexical.rewriter import _synonyms
 
     assert {"grey", "silver"} <= _synonyms("gray") and "silver" in _synonyms("grey")  # README: grey/silver
     assert "beige" in _synonyms("tan")

@@ -13,7 +13,7 @@ import pytest
 
 from slipform.cli import main
 from slipform.plant import PlantConfig, plant_file
-from slipform.plant.edit import is_single_change
+from slipform.plant.core.edit import is_single_change
 
 from conftest import read_jsonl
 
@@ -43,7 +43,7 @@ def test_records_have_the_documented_fields(tmp_path, captions_file):
     # two negatives per caption change two different words
     assert all(len({r["negative"] for r in rs}) == len(rs) <= 2 for rs in by_id.values())
     # two same-kind targets in one caption: fewer than with any related word (> 500 before kinds; 299
-    # of 600 with the parse guards of plant/guards.py; 219 with the relation prior of plant/relations.py,
+    # of 600 with the parse guards of plant/lexical/guards.py; 219 with the relation prior of plant/knowledge/relations.py,
     # 201 with its rarity rule, 186 with its adjective and verb-preposition slots)
     assert sum(len(rs) == 2 for rs in by_id.values()) > 175
 

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from slipform.plant import PlantConfig, plant_file, source
-from slipform.plant.source import Source, count_lines, plan_shards
+from slipform.plant import PlantConfig, plant_file
+from slipform.plant.engine import source
+from slipform.plant.engine.source import Source, count_lines, plan_shards
 from slipform.text.io import BadLine, Caption, read_captions
 
 from conftest import read_jsonl

@@ -79,20 +79,20 @@ def _add_plant(sub) -> None:
 
 
 def _verifier_names() -> tuple[str, ...]:
-    from .plant.verify import verifier_names
+    from .plant.core.verify import verifier_names
 
     return verifier_names()
 
 
 def _backend_names() -> tuple[str, ...]:
-    from .plant.backend import backend_names
+    from .plant.core.backend import backend_names
 
     return backend_names()
 
 
 def _run_plant(args) -> int:
     from .plant import Columns, LLMConfig, PlantConfig, export_negclip, plant_file
-    from .plant.anchor import parse_role_weights
+    from .plant.core.anchor import parse_role_weights
     from .text.io import InputError
 
     try:
@@ -131,7 +131,7 @@ def _run_plant(args) -> int:
         rows = export_negclip(args.output, args.export_negclip, seed=args.seed)
         print(f"NegCLIP TSV: {args.export_negclip} ({rows} rows)", file=sys.stderr)
     if args.gallery and summary.negatives:
-        from .plant.gallery import write_gallery
+        from .plant.output.gallery import write_gallery
 
         root = args.image_root or Path(source).parent
         page = write_gallery(args.output, args.gallery, n=args.gallery_size, seed=args.seed, image_root=root)

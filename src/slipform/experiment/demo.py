@@ -234,7 +234,7 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
     concrete = layout.negatives("concrete", seed)
     if concrete.exists():
-        from ..plant.gallery import write_gallery
+        from ..plant.output.gallery import write_gallery
 
         sample_sheet(concrete, data, out / "samples.png")
         write_gallery(concrete, out / "negatives.html", n=100, seed=seed, image_root=data)

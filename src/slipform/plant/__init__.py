@@ -10,17 +10,17 @@ import sys
 import types
 
 from ..text.io import Caption, Columns, read_captions
-from .anchor import ROLES, STRATEGIES, Candidate, candidates, route, select_targets
-from .backend import Backend, Job, Proposal, backend_names, get_backend, register
-from .core import ConcretePlant, LLMConfig, PlantConfig, screen
-from .export import export_negclip
-from .runner import Summary, plant_file
+from .core.anchor import ROLES, STRATEGIES, Candidate, candidates, route, select_targets
+from .core.backend import Backend, Job, Proposal, backend_names, get_backend, register
+from .core.planter import ConcretePlant, LLMConfig, PlantConfig, screen
+from .engine.runner import Summary, plant_file
+from .output.export import export_negclip
 
 
 def plant(input, output, config: PlantConfig = PlantConfig(), **options) -> Summary:
     """Plant negatives for the captions in ``input`` and write them to ``output`` (JSONL).
 
-    ``options`` are those of :func:`slipform.plant.runner.plant_file`: ``fmt``, ``columns``,
+    ``options`` are those of :func:`slipform.plant.engine.runner.plant_file`: ``fmt``, ``columns``,
     ``workers``, ``num_shards``, ``shard_id``, ``chunk_size``, ``progress``, ``engine``
     (``"local"`` or ``"ray"``) and ``ray_address``.
     """

@@ -103,7 +103,7 @@ def read_range(path: str | Path, fmt: str, columns: Columns, start: int, stop: i
     """The items of bytes ``[start, stop)`` of a line format, ``start`` being line ``first_line``.
 
     ``start`` and ``stop`` lie at line starts, and for CSV/TSV at record starts (never inside a
-    quoted field; :mod:`slipform.plant.source` plans them); only those bytes are read, and a
+    quoted field; :mod:`slipform.plant.engine.source` plans them); only those bytes are read, and a
     CSV's header. Items are the ones :func:`read_captions` yields for the same lines, with the
     same ids and line numbers.
     """

@@ -18,13 +18,27 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from ..lexicon import Lexicon
-from ..text.inflect import all_verb_forms, pluralize, verb_form
-from .anchor import Candidate
-from .backend import Backend, Job, Proposal, register
-from .context import shipped_context
-from .edit import Edit, apply_edits, same_stem
-from .embed import WordVectors
+from ...lexicon import Lexicon
+from ...text.inflect import all_verb_forms, pluralize, verb_form
+from ..core.anchor import Candidate
+from ..core.backend import Backend, Job, Proposal, register
+from ..core.edit import Edit, apply_edits, same_stem
+from ..knowledge.context import shipped_context
+from ..knowledge.embed import WordVectors
+from ..knowledge.kinds import KIND_OF, KINDS, PERSON_CONTRASTS, same_kind
+from ..knowledge.plausibility import slot_features
+from ..knowledge.relations import adjective_slots, noun_slots, shipped_relations, verb_slots
+from ..knowledge.tables import (
+    ATTRIBUTE_FAMILIES,
+    ATTRIBUTE_OPPOSITES,
+    DIGITS,
+    GENERIC_NOUNS,
+    NOUN_SYNONYMS,
+    PREPOSITION_CONTRASTS,
+    RELATION_CONTRASTS,
+    VERB_CONTRASTS,
+)
+from ..knowledge.vocabulary import Vocabulary
 from .guards import (
     PLURAL_ONLY,
     abstract_object,
@@ -45,20 +59,6 @@ from .guards import (
     verb_options,
     verb_unchangeable,
 )
-from .kinds import KIND_OF, KINDS, PERSON_CONTRASTS, same_kind
-from .plausibility import slot_features
-from .relations import adjective_slots, noun_slots, shipped_relations, verb_slots
-from .vocab import (
-    ATTRIBUTE_FAMILIES,
-    ATTRIBUTE_OPPOSITES,
-    DIGITS,
-    GENERIC_NOUNS,
-    NOUN_SYNONYMS,
-    PREPOSITION_CONTRASTS,
-    RELATION_CONTRASTS,
-    VERB_CONTRASTS,
-)
-from .vocabulary import Vocabulary
 
 _FAMILY_OF = {w: name for name, members in ATTRIBUTE_FAMILIES.items() for w in members}
 _NOUN_SYNONYMS_OF = {w: group for group in NOUN_SYNONYMS for w in group}
@@ -171,7 +171,7 @@ class LexicalRewriter:
         return options[i], round(scores[i], 3)
 
     def _kin(self, key: str, avoid: frozenset) -> list[str]:
-        """Same-kind replacements of noun ``key`` (:mod:`slipform.plant.kinds`), the most similar
+        """Same-kind replacements of noun ``key`` (:mod:`slipform.plant.knowledge.kinds`), the most similar
         first by MiniLM; in a closed world only the input's own nouns."""
         kin = [w for w in same_kind(key) if w not in avoid and not set(w.split()) & avoid]
         if self._nouns_in_domain is not None:

@@ -1,7 +1,7 @@
 """The input's own words and slot model: what the vocabulary pass of ``slipform plant`` counts.
 
 Shared by ConcretePlant (which builds and caches it per input) and the backends that draw
-replacements or score them (:mod:`slipform.plant.lexical`, the LLM backends' plausibility).
+replacements or score them (:mod:`slipform.plant.lexical.rewriter`, the LLM backends' plausibility).
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..lexicon import Lexicon
-from ..text.inflect import pluralize, verb_form
+from ...lexicon import Lexicon
+from ...text.inflect import pluralize, verb_form
 from .plausibility import SlotModel
 from .relations import RelationModel
-from .vocab import ATTRIBUTE_FAMILIES, OBJECT_FALLBACK, VERB_CONTRASTS
+from .tables import ATTRIBUTE_FAMILIES, OBJECT_FALLBACK, VERB_CONTRASTS
 
 _ADJECTIVES = {w for members in ATTRIBUTE_FAMILIES.values() for w in members}
 
@@ -21,8 +21,8 @@ _ADJECTIVES = {w for members in ATTRIBUTE_FAMILIES.values() for w in members}
 @dataclass
 class Vocabulary:
     """Lemmas by role seen in the input captions, plus the built-in fallback lists, the slot
-    model (:mod:`slipform.plant.plausibility`) and the input's grammatical slots
-    (:mod:`slipform.plant.relations`, blended with the shipped prior) counted over the same captions."""
+    model (:mod:`slipform.plant.knowledge.plausibility`) and the input's grammatical slots
+    (:mod:`slipform.plant.knowledge.relations`, blended with the shipped prior) counted over the same captions."""
 
     nouns: list[str] = field(default_factory=list)
     adjectives: list[str] = field(default_factory=list)

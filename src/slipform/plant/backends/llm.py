@@ -17,11 +17,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
-from .backend import Backend, Job, Proposal, register
-from .edit import changed_spans, word_edit_distance, words
-from .plausibility import slot_features
+from ..core.backend import Backend, Job, Proposal, register
+from ..core.edit import changed_spans, word_edit_distance, words
+from ..knowledge.lmscore import gguf_location
+from ..knowledge.plausibility import slot_features
 
 ROLE_NAMES = {"O": "object", "A": "attribute", "R": "relation"}
 ROLE_HINTS = {
@@ -134,17 +134,6 @@ class OpenAIRewriter:
                 return exc
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             return list(pool.map(one, requests))
-
-
-def gguf_location(model: str) -> tuple[str, dict]:
-    """``(directory, {"gguf_file": name})`` for a path to a ``.gguf`` file (transformers loads it
-    offline and de-quantizes it), else ``(model, {})``: a model directory or hub id."""
-    if not model.endswith(".gguf"):
-        return model, {}
-    path = Path(model)
-    if not path.is_file():
-        raise RuntimeError(f"hf backend: no GGUF file at {model}")
-    return str(path.parent), {"gguf_file": path.name}
 
 
 class HFRewriter:

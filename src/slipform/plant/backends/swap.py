@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .anchor import caption_rng
-from .backend import Backend, Job, Proposal, register
-from .edit import Edit, apply_edits
+from ..core.anchor import caption_rng
+from ..core.backend import Backend, Job, Proposal, register
+from ..core.edit import Edit, apply_edits
 
 KINDS = ("noun", "adjective", "noun_phrase", "verb_phrase")
 ROLE_OF_KIND = {"noun": "O", "adjective": "A", "noun_phrase": "O", "verb_phrase": "R"}

@@ -1,6 +1,6 @@
 """ConcretePlant on parsed captions: choose targets, route them, rewrite, and make records.
 
-This module holds no I/O; :mod:`slipform.plant.runner` streams files through it.
+This module holds no I/O; :mod:`slipform.plant.engine.runner` streams files through it.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..lexicon import Lexicon, load_lexicon
-from ..text.io import Caption
+from ...lexicon import Lexicon, load_lexicon
+from ...text.io import Caption
 from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, select_targets
 from .backend import Backend, Job, Proposal, backend_names, get_backend
 from .record import NegativeRecord
@@ -53,9 +53,9 @@ class PlantConfig:
     fallback_vocabulary: bool = True  # False: replacements only from the input's own words
     plausibility: bool = True  # rank replacements by how well they fit the target's slot
     min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
-    same_kind: bool = True  # replacements of the target's kind only (slipform.plant.kinds); False: the old band
-    verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.verify)
-    lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.lmscore); off by default
+    same_kind: bool = True  # replacements of the target's kind only (slipform.plant.knowledge.kinds); False: the old band
+    verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.core.verify)
+    lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.knowledge.lmscore); off by default
     min_lm_score: float | None = None  # with lm_scorer: reject negatives scoring below (log P(neg) - log P(caption))
     llm: LLMConfig = field(default_factory=LLMConfig)
 
@@ -111,8 +111,8 @@ class ConcretePlant:
     """Plant hard negatives in parsed captions (spaCy ``Doc`` objects).
 
     The one per-caption loop lives here; what a negative looks like is the backend's
-    (:mod:`slipform.plant.backend`). ``vocabulary`` is the input's
-    :class:`~slipform.plant.vocabulary.Vocabulary` (words by role and the slot model).
+    (:mod:`slipform.plant.core.backend`). ``vocabulary`` is the input's
+    :class:`~slipform.plant.knowledge.vocabulary.Vocabulary` (words by role and the slot model).
     """
 
     def __init__(self, config: PlantConfig = PlantConfig(), vocabulary=None):
@@ -125,19 +125,19 @@ class ConcretePlant:
 
     @cached_property
     def vectors(self):
-        from .embed import WordVectors
+        from ..knowledge.embed import WordVectors
 
         return WordVectors()
 
     @cached_property
     def vocabulary(self):
-        from .vocabulary import Vocabulary
+        from ..knowledge.vocabulary import Vocabulary
 
         return self._vocabulary if self._vocabulary is not None else Vocabulary()
 
     @property
     def slots(self):
-        """The input's slot model (:mod:`slipform.plant.plausibility`)."""
+        """The input's slot model (:mod:`slipform.plant.knowledge.plausibility`)."""
         return self.vocabulary.slots
 
     @cached_property
@@ -224,7 +224,7 @@ class ConcretePlant:
 
     @cached_property
     def scorer(self):
-        from .lmscore import load_scorer
+        from ..knowledge.lmscore import load_scorer
 
         return load_scorer(self.config.lm_scorer, self.config.llm.batch_size)
 
@@ -250,7 +250,7 @@ class ConcretePlant:
         for rec, (a, b) in zip(records, keys):
             rec["similarity"] = round(self.vectors.similarity(a, b), 4) if a and b else None
         if self.config.caption_similarity:
-            from .embed import encode
+            from ..knowledge.embed import encode
 
             caps = encode([r["caption"] for r in records])
             negs = encode([r["negative"] for r in records])

@@ -5,9 +5,9 @@ negative caption and what changed), or into the reason it could not. ConcretePla
 one per-caption loop: it asks the backend for each caption's targets, sends jobs in rounds
 (one target per missing negative), checks what comes back, and records it. Backends:
 
-- ``lexical`` (:mod:`slipform.plant.lexical`): related, plausible words, offline;
-- ``negclip`` (:mod:`slipform.plant.swap`): NegCLIP's swaps of two parts of the caption;
-- ``hf`` and ``openai`` (:mod:`slipform.plant.llm`): an instruction-tuned LLM rewrites.
+- ``lexical`` (:mod:`slipform.plant.lexical.rewriter`): related, plausible words, offline;
+- ``negclip`` (:mod:`slipform.plant.backends.swap`): NegCLIP's swaps of two parts of the caption;
+- ``hf`` and ``openai`` (:mod:`slipform.plant.backends.llm`): an instruction-tuned LLM rewrites.
 
 Adding one is one module that subclasses :class:`Backend` under ``@register("name")``
 (and, for a built-in, its module name in ``_BUILTIN``).
@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from ..text.io import Caption
+    from ...text.io import Caption
 
 
 class Planter(Protocol):
-    """What a backend uses of the planter that owns it (:class:`slipform.plant.core.ConcretePlant`),
+    """What a backend uses of the planter that owns it (:class:`slipform.plant.core.planter.ConcretePlant`),
     named here so that this module imports nothing of the planter's: ``config`` is its
     ``PlantConfig``; ``lexicon``, ``vectors``, ``vocabulary`` and ``slots`` are loaded lazily."""
 
@@ -71,7 +71,7 @@ class Backend:
     name: ClassVar[str] = ""
     #: read the input's vocabulary and slot model before planting (replacements, plausibility)
     needs_vocabulary: ClassVar[bool] = True
-    #: its negatives change one place of the caption (checked by :mod:`slipform.plant.verify`)
+    #: its negatives change one place of the caption (checked by :mod:`slipform.plant.core.verify`)
     one_change: ClassVar[bool] = True
 
     def __init__(self, plant: Planter):
@@ -102,7 +102,7 @@ class Backend:
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
-_BUILTIN = ("lexical", "swap", "llm")  # modules under slipform.plant that register backends
+_BUILTIN = ("lexical.rewriter", "backends.swap", "backends.llm")  # modules under slipform.plant that register backends
 
 
 def register(name: str):
@@ -116,7 +116,7 @@ def register(name: str):
 
 def _load_builtin() -> None:
     for module in _BUILTIN:
-        importlib.import_module(f"{__package__}.{module}")
+        importlib.import_module(f"slipform.plant.{module}")
 
 
 def backend_names() -> tuple[str, ...]:

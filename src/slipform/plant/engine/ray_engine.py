@@ -1,9 +1,9 @@
 """The Ray engine: every shard of the input planted by a pool of Ray actors, then concatenated.
 
-``pip install slipform[ray]``. The driver plans the shards (:mod:`slipform.plant.source`), builds
+``pip install slipform[ray]``. The driver plans the shards (:mod:`slipform.plant.engine.source`), builds
 the vocabulary and slot model once and shares it (``ray.put``); each actor loads spaCy, the
 lexicon and the backend once and plants whole shards, reading its shard's bytes from the input
-and writing the shard through a :class:`~slipform.plant.sink.ShardSink` (temporary file,
+and writing the shard through a :class:`~slipform.plant.engine.sink.ShardSink` (temporary file,
 rename, done marker) into ``OUTPUT.shards/``, a folder every node must see (shared storage on
 a cluster). A killed actor is restarted and its shard retried; a rerun plants only the shards
 without a done marker. Last, the shards are concatenated in order into ``OUTPUT`` and its skip
@@ -26,9 +26,9 @@ from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 
-from ..text.io import BAD_INPUT_KINDS, Columns
-from .backend import get_backend
-from .core import PlantConfig
+from ...text.io import BAD_INPUT_KINDS, Columns
+from ..core.backend import get_backend
+from ..core.planter import PlantConfig
 from .pool import _WORKER, init_worker, limit_threads, plant_chunk
 from .sink import ShardSink, concatenate, done_shards, shards_dir, skipped_path
 from .source import Shard, Source, build_vocabulary, input_key, plan_shards

@@ -4,7 +4,7 @@ A same-kind replacement can still clash with the rest of the caption: "a man on 
 the dirt" (snow -> dirt), "a tennis player with a bat" (racket -> bat), "a kitchen with a stove"
 -> "a bathroom with a stove". The slot model sees a word's neighbours only; this model sees the
 whole caption. It counts, over real captions, in how many a thing of the kinds table
-(:data:`slipform.plant.kinds.KIND_OF`) appears with each other word.
+(:data:`slipform.plant.knowledge.kinds.KIND_OF`) appears with each other word.
 
 A replacement is *out of context* when a word of the caption goes with the target (seen with it
 in at least ``min_pair`` captions, and at least ``min_lift`` times as often as chance) and never

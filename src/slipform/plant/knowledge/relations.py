@@ -3,8 +3,8 @@
 A same-kind replacement can still be one the rest of the sentence cannot take: "flying a
 volleyball" (kite), "a goat pulling a carriage" (horse), "a zebra eating gravel" (grass), "a man
 combing his teeth" (brushing), "sitting on a forest" (field). The context prior
-(:mod:`slipform.plant.context`) sees which words a caption holds, not how they are related; the
-slot model (:mod:`slipform.plant.plausibility`) sees neighbouring words only. This model counts
+(:mod:`slipform.plant.knowledge.context`) sees which words a caption holds, not how they are related; the
+slot model (:mod:`slipform.plant.knowledge.plausibility`) sees neighbouring words only. This model counts
 grammatical slots from dependency parses:
 
 - a noun's slot is its head and relation: ``fly>dobj`` (the object of "fly"), ``pull>nsubj`` (the
@@ -19,12 +19,12 @@ grammatical slots from dependency parses:
 
 A replacement never seen in a slot is refused when it is common enough that it would have been
 seen there, or when the slot prefers the target (:class:`RelationModel`). Only words of the kinds table
-(:data:`slipform.plant.kinds.KIND_OF`) are counted as nouns, so two-word things ("hot dog") count
+(:data:`slipform.plant.knowledge.kinds.KIND_OF`) are counted as nouns, so two-word things ("hot dog") count
 whole.
 
 The counts ship with the package (``data/relation_prior.json``, counted by
 ``bench/build_context_prior.py`` from the same held-out captions as the context prior) and are
-*blended* with the input's own (:class:`slipform.plant.vocabulary.Vocabulary` counts them in its
+*blended* with the input's own (:class:`slipform.plant.knowledge.vocabulary.Vocabulary` counts them in its
 pass over the input): the shipped prior lets 500 captions plant as well as 50,000, and a large
 input's own usage widens what is attested.
 """
@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 
-from ..text.inflect import all_verb_forms
+from ...text.inflect import all_verb_forms
 from .kinds import KIND_OF, base
-from .vocab import VERB_CONTRASTS
+from .tables import VERB_CONTRASTS
 
 NOUN_SLOTS = ("nsubj", "dobj", "pobj")  # the relations a noun fills and the slot is named by
 VERB_SLOTS = ("nsubj", "dobj")  # the dependents a verb's slot is named by

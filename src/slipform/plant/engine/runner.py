@@ -1,10 +1,10 @@
 """Planting a caption file: a source, a pool and a sink, on one machine or on Ray.
 
-- the source (:mod:`slipform.plant.source`) reads the input, or one contiguous shard of it,
+- the source (:mod:`slipform.plant.engine.source`) reads the input, or one contiguous shard of it,
   as captions with their global ids and lines;
-- the pool (:mod:`slipform.plant.pool`) parses and plants chunks in this process, in local
-  worker processes, or (``engine="ray"``, :mod:`slipform.plant.ray_engine`) in Ray actors;
-- the sink (:mod:`slipform.plant.sink`) writes negatives and skips in input order: appended to
+- the pool (:mod:`slipform.plant.engine.pool`) parses and plants chunks in this process, in local
+  worker processes, or (``engine="ray"``, :mod:`slipform.plant.engine.ray_engine`) in Ray actors;
+- the sink (:mod:`slipform.plant.engine.sink`) writes negatives and skips in input order: appended to
   one file and resumed by id (the local engine), or one shard at a time, atomically (Ray).
 
 Output is JSON Lines written with one ``write`` system call per chunk of captions, so a
@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..text.io import BAD_INPUT_KINDS, Columns
-from .backend import get_backend
-from .core import ConcretePlant, PlantConfig
+from ...text.io import BAD_INPUT_KINDS, Columns
+from ..core.backend import get_backend
+from ..core.planter import ConcretePlant, PlantConfig
 from .pool import LocalPool, fork_state
 from .sink import AppendSink, skipped_path
 from .source import Source, build_vocabulary, count_lines, input_key, plan_shards

@@ -13,8 +13,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from ..lexicon import Lexicon
-from .vocab import ATTRIBUTE_FAMILIES, MULTIWORD_RELATIONS
+from ...lexicon import Lexicon
+from ..knowledge.tables import ATTRIBUTE_FAMILIES, MULTIWORD_RELATIONS
 
 _COLOURS = frozenset(ATTRIBUTE_FAMILIES["colour"])
 ROLE_OF_POS = {"NOUN": "O", "PROPN": "O", "ADJ": "A", "NUM": "A", "ADP": "R", "VERB": "R"}

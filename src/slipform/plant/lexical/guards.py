@@ -9,8 +9,8 @@ the caption's next target.
 
 from __future__ import annotations
 
-from .anchor import Candidate
-from .kinds import KIND_OF, base
+from ..core.anchor import Candidate
+from ..knowledge.kinds import KIND_OF, base
 
 ABSTRACT_OBJECT = 3.0  # Brysbaert: "theory" 1.47, "fairness" 1.83, "front" 3.77, "table" 4.9
 ANIMATE_KINDS = frozenset({"pet", "livestock", "wild animal", "bird"})
@@ -252,7 +252,7 @@ _RELATIVE = frozenset({"that", "which", "who"})
 
 
 def _kind(token) -> str | None:
-    """The kind of thing a token names (:data:`slipform.plant.kinds.KIND_OF`), or None."""
+    """The kind of thing a token names (:data:`slipform.plant.knowledge.kinds.KIND_OF`), or None."""
     return None if token is None else KIND_OF.get(base(token.lemma_.lower()))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text.inflect import article_for, match_case
-from .vocab import MULTIWORD_RELATIONS
+from ...text.inflect import article_for, match_case
+from ..knowledge.tables import MULTIWORD_RELATIONS
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..text.io import BadLine, Caption
-from .core import screen
+from ...text.io import BadLine, Caption
+from ..core.planter import screen
 from .summary import Summary, skip_kind
 
 

@@ -41,7 +41,7 @@ class NegativeRecord:
 
     @property
     def route(self) -> dict[str, bool]:
-        """The paper's routing flags (:func:`slipform.plant.anchor.route`); empty without a role."""
+        """The paper's routing flags (:func:`slipform.plant.core.anchor.route`); empty without a role."""
         return route(self.role) if self.role in ROLES else {}
 
     def to_dict(self) -> dict:

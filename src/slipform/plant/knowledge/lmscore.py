@@ -22,6 +22,18 @@ the floor is worth turning on (``--lm-scorer MODEL --min-lm-score X``).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+
+
+def gguf_location(model: str) -> tuple[str, dict]:
+    """``(directory, {"gguf_file": name})`` for a path to a ``.gguf`` file (transformers loads it
+    offline and de-quantizes it), else ``(model, {})``: a model directory or hub id."""
+    if not model.endswith(".gguf"):
+        return model, {}
+    path = Path(model)
+    if not path.is_file():
+        raise RuntimeError(f"hf backend: no GGUF file at {model}")
+    return str(path.parent), {"gguf_file": path.name}
 
 
 class LMScorer:
@@ -33,7 +45,6 @@ class LMScorer:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as exc:
             raise RuntimeError("the language-model scorer needs 'pip install slipform[hf]'") from exc
-        from .llm import gguf_location
 
         self.torch, self.batch_size = torch, max(1, batch_size)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")

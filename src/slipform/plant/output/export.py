@@ -13,7 +13,7 @@ import csv
 import random
 from pathlib import Path
 
-from .record import read_records
+from ..core.record import read_records
 
 
 def export_negclip(negatives: str | Path, output: str | Path, neg_images: int = 3, seed: int = 0) -> int:

@@ -5,7 +5,7 @@ Checks run on what a backend proposes, whichever backend wrote it:
 - the negative differs from the caption in one place (a word, a two-word expression or a
   multi-word relation; inflection and a/an aside), unless the backend's negatives are swaps;
 - an object replacement is of the target's kind and not a word a photo of the original may still
-  show (:func:`slipform.plant.kinds.is_object_change`);
+  show (:func:`slipform.plant.knowledge.kinds.is_object_change`);
 - a *domain verifier* named by ``PlantConfig(verifier=...)``, for inputs with an exact reader:
   ``world`` parses both captions with the Concrete Jungle's parser and rejects a negative that does
   not parse or that describes the same scene ("sits" -> "stands": the world has no posture).
@@ -22,8 +22,8 @@ import importlib
 from collections.abc import Callable
 from functools import lru_cache
 
+from ..knowledge.kinds import is_object_change
 from .edit import is_single_change
-from .kinds import is_object_change
 
 VERIFIERS: dict[str, str] = {
     "world": "slipform.world.caption:verify_negative",

@@ -2,7 +2,7 @@
 
 Each worker loads spaCy, the lexicon and the backend once (:func:`init_worker`); a chunk
 travels as plain captions and comes back as records, never as spaCy objects. The Ray engine
-(:mod:`slipform.plant.ray_engine`) runs the same worker code in actors.
+(:mod:`slipform.plant.engine.ray_engine`) runs the same worker code in actors.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import multiprocessing as mp
 import os
 import sys
 
-from .core import ConcretePlant, PlantConfig
-from .embed import encoder_loaded
+from ..core.planter import ConcretePlant, PlantConfig
+from ..knowledge.embed import encoder_loaded
 
 _WORKER: dict = {}
 
@@ -35,8 +35,8 @@ def _init_spawned(config: PlantConfig, vocab_dict: dict | None) -> None:
 
 
 def init_worker(config: PlantConfig, vocab_dict: dict | None, threads: int) -> None:
-    from ..text.nlp import load_nlp
-    from .vocabulary import Vocabulary
+    from ...text.nlp import load_nlp
+    from ..knowledge.vocabulary import Vocabulary
 
     os.environ["SLIPFORM_TORCH_THREADS"] = str(threads)  # read if MiniLM has to be loaded
     vocab = Vocabulary.from_dict(vocab_dict) if vocab_dict else None

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..text.inflect import all_verb_forms, pluralize, verb_form
+from ...text.inflect import all_verb_forms, pluralize, verb_form
 
 _SKIP_DEPS = frozenset(("det", "punct", "cc", "case", "aux", "auxpass"))
 CONTENT_POS = frozenset(("NOUN", "PROPN", "ADJ", "VERB", "ADP", "NUM"))

@@ -25,7 +25,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..text.io import (
+from ...text.io import (
     LINE_FORMATS,
     Columns,
     count_line_ends,
@@ -64,7 +64,7 @@ def plan_shards(path: str | Path, fmt: str | None, num_shards: int, columns: Col
 
     ``columns.separator`` matters for CSV/TSV only: a quote opens a quoted field after it.
     """
-    from .embed import cache_dir
+    from ..knowledge.embed import cache_dir
 
     path = Path(path)
     fmt = fmt or detect_format(path)
@@ -188,11 +188,11 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config):
     Every shard and every resumed run reads the same first captions, so all of them draw
     replacements from the same vocabulary and plant the same negatives.
     """
-    from ..text.io import Caption
-    from ..text.nlp import load_nlp
-    from .core import ConcretePlant
-    from .embed import cache_dir
-    from .vocabulary import Vocabulary
+    from ...text.io import Caption
+    from ...text.nlp import load_nlp
+    from ..core.planter import ConcretePlant
+    from ..knowledge.embed import cache_dir
+    from ..knowledge.vocabulary import Vocabulary
 
     path = Path(path)
     cache = cache_dir() / f"vocab3-{input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"

@@ -17,8 +17,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from .edit import words
-from .record import read_records
+from ..core.edit import words
+from ..core.record import read_records
 
 _STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}

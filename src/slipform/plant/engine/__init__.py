@@ -1,0 +1,3 @@
+"""The planting engine: read captions (source), plan shards, plant chunks in a pool of processes
+or Ray actors, account skips (stream, summary) and write the records in input order (sink).
+The engine drives a :class:`~slipform.plant.core.planter.ConcretePlant`; it knows no backend."""

@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from slipform.evaluate import BenchmarkDataError, get_benchmark
-from slipform.evaluate.aro import _order, aro_preprocess, perturbations
+from slipform.evaluate.aro_order import (
+    order_options,
+    order_task,
+    perturbations,
+    pre_caption,
+    seeded_permute,
+    without_punctuation,
+    word_tokens,
+)
 from slipform.evaluate.sugarcrepe import load_subset
 from slipform.evaluate.valse import load_instrument
 
@@ -71,28 +79,34 @@ def test_aro_names_its_missing_files(tmp_path):
 
 
 def test_perturbations_move_only_the_words_they_name():
-    tags = [("john", "PROPN"), ("saw", "VERB"), ("a", "DET"), ("big", "ADJ"), ("dog", "NOUN"), ("on", "ADP"),
-            ("the", "DET"), ("old", "ADJ"), ("mat", "NOUN"), ("in", "ADP"), ("paris", "PROPN"), ("today", "NOUN")]
+    """Nouns move among noun slots only, adjectives among adjective slots only, the rest among the rest."""
+    tags = [("John", "NNP"), ("saw", "VBD"), ("a", "DT"), ("big", "JJ"), ("dog", "NN"), ("on", "IN"),
+            ("the", "DT"), ("old", "JJ"), ("mat", "NN"), ("in", "IN"), ("Paris", "NNP"), ("today", "NN"), (".", ".")]
     words = [w for w, _ in tags]
-    content = {i for i, (_, p) in enumerate(tags) if p in ("NOUN", "PROPN", "ADJ")}
-    moved = {"content": set(), "other": set()}
+    nouns = {i for i, (_, t) in enumerate(tags) if t.startswith("NN")}
+    adjectives = {i for i, (_, t) in enumerate(tags) if t.startswith("JJ")}
+    moved = {"nouns": set(), "adjectives": set(), "other": set()}
     for seed in range(20):
-        nouns_adjs, rest, *_ = [o.split() for o in perturbations("x", tags, random.Random(seed))]
-        assert all(nouns_adjs[i] == words[i] for i in range(len(words)) if i not in content)
-        assert all(rest[i] == words[i] for i in content)
-        moved["content"] |= {tags[i][1] for i in content if nouns_adjs[i] != words[i]}
-        moved["other"] |= {i for i in range(len(words)) if i not in content and rest[i] != words[i]}
-    assert moved["content"] == {"NOUN", "PROPN", "ADJ"} and moved["other"]
+        first, rest, *_ = [o.split(" ") for o in perturbations(tags, words, seeded_permute(random.Random(seed)))]
+        assert {first[i] for i in nouns} == {words[i] for i in nouns}
+        assert {first[i] for i in adjectives} == {words[i] for i in adjectives}
+        assert all(first[i] == words[i] for i in range(len(words)) if i not in nouns | adjectives)
+        assert all(rest[i] == words[i] for i in nouns | adjectives)
+        moved["nouns"] |= {i for i in nouns if first[i] != words[i]}
+        moved["adjectives"] |= {i for i in adjectives if first[i] != words[i]}
+        moved["other"] |= {i for i in range(len(words)) if i not in nouns | adjectives and rest[i] != words[i]}
+    assert moved["nouns"] == nouns and moved["adjectives"] == adjectives and 12 in moved["other"]  # "." too
 
 
-def test_aro_preprocess_splits_on_spaces_as_blips_pre_caption():
-    assert aro_preprocess("A\tDog on a mat.") == "a\tdog on a mat"  # one tab is not a word break there
-    assert aro_preprocess(" ".join(["w"] * 29 + ["a\tb", "c"])).split(" ")[-1] == "a\tb"
+def test_pre_caption_splits_on_spaces_as_blips():
+    assert pre_caption("A\tDog on a mat.") == "a\tdog on a mat"  # one tab is not a word break there
+    assert pre_caption(" ".join(["w"] * 29 + ["a\tb", "c"])).split(" ")[-1] == "a\tb"
+    assert pre_caption("A man's dog , on a mat .") == "a man's dog , on a mat"  # commas, apostrophes stay
 
 
 def test_aro_order_by_hand(tmp_path, nlp):
-    """COCO-Order: each test caption (preprocessed, re-joined without punctuation) against its four
-    seeded perturbations; the image of caption 3 prefers a perturbation."""
+    """COCO-Order: each raw test caption's five options (pre_caption of it and of its four seeded
+    perturbations) against its own image; the image of caption 3 prefers a perturbation."""
     raw = ["A Dog, on a MAT.", "two cats (sleeping) on a red sofa", "a man rides a horse on the beach",
            "the green bus passes an old church"]
     kp = {"images": [{"filepath": "val2014", "filename": f"im{i}.jpg", "split": "test",
@@ -102,12 +116,14 @@ def test_aro_order_by_hand(tmp_path, nlp):
     (tmp_path / "karpathy" / "dataset_coco.json").write_text(json.dumps(kp))
     for i in range(2):
         tiny_image(tmp_path / "coco" / "val2014" / f"im{i}.jpg")
-    pre = [aro_preprocess(t) for t in raw]
-    tags = [[(t.text, t.pos_) for t in nlp(p) if not t.is_punct] for p in pre]
-    originals = [" ".join(w for w, _ in tg) for tg in tags]
-    assert originals[0] == "a dog on a mat" and originals[1] == "two cats sleeping on a red sofa"
-    expected = [[o, *perturbations(p, tg, random.Random(f"0:coco:{n}"))]
-                for n, (o, p, tg) in enumerate(zip(originals, pre, tags))]
+    originals = [pre_caption(r) for r in raw]
+    assert originals[0] == "a dog, on a mat" and originals[1] == "two cats sleeping on a red sofa"
+
+    def expected(seed):
+        return [o for n, r in enumerate(raw) for o in order_options(
+            r, [(t.text, t.tag_) for t in nlp(r)], word_tokens(r),
+            seeded_permute(random.Random(f"{seed}:coco:{n}")))]
+
     seen = []
 
     class Scored(KeyedEncoder):
@@ -117,10 +133,17 @@ def test_aro_order_by_hand(tmp_path, nlp):
                                  for t in texts])
 
     enc = Scored({"im0.jpg": [1.0, 0.0], "im1.jpg": [1.0, 0.0]}, {})
-    res = _order(enc, tmp_path, "coco", None)
+    res = order_task(enc, tmp_path, "coco", None)
     assert res == {"coco_order_precision@1": 75.0, "coco_order_n": 4}
-    assert seen == [t for opts in expected for t in opts]
+    assert seen == expected(0)
     assert enc.image_calls == [["im0.jpg", "im0.jpg", "im1.jpg", "im1.jpg"]]  # each caption's own image
+    seen.clear()
+    res = order_task(enc, tmp_path, "coco", None, seeds=(0, 1, 2), debiased=True)
+    assert seen[:20] == expected(0) and seen[40:60] == expected(1) and seen[60:] == expected(2)
+    assert seen[20:40] == [without_punctuation(o) for o in expected(0)]  # seed 0 without punctuation
+    assert " , " in expected(0)[1] and "," not in seen[21]  # ARO's tokens are joined with spaces; de-biased: none
+    assert res["coco_order_precision@1"] == 75.0 and res["coco_order_precision@1_sd"] == 0.0
+    assert res["coco_order_seeds"] == 3 and res["coco_order_nopunct_precision@1"] == 75.0
     # through the benchmark, with its limit: the first test image's two captions (both right)
     vg = {"image_path": "vg.jpg", "bbox_x": 0, "bbox_y": 0, "bbox_w": 4, "bbox_h": 4, "true_caption": "t",
           "false_caption": "f", "relation_name": "on", "attributes": ["red", "blue"]}
@@ -133,8 +156,8 @@ def test_aro_order_by_hand(tmp_path, nlp):
     assert "flickr30k_order_error" in out and "dataset_flickr30k.json" in out["flickr30k_order_error"]
     (tmp_path / "coco" / "val2014" / "im1.jpg").unlink()
     with pytest.raises(BenchmarkDataError, match=r"^aro_coco_order: 1 of 2 files missing .*im1\.jpg.*expected layout: "
-                                                 r"DATA_ROOT/karpathy/\.\.\. \(see slipform\.evaluate\.aro\)$"):
-        _order(enc, tmp_path, "coco", None)
+                                                 r"DATA_ROOT/karpathy/\.\.\. \(see slipform\.evaluate\.aro_order\)$"):
+        order_task(enc, tmp_path, "coco", None)
 
 
 def test_winoground_finds_its_files_in_either_layout_and_names_what_is_missing(tmp_path):

@@ -313,9 +313,12 @@ def test_svo_probes_per_negative_type(tmp_path):
     texts = {"A  Dog runs": [1, 0], "a girl eats": [1, 0], "a man rides": [0, 1], "a boy swims": [1, 0]}
     out = get_benchmark("svo_probes")(KeyedEncoder(images, texts), tmp_path)
     assert out["subj_neg"] == 100.0 and out["obj_neg"] == 0.0
-    # verb: image 5 ties with positive 3 (both [1, 0]): pos key (girl, 3) wrong, neg 4 right, neg 5 wrong
-    assert out["verb_neg"] == pytest.approx((0 + 50) / 2)
-    assert out["dropped_rows"] == 1 and out["mean"] == pytest.approx((100 + 25 + 0) / 3)
+    # verb, per row: (girl, 3, 4) right; (girl, 3, 5) a tie (both [1, 0]), wrong -> 50
+    assert out["verb_neg"] == 50.0 and (out["subj_neg_n"], out["verb_neg_n"], out["obj_neg_n"]) == (1, 2, 1)
+    # the notebook's keys: pos key (girl, 3) wrong (it ties with 5), neg 4 right, neg 5 wrong
+    assert out["verb_neg_key"] == pytest.approx((0 + 50) / 2)
+    assert out["dropped_rows"] == 1 and out["mean"] == pytest.approx((100 + 50 + 0) / 3)
+    assert out["all"] == 50.0  # 2 of the 4 rows
 
 
 # ----------------------------------------------------------------------------- VL-CheckList
@@ -359,7 +362,7 @@ def test_vl_checklist_axes_follow_the_corpus():
 # ----------------------------------------------------------------------------- CREPE
 
 
-def test_crepe_crops_ranks_and_averages_over_complexities(tmp_path):
+def test_crepe_crops_ranks_and_pools_complexities(tmp_path):
     base = tmp_path / "crepe" / "prod_hard_negatives" / "atom"
     base.mkdir(parents=True)
     splits = {4: [("11", "a red car", ["a blue car", "a red bus"], True)],
@@ -374,13 +377,15 @@ def test_crepe_crops_ranks_and_averages_over_complexities(tmp_path):
                 w.writerow([image_id, 2, 3, 10, 12, cap, repr(negs)])
                 tiny_image(tmp_path / "crepe" / "images" / "VG_100K" / f"{image_id}.jpg")
                 images[f"{image_id}.jpg"] = [1.0, 0.0]
-                texts[cap] = [0.9 if right else 0.5, 0.0]
+                texts[cap] = [0.9 if right else 0.5 if right is None else 0.3, 0.0]
                 for n in negs:
                     texts[n] = [0.5, 0.0] if right is not True else [0.2, 0.0]
     enc = KeyedEncoder(images, texts)
     out = get_benchmark("crepe")(enc, tmp_path)
-    assert out["atom_c4"] == 100.0 and out["atom_c5"] == pytest.approx(100 / 3)
-    assert out["atom"] == pytest.approx((100 + 100 / 3) / 2) and out["atom_pooled"] == pytest.approx(50.0)
+    # the tie: torch.argsort (as CREPE's get_one2many_rank) puts the caption, index 0, first
+    assert out["atom_c4"] == 100.0 and out["atom_c5"] == pytest.approx(200 / 3)
+    assert out["atom"] == pytest.approx(75.0) and out["atom_n"] == 4  # pooled: 3 of 4
+    assert out["atom_complexity_mean"] == pytest.approx((100 + 200 / 3) / 2)
     assert enc.boxes[0] == (2.0, 3.0, 12.0, 15.0)  # x, y, x + width, y + height
     assert out["mean"] == out["atom"]  # swap and negate absent
 
@@ -422,7 +427,9 @@ def test_colorswap_scores(tmp_path):
     out = get_benchmark("colorswap")(KeyedEncoder(images, texts), tmp_path)
     # pair 1: s(c1,i1)=1 > s(c2,i1)=.8, s(c2,i2)=.74 > s(c1,i2)=.9? no -> text wrong;
     # image: s(c1,i1)=1 > s(c1,i2)=.9, s(c2,i2)=.74 > s(c2,i1)=.8? no -> wrong
+    note = out.pop("note")
     assert out == pytest.approx({"text_score": 50.0, "image_score": 50.0, "group_score": 50.0, "n": 2})
+    assert "2 rows where the published file has 300" in note
 
 
 # ----------------------------------------------------------------------------- every new suite, real model

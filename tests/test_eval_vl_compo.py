@@ -12,8 +12,8 @@ import torch
 
 from slipform.cli import main
 from slipform.evaluate import VL_COMPO_SUITES, benchmark_families, select_benchmarks
-from slipform.evaluate.published import find_published, load_published
-from slipform.evaluate.vl_compo import SUBSETS, aggregate, summary
+from slipform.evaluate.published import find_published, load_published, published_count
+from slipform.evaluate.vl_compo import COUNTS, SUBSETS, aggregate, summary
 
 from conftest import FIXTURES
 from eval_helpers import tiny_image
@@ -77,14 +77,12 @@ def test_published_figures_count_the_items_our_loaders_keep():
 
 
 def _ours_from(p):
-    """Results shaped as our benchmarks return them, filled with a published row's subset figures."""
+    """Results shaped as our benchmarks return them, filled with a published row's subset figures
+    and the item counts behind them."""
     results = {}
     for suite, mapping in SUBSETS.items():
         results[suite] = {ours: p.subsets[suite][col] for col, ours in mapping.items()}
-    results["sugarcrepe"].update({f"{k}_n": n for k, n in
-                                  {"add_att": 692, "add_obj": 2062, "replace_att": 788, "replace_obj": 1652,
-                                   "replace_rel": 1406, "swap_att": 666, "swap_obj": 245}.items()})
-    results["imagecode"].update({"n_video": 1872, "n_static": 430})
+        results[suite].update({COUNTS[suite][col]: published_count(p, suite, col) for col in COUNTS.get(suite, {})})
     results["retrieval_coco"] = {"image_to_text_R@1": p.suites["coco_i2t"], "text_to_image_R@1": p.suites["coco_t2i"]}
     results["retrieval_flickr30k"] = {"image_to_text_R@1": p.suites["flickr_i2t"],
                                       "text_to_image_R@1": p.suites["flickr_t2i"]}
@@ -101,14 +99,37 @@ def test_summary_of_our_result_keys_gives_the_published_suite_values():
 def test_summary_pools_by_our_counts_and_flags_what_is_missing():
     p = find_published("ViT-B-32 openai")[0]
     results = _ours_from(p)
-    results["sugarcrepe"]["add_obj_n"] = 1  # with --limit the pooled weights follow what was scored
-    assert summary(results)["sugarcrepe"] != pytest.approx(p.suites["sugarcrepe"], abs=1e-3)
+    counts = {k: results["sugarcrepe"][f"{k}_n"] for k in SUBSETS["sugarcrepe"]}
+    assert aggregate("sugarcrepe", p.subsets["sugarcrepe"], {**counts, "add_obj": 1}) != \
+        pytest.approx(p.suites["sugarcrepe"], abs=1e-3)  # the pooled weights follow what was scored
+    results["sugarcrepe"]["add_obj_n"] = 1  # ... but such a run does not compare with the published one
     del results["whatsup"]["vg_qa_two"]
     results["crepe"] = {"error": "crepe: ... not found"}
-    out = summary(results)
-    assert "whatsup" not in out and out["incomplete"]["whatsup"] == "missing VG_QA_TWO"
-    assert "comp_avg" not in out and out["suites_present"] == 10
+    results["winoground"]["limit"] = 20
+    results["vl_checklist"].update({"missing_files": 3, "missing_first": "Relation/hake_action.json"})
+    results["imagecode"]["skipped_sets"] = 2
+    out = summary(results, p)
+    assert out["incomplete"] == {
+        "sugarcrepe": "add_obj: 1 items, published 2062", "whatsup": "missing VG_QA_TWO",
+        "winoground": "run with --limit 20", "imagecode": "2 image sets without their 10 images",
+        "vl_checklist": "3 corpus files missing (first: Relation/hake_action.json)"}
+    assert not set(out["incomplete"]) & set(out) and "comp_avg" not in out and out["suites_present"] == 6
     assert out["comp_avg_present"] == pytest.approx(mean(out[s] for s in VL_COMPO_SUITES if s in out))
+
+
+def test_summary_checks_every_subsets_count_against_the_row_or_the_tables():
+    p = find_published("ViT-bigG-14 laion2b_s39b_b160k")[0]  # SVO-Probes scored on 3,727 / 13,592 / 4,937 rows
+    results = _ours_from(p)
+    assert (results["svo_probes"]["subj_neg_n"], results["svo_probes"]["verb_neg_n"]) == (3727, 13592)
+    assert summary(results, p)["svo_probes"] == pytest.approx(p.suites["svo_probes"])
+    other = find_published("ViT-B-32 openai")[0]  # 3,728 / 13,523 / 4,911
+    assert summary(results, other)["incomplete"]["svo_probes"].startswith("subj_neg: 3727 items, published 3728")
+    assert "svo_probes" in summary(results)  # no row given: any count the tables show
+    for suite in ("crepe", "eqben", "mmvp_vlm", "colorswap", "aro", "valse"):
+        key = next(iter(COUNTS[suite].values()))
+        changed = {**results, suite: {**results[suite], key: results[suite][key] - 1}}
+        assert suite in summary(changed, p)["incomplete"], suite
+        assert suite in summary(results, p), suite
 
 
 # ----------------------------------------------------------------------------- published look-up and report
@@ -128,8 +149,9 @@ def test_report_puts_published_figures_and_differences_beside_ours(tmp_path):
 
     p = find_published("ViT-B-32 openai")[0]
     results = {"winoground": {"text_score": 30.0, "image_score": 10.0, "group_score": 9.75, "n": 400},
+               "colorswap": {"text_score": 30.0, "image_score": 10.0, "group_score": 9.0, "n": 299},
                "retrieval_coco": {"image_to_text_R@1": 51.12, "image_to_text_R@5": 75.0}}
-    results[SUMMARY] = summary(results)
+    results[SUMMARY] = summary(results, p)
     table = write_results(results, tmp_path / "r.json", "ViT-B-32", published=p)
     rows = {(r["benchmark"], r["metric"]): r for r in csv.DictReader(open(tmp_path / "r.csv"))}
     assert float(rows[(SUMMARY, "winoground")]["published"]) == pytest.approx(8.75)
@@ -138,6 +160,11 @@ def test_report_puts_published_figures_and_differences_beside_ours(tmp_path):
     assert float(rows[("retrieval_coco", "image_to_text_R@1")]["difference"]) == pytest.approx(1.0)
     assert rows[("winoground", "n")]["published"] == ""
     assert "| vl_compo_summary | winoground | 9.75 | 8.75 | +1.00 |" in table and "no licence" in table
+    # colorswap scored 299 of the 300 examples: incomplete, no published figure beside it
+    assert results[SUMMARY]["incomplete"] == {"colorswap": "colorswap: 299 items, published 300"}
+    assert rows[("colorswap", "group_score")]["published"] == "" and (SUMMARY, "colorswap") not in rows
+    assert "| colorswap | group_score | 9.00 |  |  |" in table and "Incomplete (no published figure" in table
+    assert "| winoground | winoground | 400 | 400 |" in table and "| colorswap | colorswap | 299 | 300 (differs) |" in table
     assert json.loads((tmp_path / "r.json").read_text())["published"]["checkpoint"] == p.name
 
 
@@ -169,6 +196,7 @@ def test_eval_published_prints_a_checkpoints_figures(capsys):
     assert main(["eval", "--published", "ViT-B-32 openai"]) == 0
     out = capsys.readouterr().out
     assert "| comp_avg | 41.15 |" in out and "| winoground | 8.75 |" in out
+    assert "| crepe | swap | " in out and out.count("| svo_probes |") == 1 + 3 and "| 7405 |" in out
     assert main(["eval", "--published", "CLIP_ViT-B-16"]) == 2 and "38 checkpoints" in capsys.readouterr().err
 
 
@@ -205,8 +233,9 @@ def test_eval_compositional_runs_what_is_present_and_notes_the_rest(tmp_path, ca
     res = json.loads(out.read_text())["results"]
     assert set(res) == set(benchmark_families()["compositional"]) | {"vl_compo_summary"}
     assert "group_score" in res["colorswap"] and "error" in res["imagecode"]
-    assert res["vl_compo_summary"]["colorswap"] == res["colorswap"]["group_score"]
-    assert res["vl_compo_summary"]["suites_present"] == 1
+    # one of ColorSwap's 300 examples: scored, but never summarised beside the published figure
+    assert res["vl_compo_summary"]["incomplete"] == {"colorswap": "colorswap: 1 items, published 300"}
+    assert "colorswap" not in res["vl_compo_summary"] and "note" in res["colorswap"]
     err = capsys.readouterr().err
     assert "slipform eval: imagecode:" in err and "valid_data.json not found" in err
-    assert "12.0" in open(out.with_suffix(".csv")).read()  # ViT-B-32 openai's published colorswap
+    assert "12.0" not in open(out.with_suffix(".csv")).read()  # ViT-B-32 openai's published colorswap

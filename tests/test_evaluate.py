@@ -9,7 +9,8 @@ import torch
 
 from slipform.cli import main
 from slipform.evaluate import get_benchmark, list_benchmarks, run
-from slipform.evaluate.aro import EXCLUDED_RELATIONS, perturbations
+from slipform.evaluate.aro import EXCLUDED_RELATIONS
+from slipform.evaluate.aro_order import perturbations, pre_caption
 from slipform.evaluate.encode import Encoder
 from slipform.evaluate.metrics import grouped_accuracy, mean_average_precision, recall_at_k, winoground_scores
 from slipform.evaluate.overlap import check_overlap, image_key
@@ -109,8 +110,7 @@ def test_aro_macro_averages():
 
 
 def test_aro_order_preprocessing_matches_aros_code():
-    from slipform.evaluate.aro import aro_preprocess
-
+    aro_preprocess = pre_caption
     assert aro_preprocess('A Man (riding) a horse; "fast"!  Here.') == "a man riding a horse fast here"
     assert aro_preprocess("A dog, on a mat.") == "a dog, on a mat"  # commas are kept, as in ARO
     long = " ".join(f"w{i}" for i in range(40))
@@ -120,11 +120,14 @@ def test_aro_order_preprocessing_matches_aros_code():
 def test_order_perturbations_keep_the_words():
     import random
 
-    tags = [("a", "DET"), ("brown", "ADJ"), ("dog", "NOUN"), ("runs", "VERB"), ("on", "ADP"), ("the", "DET"),
-            ("green", "ADJ"), ("grass", "NOUN")]
-    outs = perturbations("a brown dog runs on the green grass", tags, random.Random(0))
-    assert len(outs) == 4 and all(sorted(o.split()) == sorted(w for w, _ in tags) for o in outs)
-    assert outs == perturbations("x", tags, random.Random(0))  # seeded: reproducible
+    from slipform.evaluate.aro_order import seeded_permute
+
+    tags = [("a", "DT"), ("brown", "JJ"), ("dog", "NN"), ("runs", "VBZ"), ("on", "IN"), ("the", "DT"),
+            ("green", "JJ"), ("grass", "NN")]
+    words = [w for w, _ in tags]
+    outs = perturbations(tags, words, seeded_permute(random.Random(0)))
+    assert len(outs) == 4 and all(sorted(o.split()) == sorted(words) for o in outs)
+    assert outs == perturbations(tags, words, seeded_permute(random.Random(0)))  # seeded: reproducible
 
 
 # ----------------------------------------------------------------------------- real annotation files

@@ -467,7 +467,7 @@ def _run_eval(args) -> int:
         from .evaluate.overlap import check_overlap
 
         results["overlap"] = check_overlap(args.check_overlap, args.data_root, names)
-    if summarised := summary(results):
+    if summarised := summary(results, published):
         results[SUMMARY] = summarised
     table = write_results(results, args.output, model_name=args.model, published=published)
     print(table)

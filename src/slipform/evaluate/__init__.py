@@ -121,6 +121,8 @@ def run(model, benchmarks: list[str], data_root: str | Path, limit: int | None =
         fn = get_benchmark(name)
         try:
             results[name] = fn(encoder, Path(data_root), limit=limit)
+            if limit:  # a limited run never compares with a published figure (vl_compo.gaps)
+                results[name]["limit"] = limit
             per_item = results[name].pop("_items", None)
             if items is not None and per_item is not None:
                 items[name] = per_item

@@ -13,30 +13,26 @@ subset), and Karpathy's split files for the order tasks::
   it: VG-Relation averages per-relation accuracies over the relations not in their list of
   symmetric ones; VG-Attribution averages per attribute pair over pairs with >= 25 items.
   ``micro`` is over all items.
-- COCO-Order / Flickr-Order: each test caption against its four perturbations from the ARO
-  paper (shuffle nouns and adjectives; shuffle all but nouns and adjectives; shuffle trigrams;
-  shuffle words within trigrams); Precision@1 (%) = share whose image ranks the original
-  caption first. Captions are first preprocessed as ARO's code does (:func:`aro_preprocess`:
-  lower-case, punctuation marks removed, at most 30 words). The shuffles are seeded per
-  caption, so scores are reproducible (the original code reshuffles at every run); that is the
-  one place where ours differs. As in ARO's code (``argmax == 0``) a tie goes to the original
-  caption, which a perturbation equal to it (a caption with one noun) always ties; the world's
-  word-order task counts ties against the model instead.
+- COCO-Order / Flickr-Order: each Karpathy test caption against its four perturbations, built
+  and scored as ARO's code does (:mod:`slipform.evaluate.aro_order`: spaCy fine-grained tags,
+  nltk's word tokenizer, BLIP's ``pre_caption`` on every option); Precision@1 (%). Seeded per
+  caption; ``order_seeds`` (default ``(0,)``) with several seeds adds the mean and sd over them,
+  ``debiased=True`` a variant without punctuation under its own key.
+
+vl_compo's ``aro`` is the mean of the four (its tables: the two order columns are whole counts
+out of 25,010 and 5,000 captions, all the Karpathy test captions).
 """
 
 from __future__ import annotations
 
 import json
-import random
-import re
+from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
 from . import register
+from .aro_order import order_task
 from .encode import BenchmarkDataError, Encoder, require_files
 from .metrics import grouped_accuracy
-from .retrieval import load_test
 
 # Relations the ARO authors leave out of the VG-Relation macro average (from their released code).
 EXCLUDED_RELATIONS = frozenset((
@@ -97,71 +93,14 @@ def _attribution(encoder, data_root, limit) -> dict:
             "vg_attribution_pairs": len(acc["per_group"])}
 
 
-def perturbations(caption: str, tags: list[tuple[str, str]], rng: random.Random) -> list[str]:
-    """The four ARO order perturbations of a caption given its (word, POS) tags."""
-    words = [w for w, _ in tags]
-
-    def shuffle_where(pick):
-        idx = [i for i, (_, p) in enumerate(tags) if pick(p)]
-        moved = [words[i] for i in idx]
-        rng.shuffle(moved)
-        out = list(words)
-        for i, w in zip(idx, moved):
-            out[i] = w
-        return " ".join(out)
-
-    na = ("NOUN", "PROPN", "ADJ")
-    trigrams = [words[i:i + 3] for i in range(0, len(words), 3)]
-    shuffled = list(trigrams)
-    rng.shuffle(shuffled)
-    within = []
-    for t in trigrams:
-        t = list(t)
-        rng.shuffle(t)
-        within.append(t)
-    return [shuffle_where(lambda p: p in na), shuffle_where(lambda p: p not in na),
-            " ".join(w for t in shuffled for w in t), " ".join(w for t in within for w in t)]
-
-
-_ARO_PUNCT = re.compile(r"([.!\"()*#:;~])")
-
-
-def aro_preprocess(caption: str, max_words: int = 30) -> str:
-    """A caption as ARO's order tasks see it: lower-cased, the marks ``.!"()*#:;~`` replaced by
-    spaces, white space collapsed, cut to ``max_words`` words (the BLIP ``pre_caption`` that ARO's
-    COCO/Flickr-Order datasets apply with 30 words)."""
-    text = re.sub(r"\s{2,}", " ", _ARO_PUNCT.sub(" ", caption.lower())).strip()
-    return " ".join(text.split(" ")[:max_words])
-
-
-def _order(encoder, data_root, dataset: str, limit, seed: int = 0, preprocess: bool = True) -> dict:
-    from ..text.nlp import load_nlp
-
-    paths, texts, owner = load_test(data_root, dataset, limit)
-    if preprocess:  # as ARO's code does, so that our numbers compare with the published ones
-        texts = [aro_preprocess(t) for t in texts]
-    require_files(paths, f"aro_{dataset}_order", f"DATA_ROOT/karpathy/... (see {__name__})")
-    nlp = load_nlp()
-    options = []
-    for n, (text, doc) in enumerate(zip(texts, nlp.pipe(texts))):
-        rng = random.Random(f"{seed}:{dataset}:{n}")
-        tags = [(t.text, t.pos_) for t in doc if not t.is_punct]
-        # the original is re-joined like the perturbations, so punctuation gives nothing away
-        options.append([" ".join(w for w, _ in tags), *perturbations(text, tags, rng)])
-    img = encoder.images([paths[i] for i in owner.tolist()])
-    txt = encoder.texts([o for opts in options for o in opts]).reshape(len(options), 5, -1)
-    scores = torch.einsum("nd,nkd->nk", img, txt)
-    top1 = scores.argmax(1) == 0
-    return {f"{dataset}_order_precision@1": float(top1.float().mean() * 100), f"{dataset}_order_n": len(options)}
-
-
-def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None, order_seeds: Sequence[int] = (0,),
+             debiased: bool = False) -> dict:
     out = {}
     out.update(_relation(encoder, data_root, limit))
     out.update(_attribution(encoder, data_root, limit))
     for dataset in ("coco", "flickr30k"):
         try:
-            out.update(_order(encoder, data_root, dataset, limit))
+            out.update(order_task(encoder, data_root, dataset, limit, order_seeds, debiased))
         except BenchmarkDataError as exc:
             out[f"{dataset}_order_error"] = str(exc)
     return out

@@ -82,6 +82,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
             continue
         for key, ok in (("text", text_ok), ("image", image_ok), ("group", text_ok & image_ok)):
             out[f"{slug(name)}_{key}"] = float(ok[block].float().mean() * 100)
+        out[f"{slug(name)}_n"] = image_ok[block].numel()
     present = [slug(n) for n in CATEGORIES if f"{slug(n)}_image" in out]
     for key in ("text", "image", "group"):
         out[f"{key}_mean"] = sum(out[f"{c}_{key}"] for c in present) / len(present)

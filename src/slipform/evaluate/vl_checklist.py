@@ -15,7 +15,12 @@ when s(image, POS[0]) > s(image, NEG[0]) strictly, so a tie is wrong. Accuracy p
 axis is the mean over its sources of the mean over each source's files (``corpus.json``);
 ``object``/``attribute``/``relation`` average their axes, and vl_compo's ``vl_checklist`` is the
 mean of those three (derived from its tables). Files absent, or with no image present, are
-skipped and named in ``missing_files`` (an axis with none left is left out).
+skipped and counted in ``missing_files`` (the first named in ``missing_first``; an axis with
+none left is left out); ``short_files`` counts files scored with fewer records than the
+published run had because images were missing. Either puts the suite under vl_compo's
+``incomplete`` (:func:`slipform.evaluate.vl_compo.gaps`). The cap of 1,000 records per file is
+also what vl_compo used: its ``Relation_spatial`` column (one file, 30,650 records) is a whole
+count out of 1,000 in all 202 rows, and the two-file Attribute axes out of 2,000.
 """
 
 from __future__ import annotations
@@ -48,32 +53,36 @@ AXES = {**{f"Object_Location_{k}": _object(k) for k in ("center", "margin", "mid
 IMAGE_ROOT = {"vg": "vg", "vaw": "vg", "swig": "swig", "hake": "hake"}
 
 
-def _file(encoder: Encoder, data_root: Path, rel: str, source: str, limit) -> float | None:
+def _file(encoder: Encoder, data_root: Path, rel: str, source: str, limit) -> tuple[float | None, bool]:
+    """A file's accuracy (None when no record has its image) and whether images were missing
+    among the records the published run scored (the first ``MAX_PER_FILE``, all images present)."""
     records = read_json(data_root / "vl_checklist" / "data" / rel, "vl_checklist", LAYOUT)
     root = data_root / "vl_checklist" / IMAGE_ROOT[source]
-    kept = [(root / path, texts) for path, texts in records if (root / path).exists()]
-    kept = kept[:min(MAX_PER_FILE, limit or MAX_PER_FILE)]
+    cap = min(MAX_PER_FILE, limit or MAX_PER_FILE)
+    kept = [(root / path, texts) for path, texts in records if (root / path).exists()][:cap]
+    short = len(kept) < min(cap, len(records))
     if not kept:
-        return None
+        return None, short
     img = encoder.images([p for p, _ in kept])
     pos, neg = encoder.texts([t["POS"][0] for _, t in kept]), encoder.texts([t["NEG"][0] for _, t in kept])
     right = (img * pos).sum(-1) > (img * neg).sum(-1)
-    return float(right.float().mean() * 100)
+    return float(right.float().mean() * 100), short
 
 
 @register("vl_checklist", "VL-CheckList: 13 axes of objects, attributes, relations (ITC accuracy, POS[0] vs NEG[0])",
           LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
-    out, missing = {}, []
+    out, missing, short = {}, [], 0
     for axis, sources in AXES.items():
         per_source = []
         for source, files in sources.items():
             accs = []
             for rel in files:
                 try:
-                    acc = _file(encoder, data_root, rel, source, limit)
+                    acc, was_short = _file(encoder, data_root, rel, source, limit)
                 except BenchmarkDataError:
-                    acc = None
+                    acc, was_short = None, False
+                short += int(was_short and acc is not None)
                 if acc is None:
                     missing.append(rel)
                 else:
@@ -91,7 +100,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
             out[family.lower()] = sum(axes) / len(axes)
     if all(f in out for f in ("object", "attribute", "relation")):
         out["vl_compo_mean"] = (out["object"] + out["attribute"] + out["relation"]) / 3
-    out["axes"], out["missing_files"] = len([k for k in out if k in AXES]), len(missing)
+    out["axes"], out["missing_files"], out["short_files"] = len([k for k in out if k in AXES]), len(missing), short
     if missing:
         out["missing_first"] = missing[0]
     return out

@@ -27,9 +27,13 @@ winoground        group score
 
 ``comp_avg`` is the plain mean of the 12 suite values; ``i2t_avg`` / ``t2i_avg`` the means of
 COCO and Flickr30k R@1 (``coco_i2t`` ... are R@1). :func:`summary` applies these rules to our
-results; a suite is summarised only when every subset the rule needs is present, and
-``comp_avg`` only when all 12 are (else ``comp_avg_present`` over the suites we have, named as
-such because it does not compare with the published one).
+results. A suite gets a value only when its run compares with the published one
+(:func:`gaps`): every subset present, no ``--limit``, each subset scored over the item count the
+published figures are whole counts of (:data:`~slipform.evaluate.published.PUBLISHED_COUNTS`,
+derived from the tables), and no corpus file, image set or image left out where the suite reports
+one. Otherwise it goes under ``incomplete`` with what is missing. ``comp_avg`` needs all 12
+(else ``comp_avg_present`` over the suites we have, named as such because it does not compare
+with the published one).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from statistics import mean
 
 from . import VL_COMPO_SUITES
 from .mmvp import CATEGORIES, slug
+from .published import PUBLISHED_COUNTS, published_count
 
 _SAME = lambda names: {n: n for n in names}  # noqa: E731
 _WINO = {"text": "text_score", "image": "image_score", "group": "group_score"}
@@ -73,6 +78,24 @@ SUBSETS: dict[str, dict[str, str]] = {
                 "COCO_QA_TWO": "coco_qa_two", "VG_QA_ONE": "vg_qa_one", "VG_QA_TWO": "vg_qa_two"},
     "winoground": _WINO,
 }
+# suite -> {vl_compo subset column: our key for the items that subset was scored over}
+COUNTS: dict[str, dict[str, str]] = {
+    "aro": {"COCO_Order": "coco_order_n", "Flickr30k_Order": "flickr30k_order_n"},
+    "colorswap": {k: "n" for k in _WINO},
+    "crepe": {t: f"{t}_n" for t in ("atom", "swap", "negate")},
+    "eqben": {f"{s}::{k}": f"{s}_n" for s in EQBEN for k in _WINO},
+    "imagecode": {"videos": "n_video", "static": "n_static"},
+    "mmvp_vlm": {f"{c}::{k}": f"{slug(c)}_n" for c in CATEGORIES for k in _WINO},
+    "sugarcrepe": {k: f"{k}_n" for k in SUGARCREPE_SIZES},
+    "svo_probes": {t: f"{t}_n" for t in ("subj_neg", "verb_neg", "obj_neg")},
+    "valse": {i: f"{i}_n" for ins in VALSE_PHENOMENA.values() for i in ins},
+    "whatsup": {col: f"{ours}_n" for col, ours in SUBSETS["whatsup"].items()},
+    "winoground": {k: "n" for k in _WINO},
+}
+# a suite's own report of what it left out: (our key, what it means)
+LEFT_OUT = {"vl_checklist": (("missing_files", "corpus files missing"),
+                             ("short_files", "files scored without some of their images")),
+            "imagecode": (("skipped_sets", "image sets without their 10 images"),)}
 RETRIEVAL = {"coco_i2t": ("retrieval_coco", "image_to_text_R@1"), "coco_t2i": ("retrieval_coco", "text_to_image_R@1"),
              "flickr_i2t": ("retrieval_flickr30k", "image_to_text_R@1"),
              "flickr_t2i": ("retrieval_flickr30k", "text_to_image_R@1")}
@@ -120,22 +143,70 @@ def subsets_of(suite: str, metrics: dict) -> dict[str, float]:
     return {col: metrics[key] for col, key in SUBSETS[suite].items() if isinstance(metrics.get(key), (int, float))}
 
 
-def summary(results: dict) -> dict:
+def _label(suite: str, column: str) -> str:
+    """A count's name: text/image/group columns share their subset's (or the suite's) count."""
+    if column in _WINO:
+        return suite
+    return column.rsplit("::", 1)[0] if column.endswith(("::text", "::image", "::group")) else column
+
+
+def item_counts(suite: str, metrics: dict, published=None) -> list[tuple[str, object, object]]:
+    """``(subset, our item count, published item count)`` per count of a suite (text/image/group
+    columns share one): ours from ``metrics`` (None when not reported), the published one from
+    ``published``'s row, or every count the tables show when no row is given."""
+    rows, seen = [], set()
+    for column, n_key in COUNTS.get(suite, {}).items():
+        label = _label(suite, column)
+        if label in seen:
+            continue
+        seen.add(label)
+        theirs = (published_count(published, suite, column) if published is not None
+                  else "/".join(map(str, PUBLISHED_COUNTS[suite][column])))
+        rows.append((label, metrics.get(n_key), theirs))
+    return rows
+
+
+def gaps(suite: str, metrics: dict, published=None) -> list[str]:
+    """Why a suite's run does not compare with vl_compo's (empty when it does): missing subsets, a
+    ``--limit``, item counts other than the published ones, what the suite reports left out."""
+    problems = [f"missing {col}" for col, key in SUBSETS[suite].items()
+                if not isinstance(metrics.get(key), (int, float))]
+    if metrics.get("limit"):
+        problems.append(f"run with --limit {metrics['limit']}")
+    for label, ours, theirs in item_counts(suite, metrics, published):
+        allowed = {theirs} if published is not None else set(PUBLISHED_COUNTS[suite][_first(suite, label)])
+        if ours is None:
+            problems.append(f"{label}: no item count")
+        elif ours not in allowed:
+            problems.append(f"{label}: {ours} items, published {theirs}")
+    for key, what in LEFT_OUT.get(suite, ()):
+        if metrics.get(key):
+            first = metrics.get("missing_first") if key == "missing_files" else None
+            problems.append(f"{metrics[key]} {what}" + (f" (first: {first})" if first else ""))
+    return problems
+
+
+def _first(suite: str, label: str) -> str:
+    return next(c for c in COUNTS[suite] if _label(suite, c) == label)
+
+
+def summary(results: dict, published=None) -> dict:
     """vl_compo's suite values, ``comp_avg`` and retrieval averages from :func:`slipform.evaluate.run`'s results.
 
-    A suite that ran but lacks a subset its rule needs is reported under ``incomplete`` (naming
-    the first missing subset) instead of a value.
+    A suite that ran but does not compare with the published run (:func:`gaps`; item counts
+    against ``published``'s row when given) is reported under ``incomplete``, with what is
+    missing, instead of a value.
     """
     out, incomplete = {}, {}
     for suite in VL_COMPO_SUITES:
         metrics = results.get(suite)
         if not isinstance(metrics, dict) or "error" in metrics:
             continue
-        have = subsets_of(suite, metrics)
-        try:
-            out[suite] = aggregate(suite, have, _counts(suite, metrics))
-        except KeyError as exc:
-            incomplete[suite] = f"missing {exc.args[0]}"
+        problems = gaps(suite, metrics, published)
+        if problems:
+            incomplete[suite] = "; ".join(problems)
+            continue
+        out[suite] = aggregate(suite, subsets_of(suite, metrics), _counts(suite, metrics))
     suites = [s for s in VL_COMPO_SUITES if s in out]
     if len(suites) == len(VL_COMPO_SUITES):
         out["comp_avg"] = mean(out[s] for s in suites)

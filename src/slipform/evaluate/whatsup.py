@@ -37,7 +37,10 @@ SUBSETS = {"controlled_a": ("controlled_images_dataset.json", "controlled_images
            "controlled_b": ("controlled_clevr_dataset.json", "controlled_clevr"),
            "coco_qa_one": ("coco_qa_one_obj.json", "val2017"), "coco_qa_two": ("coco_qa_two_obj.json", "val2017"),
            "vg_qa_one": ("vg_qa_one_obj.json", "vg_images"), "vg_qa_two": ("vg_qa_two_obj.json", "vg_images")}
-PUBLISHED = {"controlled_a": (412, "77ee94ae"), "controlled_b": (408, "2c0df1ab")}
+# rows of the published files: Controlled A/B from the format notes (with their sha256 starts), the QA
+# sets from vl_compo's tables (their figures are whole counts out of these in all 202 rows)
+PUBLISHED = {"controlled_a": (412, "77ee94ae"), "controlled_b": (408, "2c0df1ab"), "coco_qa_one": (2247, ""),
+             "coco_qa_two": (440, ""), "vg_qa_one": (1160, ""), "vg_qa_two": (291, "")}
 PAIRS = {"controlled_a": (("left", "right"), ("on", "under")),
          "controlled_b": (("left", "right"), ("in-front", "behind"))}
 
@@ -46,7 +49,7 @@ def _cases(data_root: Path, subset: str, limit):
     name, folder = SUBSETS[subset]
     path = data_root / "whatsup" / name
     rows = read_json(path, "whatsup", LAYOUT)
-    note = published_file_note(path, len(rows), *PUBLISHED[subset]) if subset in PUBLISHED else None
+    note = published_file_note(path, len(rows), *PUBLISHED[subset])
     rows = rows[:limit] if limit else rows
     base = data_root / "whatsup" / folder
     if subset.startswith("controlled"):

@@ -100,12 +100,13 @@ def derive_denominators(figures, hi: int = 40000, lo: int = 1) -> tuple[int, ...
     the smallest N making the most figures whole counts. A figure it leaves out counts as covered
     when it is that count rounded to the decimals printed (a few rows were rounded, e.g. ``37.34``).
     What is still left is derived again, needing an N shared by two figures at least. Empty when
-    no N covers two figures (not a count column).
+    no N covers half the figures (not a count column: a mean of means, say).
     """
     import numpy as np
 
     left = [f for f in figures if f is not None]
     found: list[int] = []
+    need = max(2, (len(left) + 1) // 2)
     while left:
         values, best_n, best = np.array(left)[None, :], 0, 0
         for start in range(lo, hi + 1, 4096):
@@ -114,9 +115,10 @@ def derive_denominators(figures, hi: int = 40000, lo: int = 1) -> tuple[int, ...
             covered = (np.abs(count - np.round(count)) <= 1e-6).sum(1)
             if covered.max() > best:
                 best, best_n = int(covered.max()), int(n[covered.argmax(), 0])
-        if best < 2:
+        if best < need:
             break
         found.append(best_n)
+        need = 2
         left = [f for f in left if not is_whole_count(f, best_n, rounded=True)]
     return tuple(found)
 

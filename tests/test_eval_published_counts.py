@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from slipform.evaluate.published import (PUBLISHED_COUNTS, decimals, derive_denominators, is_whole_count,
-                                         load_published, published_count)
+from slipform.evaluate.published import (
+    PUBLISHED_COUNTS,
+    decimals,
+    derive_denominators,
+    is_whole_count,
+    load_published,
+    published_count,
+)
 
 # Pinned: the counts the tables give (with the SVO-Probes split described in published.py).
 PINNED = {

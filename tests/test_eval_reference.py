@@ -17,7 +17,7 @@ import torch
 
 from slipform.evaluate import get_benchmark
 from slipform.evaluate.aro import EXCLUDED_RELATIONS
-from slipform.evaluate.aro_order import order_options, word_tokens
+from slipform.evaluate.aro_order import order_options, seeded_permute, word_tokens
 
 from conftest import FIXTURES
 from eval_helpers import KeyedEncoder, tiny_image
@@ -112,10 +112,9 @@ def test_aro_order_options_equal_aros_for_the_same_permutations(nlp):
 
     for n, raw in enumerate(_real_captions()):
         ref_rng, our_rng = np.random.default_rng(n), np.random.default_rng(n)
-        draw = lambda k: ref_rng.permutation(k)  # noqa: E731
-        want = _ref_options(raw, _RefShuffler(nlp, draw), tokenize)
+        want = _ref_options(raw, _RefShuffler(nlp, ref_rng.permutation), tokenize)
         ours = order_options(raw, [(t.text, t.tag_) for t in nlp(raw)], word_tokens(raw),
-                             lambda xs: [xs[i] for i in our_rng.permutation(len(xs))])
+                             lambda xs, g=our_rng: [xs[i] for i in g.permutation(len(xs))])
         assert ours == want, raw
 
 
@@ -127,8 +126,7 @@ def test_aro_order_never_puts_an_adjective_in_a_noun_slot(nlp):
             continue
         both += 1
         for seed in range(3):
-            rng = random.Random(seed)
-            first = order_options(raw, tagged, word_tokens(raw), lambda xs: rng.sample(xs, len(xs)),
+            first = order_options(raw, tagged, word_tokens(raw), seeded_permute(random.Random(seed)),
                                   max_words=99)[1].split(" ")
             nouns = {w.lower() for w, t in tagged if t.startswith("NN")}
             slots = [i for i, (_, t) in enumerate(tagged) if t.startswith("NN")]
@@ -221,7 +219,7 @@ def test_crepe_pooled_recall_equals_the_official_rank(tmp_path):
                 cap = f"{t} c{k} caption {i}"
                 texts[cap] = rng.normal(size=3).tolist()
                 negs = [f"{t} c{k} neg {i} {j}" for j in range(3 if i % 4 else 20)]
-                for j, neg in enumerate(negs):  # every 3rd row: negatives tokenising like the caption
+                for neg in negs:  # every 3rd row: negatives tokenising like the caption
                     texts[neg] = texts[cap] if i % 3 == 0 else rng.normal(size=3).tolist()
                 rows.append({"image_id": image_id, "x": 1, "y": 2, "width": 3, "height": 4, "caption": cap,
                              "hard_negs": repr(negs)})

@@ -68,6 +68,8 @@ def test_whatsup_every_subset_equals_the_official_scores(tmp_path):
                 options = [f"{subset} {pair} {rel} option {k}" for k in range(4)]
                 for o in options:
                     texts[o] = _vec()
+                if pair < 3:  # the right option near the image: many pairs and sets right
+                    texts[options[0]] = (np.array(images[name]) + 0.3 * np.array(_vec())).tolist()
                 if pair == 1:
                     texts[options[2]] = texts[options[0]]  # a tie with the right option: right (argmax)
                 rows.append({"image_path": f"data/{folder}/{name}", "caption_options": options})
@@ -164,7 +166,9 @@ def _wino_fixture(n, tag, images, texts, tie_every=4):
         for c in caps:
             texts[c] = _vec()
         if i % tie_every == 0:
-            images[names[1]] = images[names[0]]  # two identical images: text score ties
+            images[names[1]] = images[names[0]]  # two identical images: the image score ties
+        if i % tie_every == 1:
+            texts[caps[1]] = texts[caps[0]]  # two captions that encode alike: the text score ties
         rows.append((names, caps))
         refs.append(_ref_wino(texts[caps[0]], texts[caps[1]], images[names[0]], images[names[1]]))
     return rows, [np.mean([r[k] for r in refs]) * 100 for k in range(3)]
@@ -285,8 +289,9 @@ def test_mmvp_equals_evaluate_vlm(tmp_path):
                 images[f"{q[0]}.jpg"] = _vec()
                 texts[f"a photo of {q[2]}"] = _vec()
                 tiny_image(root / "MLLM_VLM Images" / kind / f"{q[0]}.jpg")
-            if p == 4:
-                images[f"{b[0]}.jpg"] = images[f"{a[0]}.jpg"]  # identical images: prob 0.5, image 2 picked
+            if p == 4:  # statement a ties between the images (prob 0.5: image 2 picked), b picks its image 2
+                images[f"{a[0]}.jpg"], images[f"{b[0]}.jpg"] = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+                texts[f"a photo of {a[2]}"], texts[f"a photo of {b[2]}"] = [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]
             rows += [a, b]
             ok = []
             for q in (a, b):

@@ -347,6 +347,7 @@ def test_vl_checklist_keeps_present_images_scores_first_texts_and_averages_by_so
     assert out["Attribute_color"] == pytest.approx(50.0)
     assert out["attribute"] == pytest.approx(50.0) and "vl_compo_mean" not in out  # no object/relation files
     assert out["axes"] == 1 and out["missing_files"] > 0 and out["missing_first"].endswith(".json")
+    assert out["short_files"] == 1  # vg/color.json: its 2nd record's image is missing, vaw's 3 are there
 
 
 def test_vl_checklist_axes_follow_the_corpus():

@@ -106,13 +106,15 @@ def test_summary_pools_by_our_counts_and_flags_what_is_missing():
     del results["whatsup"]["vg_qa_two"]
     results["crepe"] = {"error": "crepe: ... not found"}
     results["winoground"]["limit"] = 20
-    results["vl_checklist"].update({"missing_files": 3, "missing_first": "Relation/hake_action.json"})
+    results["vl_checklist"].update({"missing_files": 3, "missing_first": "Relation/hake_action.json",
+                                    "short_files": 2})
     results["imagecode"]["skipped_sets"] = 2
     out = summary(results, p)
     assert out["incomplete"] == {
         "sugarcrepe": "add_obj: 1 items, published 2062", "whatsup": "missing VG_QA_TWO",
         "winoground": "run with --limit 20", "imagecode": "2 image sets without their 10 images",
-        "vl_checklist": "3 corpus files missing (first: Relation/hake_action.json)"}
+        "vl_checklist": "3 corpus files missing (first: Relation/hake_action.json); "
+                        "2 files scored without some of their images"}
     assert not set(out["incomplete"]) & set(out) and "comp_avg" not in out and out["suites_present"] == 6
     assert out["comp_avg_present"] == pytest.approx(mean(out[s] for s in VL_COMPO_SUITES if s in out))
 
@@ -228,13 +230,13 @@ def test_eval_compositional_runs_what_is_present_and_notes_the_rest(tmp_path, ca
     out = tmp_path / "res.json"
     code = main(["eval", "--model", "tiny", "--model-config", "tiny", "--pretrained", str(ckpt), "--benchmarks",
                  "compositional", "--data-root", str(root), "-o", str(out), "--workers", "0", "--cache-dir",
-                 str(tmp_path / "c"), "--published-as", "ViT-B-32 openai"])
+                 str(tmp_path / "c"), "--published-as", "ViT-B-32 openai", "--limit", "5"])
     assert code == 0
     res = json.loads(out.read_text())["results"]
     assert set(res) == set(benchmark_families()["compositional"]) | {"vl_compo_summary"}
     assert "group_score" in res["colorswap"] and "error" in res["imagecode"]
     # one of ColorSwap's 300 examples: scored, but never summarised beside the published figure
-    assert res["vl_compo_summary"]["incomplete"] == {"colorswap": "colorswap: 1 items, published 300"}
+    assert res["vl_compo_summary"]["incomplete"] == {"colorswap": "run with --limit 5; colorswap: 1 items, published 300"}
     assert "colorswap" not in res["vl_compo_summary"] and "note" in res["colorswap"]
     err = capsys.readouterr().err
     assert "slipform eval: imagecode:" in err and "valid_data.json not found" in err

@@ -254,6 +254,9 @@ def test_imagecode_equals_the_zero_shot_script(tmp_path):
             right = int(np.argsort(-sims, kind="stable")[0]) == int(t)
             want["all"].append(right)
             want["static" if "open-images" in set_name else "video"].append(right)
+    data["video-short-9"] = {"2": "a set with 9 of its 10 images"}  # skipped and counted, as not scorable
+    for x in numbers[:9]:
+        tiny_image(root / "image-sets" / "video-short-9" / f"img{x}.jpg")
     (root / "valid_data.json").write_text(json.dumps(data))
 
     class BySet(KeyedEncoder):
@@ -266,7 +269,7 @@ def test_imagecode_equals_the_zero_shot_script(tmp_path):
     assert out["accuracy"] == pytest.approx(np.mean(want["all"]) * 100)
     assert out["video_accuracy"] == pytest.approx(np.mean(want["video"]) * 100)
     assert out["static_accuracy"] == pytest.approx(np.mean(want["static"]) * 100)
-    assert (out["n_video"], out["n_static"]) == (12, 6)
+    assert (out["n_video"], out["n_static"], out["skipped_sets"]) == (12, 6, 1)
 
 
 # ----------------------------------------------------------------------------- MMVP-VLM

@@ -12,12 +12,14 @@ multiples of 1/1,872 video and 1/430 static descriptions, the valid split's coun
 
 Metric, as the authors' zero-shot CLIP script (``baselines/clip/zero_shot.py``): a set's images
 are **sorted by the number X in ``imgX.jpg``** and ``target`` is a position in that order, not
-the X of a file name (video sets name frames by frame number); each description is scored
-against the 10 images and is right when the most similar one is the target (argmax; a tie goes
-to the earlier image, as ``argmax`` does). Accuracy (%) over all descriptions, over video sets
+the X of a file name (video sets name frames by frame number); each description, stripped of
+outer white space (``text.strip()``, L70), is scored against the 10 images and is right when the
+most similar one is the target (argmax; a tie goes to the earlier image, as the script's sort of
+10 values does). Accuracy (%) over all descriptions, over video sets
 and over static sets (a set is static when ``open-images`` is in its name). A set whose folder
-does not hold exactly 10 ``img<X>`` files is skipped and counted (``skipped_sets``); a valid
-file without the published 2,302 descriptions gets a ``note``.
+does not hold exactly 10 ``img<X>`` files is skipped and counted (``skipped_sets``, which keeps
+the run from vl_compo's summary: :func:`slipform.evaluate.vl_compo.gaps`); a valid file without
+the published 2,302 descriptions gets a ``note``.
 """
 
 from __future__ import annotations

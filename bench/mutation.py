@@ -62,9 +62,10 @@ GROUPS = {
 # the scoring group one module at a time (the machine is shared: a whole group may not finish)
 for _mod in ("sugarcrepe", "valse", "aro", "winoground"):
     GROUPS[_mod] = Group((f"src/slipform/evaluate/{_mod}.py",), GROUPS["scoring"].tests)
-# ARO's order task: the part an earlier, interrupted run of the scoring group left unchecked
-GROUPS["aro_order"] = Group(("src/slipform/evaluate/aro.py",), GROUPS["scoring"].tests,
-                            ("*aro.x__order__mutmut_*", "*aro.x_evaluate__mutmut_*"))
+# ARO's order tasks (their own module since they follow ARO's TextShuffler; its reference test)
+GROUPS["aro_order"] = Group(("src/slipform/evaluate/aro_order.py",),
+                            ("tests/test_eval_scoring_edges.py", "tests/test_eval_reference.py", "tests/test_evaluate.py",
+                             "-k", "aro or order or perturb or caption"))
 GROUPS |= {
     "targets": Group(("src/slipform/plant/core/anchor.py",), ("tests/test_anchor.py",),
                      ("*x_select_targets__mutmut_*", "*x__ranked__mutmut_*", "*x_route__mutmut_*",

@@ -6,6 +6,10 @@ the figures are cited as published results of public checkpoints, to print besid
 redistributed as a dataset. A checkpoint is a row named by ``arch`` and ``pretrained`` (and
 ``family`` where the two repeat: ``CLIP_ViT-B-16 cc12m`` is both LaCLIP and SynthCLIP), e.g.
 ``ViT-B-32 openai``, ``NegCLIP coco-ft``, ``CE-CLIP coco-ft``.
+
+:data:`PUBLISHED_COUNTS` holds the item count behind each subset column, read off the tables
+(:func:`derive_denominators`: the N that makes every figure a whole count of N items);
+:func:`published_count` gives the one behind a row's figure.
 """
 
 from __future__ import annotations

@@ -11,13 +11,13 @@ suite             suite value from its subsets
 ================  ===============================================================================
 aro               mean of VG-Relation, VG-Attribution (macro, as ARO), COCO- and Flickr-Order
 colorswap         group score
-crepe             mean of the atom, swap and negate Recall@1
+crepe             mean of the atom, swap and negate Recall@1, each over all complexities pooled
 eqben             mean group score over AG, YouCook2, GEBC, Kubric (mean of loc/attr/cnt), SD
 imagecode         accuracy over all valid descriptions (1,872 video + 430 static, pooled)
 mmvp_vlm          mean group score over the 9 categories
 sugarcrepe        mean over replace / swap / add of each category's pooled accuracy (items of
                   its subsets together), not the mean of the 7 subsets
-svo_probes        mean of the subject, verb and object negative accuracies
+svo_probes        mean of the subject, verb and object negative per-row pairwise accuracies
 valse             mean over 7 phenomena (existence, plurality, counting, relations, actions,
                   coreference, foil-it) of the mean of their instruments; validated samples only
 vl_checklist      mean of Object, Attribute, Relation, each the mean of its axes (6, 5, 2)

@@ -81,3 +81,21 @@ def test_rounded_figures_and_float_noise():
     mixed = [100 * k / 3728 for k in (3001, 3150, 3299)] + [100 * k / 3727 for k in (3100, 3333)]
     assert derive_denominators(mixed, hi=4000) == (3728, 3727)
     assert derive_denominators([12.34567, 33.1], hi=1000) == ()  # no N below 1,000 makes both whole
+
+
+def test_our_loaders_keep_exactly_the_published_counts_of_the_real_files():
+    """On the real annotation files here, the items our loaders keep are the derived counts, so a
+    complete run of these suites is summarised (not put under incomplete)."""
+    from slipform.evaluate.imagecode import is_static, load_descriptions
+    from slipform.evaluate.sugarcrepe import SUBSETS as SC
+    from slipform.evaluate.sugarcrepe import load_subset
+    from slipform.evaluate.valse import INSTRUMENTS, load_instrument
+
+    from conftest import FIXTURES
+
+    assert {i: (len(load_instrument(FIXTURES / "valse" / f"{i}.json")),) for i in INSTRUMENTS} == \
+        PUBLISHED_COUNTS["valse"]
+    assert {s: (len(load_subset(FIXTURES / "sugarcrepe" / f"{s}.json")),) for s in SC} == PUBLISHED_COUNTS["sugarcrepe"]
+    items = load_descriptions(FIXTURES / "imagecode" / "valid_data.json")
+    static = sum(is_static(s) for s, _, _ in items)
+    assert {"videos": (len(items) - static,), "static": (static,)} == PUBLISHED_COUNTS["imagecode"]

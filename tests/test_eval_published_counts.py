@@ -80,6 +80,8 @@ def test_rounded_figures_and_float_noise():
     assert is_whole_count(0.4, 2000) and not is_whole_count(0.4, 1997)  # 8 of 2,000; not of 1,997
     mixed = [100 * k / 3728 for k in (3001, 3150, 3299)] + [100 * k / 3727 for k in (3100, 3333)]
     assert derive_denominators(mixed, hi=4000) == (3728, 3727)
+    rounded = [round(100 * 1234 / 3728, 2), round(100 * 2001 / 3728, 2)]  # printed with 2 decimals, as a few are
+    assert derive_denominators(mixed[:3] + rounded, hi=20000) == (3728,)  # not a second count (10,000) for them
     assert derive_denominators([12.34567, 33.1], hi=1000) == ()  # no N below 1,000 makes both whole
 
 

@@ -141,8 +141,11 @@ class ContrastiveLoss(Loss):
     def forward(self, image_features, text_features, logit_scale, hard_text_features=None, hard_mask=None,
                 concreteness=None, image_negatives=None, image_negative_mask=None, logit_bias=None) -> dict:
         """See :meth:`slipform.losses.base.Loss.forward`; keys ``loss``, ``loss_i2t``, ``loss_t2i``,
-        ``loss_image_negatives`` (with edited images) and the gradient shares ``grad_pos``,
-        ``grad_hard``, ``grad_easy`` (:func:`gradient_shares`). Memory: the logits of this rank's rows,
+        ``loss_image_negatives`` (with edited images), the gradient shares ``grad_pos``,
+        ``grad_hard``, ``grad_easy`` (:func:`gradient_shares`, w.r.t. the logits) and the gradient
+        magnitudes w.r.t. the cosines, temperature included, ``grad_s_pos`` = |dl/ds_ii|,
+        ``grad_s_hard`` = dl/ds_ii' (mean over own negatives) and ``grad_s_easy`` = Σ_j dl/ds_ij
+        over the other columns (the paper's Fig. 3: each share times 1/τ). Memory: the logits of this rank's rows,
         (n, N + N*K) and (n, N) (:meth:`get_logits`)."""
         if not self.local_rows:
             logit_scale = replicated(logit_scale)  # in the local form each rank's share of it is its own
@@ -163,7 +166,11 @@ class ContrastiveLoss(Loss):
             out["loss_image_negatives"] = self._image_negative_loss(
                 image_negatives, image_negative_mask, text_features, hard_text_features, hard_mask, logit_scale)
             out["loss"] = out["loss"] + self.config.image_negative_weight * out["loss_image_negatives"]
-        out.update(gradient_shares(logits_per_image.detach(), own, labels, reduce=self.local_rows))
+        shares = gradient_shares(logits_per_image.detach(), own, labels, reduce=self.local_rows)
+        out.update(shares)
+        # the same w.r.t. the cosines, temperature included (dl/ds = dl/dz / τ): the paper's Fig. 3
+        scale = float(logit_scale.detach()) if isinstance(logit_scale, torch.Tensor) else float(logit_scale)
+        out.update({"grad_s_" + key.removeprefix("grad_"): value * scale for key, value in shares.items()})
         return out
 
     @torch.no_grad()

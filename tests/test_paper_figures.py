@@ -120,3 +120,12 @@ def test_the_report_draws_figs_3_and_4_from_the_runs_it_finds(tmp_path):
     for name in ("gradient_magnitudes.png", "margin_fit.png"):
         assert (tmp_path / name).stat().st_size > 10_000, name
     assert paper_figures(tmp_path / "empty", 0, ProtocolConfig()) == ""
+
+
+def test_slipform_plot_draws_magnitudes_and_the_margin(tmp_path):
+    from slipform.cli import main
+
+    a, b = _fake_run(tmp_path, "negclip", "negclip"), _fake_run(tmp_path, "cal", "cement", "calibrated")
+    assert main(["plot", "magnitudes", str(a), str(b), "-o", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").stat().st_size > 10_000
+    assert main(["plot", "margin", str(a)]) != 0  # no calibrated margin in a NegCLIP run: a clear error

@@ -306,17 +306,26 @@ def _run_train(args) -> int:
 
 def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="plots of a run")
-    p.add_argument("what", choices=["gradients"])
+    p.add_argument("what", choices=["gradients", "magnitudes", "margin"],
+                   help="gradients: the gradient shares per run; magnitudes: the gradient w.r.t. s_ii, s_ii' "
+                        "and Σ_j s_ij of the runs in one figure (the paper's Fig. 3); margin: a calibrated "
+                        "margin's LOESS fits (Fig. 4)")
     p.add_argument("runs", nargs="+", help="run directories (several are drawn side by side)")
-    p.add_argument("-o", "--output", help="PNG (default: RUN/gradients.png)")
+    p.add_argument("-o", "--output", help="PNG (default: RUN/gradients.png, RUN/gradient_magnitudes.png, "
+                                          "RUN/margin_fit.png)")
     p.set_defaults(func=_run_plot)
 
 
 def _run_plot(args) -> int:
-    from .plots import plot_gradients
+    from .plots import plot_gradient_magnitudes, plot_gradients, plot_margin_fit
 
     try:
-        path = plot_gradients(args.runs, args.output)
+        if args.what == "magnitudes":
+            path = plot_gradient_magnitudes(args.runs, args.output or Path(args.runs[0]) / "gradient_magnitudes.png")
+        elif args.what == "margin":
+            path = plot_margin_fit(args.runs[0], args.output)
+        else:
+            path = plot_gradients(args.runs, args.output)
     except (ValueError, FileNotFoundError) as exc:
         print(f"slipform plot: error: {exc}", file=sys.stderr)
         return EXIT_NOTHING

@@ -1,6 +1,6 @@
 """The paper's Figs. 2-4 in the world, in minutes on a CPU: pretrain, plant, fine-tune four ways, draw.
 
-    python bench/paper_figures.py -o paper-figures                 # n_train 2000: ~15 min on 2 cores
+    python bench/paper_figures.py -o paper-figures                 # n_train 2000: ~15 min on 2 idle cores
     python bench/paper_figures.py -o paper-figures --n-train 8000  # the demo's world (slower)
 
 Runs the demo's protocol (:mod:`slipform.experiment.protocol`: the same world, pretraining,
@@ -56,10 +56,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default="paper-figures")
     ap.add_argument("--n-train", type=int, default=2000)
+    ap.add_argument("--batch-size", type=int, help="default: the protocol's (128)")
+    ap.add_argument("--width", type=int, help="image tower width; default: the protocol's (32)")
+    ap.add_argument("--pretrain-epochs", type=int, help="default: the protocol's (2)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", help="world data and pretrained models (default: the demo's)")
     args = ap.parse_args()
-    config = replace(ProtocolConfig(), n_train=args.n_train)
+    sizes = {k: v for k, v in (("batch_size", args.batch_size), ("width", args.width),
+                                ("pretrain_epochs", args.pretrain_epochs)) if v is not None}
+    config = replace(ProtocolConfig(), n_train=args.n_train, **sizes)
     out, cache, seed = Path(args.output), cache_root(args.cache), args.seed
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -83,7 +88,8 @@ def main() -> None:
     for method in RUNS:
         g = summary[method.name] = mean_magnitudes(out / "runs" / f"{method.name}-s{seed}")
         lines.append(f"| {method.label} | " + " | ".join("-" if math.isnan(g[k]) else f"{g[k]:.3f}" for k in g) + " |")
-    text = (f"n_train {args.n_train}, seed {seed}, {time.perf_counter() - t0:.0f} s\n{md}\n"
+    text = (f"n_train {config.n_train}, batch {config.batch_size}, width {config.width}, pretrain epochs "
+            f"{config.pretrain_epochs}, seed {seed}, {time.perf_counter() - t0:.0f} s\n{md}\n"
             "Mean gradient magnitudes over the fine-tuning steps (1/τ included):\n\n" + "\n".join(lines) + "\n")
     (out / "figures.md").write_text(text)
     (out / "magnitudes.json").write_text(json.dumps(summary, indent=1))

@@ -70,3 +70,35 @@ def test_two_gloo_ranks_fit_the_curve_of_one_process(tmp_path):
         torch.testing.assert_close(res["window"], single["window"], rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(res["table"], single["table"], rtol=1e-4, atol=1e-5)
         assert res["loss"].tolist() == pytest.approx(single["loss"].tolist(), rel=1e-5)
+
+
+@pytest.mark.slow  # two trainings, one under torchrun: ~1 min on an idle 2-core machine
+def test_torchrun_two_processes_train_the_calibrated_margin_of_one(tmp_path):
+    """The trainer's refresh under torchrun (gloo, 2 processes): the same fits, losses and weights."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from slipform.cli import main
+
+    from conftest import make_pair_data
+
+    data = make_pair_data(tmp_path / "data", n=32)
+    common = ["train", "--train", data["train"], "--negatives", data["negatives"], "--image-root",
+              data["image_root"], "--model-config", "tiny", "--pretrained", "none", "--epochs", "2", "--lr", "1e-3",
+              "--warmup", "1", "--workers", "0", "--log-every", "1", "--grad-clip", "0", "--no-progress",
+              "--margin-schedule", "calibrated", "--margin-refresh", "1", "--margin-max", "0.5"]
+    assert main([*common, "--batch-size", "16", "-o", str(tmp_path / "one")]) == 0
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "slipform.cli", *common, "--batch-size", "8", "-o", str(tmp_path / "two")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fits = [json.loads((tmp_path / run / "margin_fit.json").read_text())["fits"] for run in ("one", "two")]
+    assert [f["step"] for f in fits[0]] == [f["step"] for f in fits[1]] == [3, 4]
+    for a, b in zip(*fits):
+        # features agree to float rounding; the ratio and LOESS's robust weights amplify it a little
+        assert a["margin"] == pytest.approx(b["margin"], abs=5e-4)
+    logs = [[json.loads(x) for x in (tmp_path / run / "log.jsonl").read_text().splitlines()] for run in ("one", "two")]
+    assert [r["loss"] for r in logs[0]] == pytest.approx([r["loss"] for r in logs[1]], rel=1e-5)

@@ -63,6 +63,11 @@ def test_demo_writes_the_report(demo):
     res = report["results"]
     assert res["clip_ft"][0] != res["pretrained"][0]
     assert report["gradients"]["slipform"][0]["hard_to_easy"] > 0
+    # the paper's Fig. 3 (CLIP-FT, NegCLIP, Slipform) and Fig. 2 (batch 32 only: 48 scenes) in the report
+    assert (out / "gradient_magnitudes.png").exists() and "Fig. 3" in md
+    imbalance = json.loads((out / "imbalance.json").read_text())["rows"]
+    assert {(r["batch_size"], r["negatives"]) for r in imbalance} == {(32, "none"), (32, "ConcretePlant"),
+                                                                      (32, "NegCLIP swaps")}
 
 
 def test_demo_resumes_without_redoing_work(demo):

@@ -186,7 +186,15 @@ def _add_train(sub) -> None:
     p.add_argument("--loss", default="cement", choices=_loss_names(), help="see --list-losses (default: cement)")
     p.add_argument("--loss-option", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting of the chosen loss (its defaults: --list-losses), e.g. focal_gamma=1; repeatable")
-    p.add_argument("--margin-schedule", default="adaptive", choices=["static", "adaptive", "inverse"])
+    p.add_argument("--margin-schedule", default="adaptive",
+                   choices=["adaptive", "linear", "calibrated", "inverse", "static"],
+                   help="cement's margin m(c): adaptive (= linear) ramp from --margin-min at c=1 to --margin-max "
+                        "at c=5, inverse, static, or calibrated: fitted during training with LOESS to how hard "
+                        "each concreteness level's negatives are (slipform.losses.calibrated)")
+    p.add_argument("--margin-refresh", type=int, default=10, metavar="N",
+                   help="calibrated margin: refit every N optimizer steps")
+    p.add_argument("--margin-window", type=int, default=2048, metavar="S",
+                   help="calibrated margin: fit on the last S (concreteness, similarity) samples")
     p.add_argument("--margin", type=float, default=0.05, help="static margin")
     p.add_argument("--margin-min", type=float, default=0.0)
     p.add_argument("--margin-max", type=float, default=0.1)
@@ -281,7 +289,8 @@ def _run_train(args) -> int:
             progress=not args.no_progress,
             model=ModelSpec(args.model_family, args.model, pretrained, config, quick),
             loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
-                            args.default_concreteness, options=_loss_options(args.loss_option)),
+                            args.default_concreteness, options=_loss_options(args.loss_option),
+                            refresh_every=args.margin_refresh, calibration_window=args.margin_window),
             data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
                             args.image_col, args.image_negatives, args.resampled),
             select=SelectConfig(args.select, args.candidates, args.select_temperature, args.select_mix))
@@ -297,17 +306,26 @@ def _run_train(args) -> int:
 
 def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="plots of a run")
-    p.add_argument("what", choices=["gradients"])
+    p.add_argument("what", choices=["gradients", "magnitudes", "margin"],
+                   help="gradients: the gradient shares per run; magnitudes: the gradient w.r.t. s_ii, s_ii' "
+                        "and Σ_j s_ij of the runs in one figure (the paper's Fig. 3); margin: a calibrated "
+                        "margin's LOESS fits (Fig. 4)")
     p.add_argument("runs", nargs="+", help="run directories (several are drawn side by side)")
-    p.add_argument("-o", "--output", help="PNG (default: RUN/gradients.png)")
+    p.add_argument("-o", "--output", help="PNG (default: RUN/gradients.png, RUN/gradient_magnitudes.png, "
+                                          "RUN/margin_fit.png)")
     p.set_defaults(func=_run_plot)
 
 
 def _run_plot(args) -> int:
-    from .plots import plot_gradients
+    from .plots import plot_gradient_magnitudes, plot_gradients, plot_margin_fit
 
     try:
-        path = plot_gradients(args.runs, args.output)
+        if args.what == "magnitudes":
+            path = plot_gradient_magnitudes(args.runs, args.output or Path(args.runs[0]) / "gradient_magnitudes.png")
+        elif args.what == "margin":
+            path = plot_margin_fit(args.runs[0], args.output)
+        else:
+            path = plot_gradients(args.runs, args.output)
     except (ValueError, FileNotFoundError) as exc:
         print(f"slipform plot: error: {exc}", file=sys.stderr)
         return EXIT_NOTHING

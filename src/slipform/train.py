@@ -6,11 +6,14 @@ The same code runs as one CPU process or under ``torchrun`` on many GPUs and nod
     torchrun --nproc_per_node 8 -m slipform.cli train ...
 
 A run directory holds ``config.json`` (every setting, defaults included), ``log.jsonl``
-(step, loss, lr, samples/s and the gradient shares ``grad_pos``/``grad_hard``/``grad_easy``),
-TensorBoard events, ``checkpoints/latest.pt`` (model, optimizer, scheduler, scaler, RNG
-states and the data position) and, at the end, ``model.pt`` (an open_clip checkpoint) and
-optionally ``hf/`` (a Hugging Face CLIP directory). Starting a run in a directory that has
-a checkpoint resumes it; on the CPU the result is bitwise that of an uninterrupted run.
+(step, loss, lr, samples/s, the gradient shares ``grad_pos``/``grad_hard``/``grad_easy`` and
+magnitudes ``grad_s_*``), TensorBoard events, ``checkpoints/latest.pt`` (model, optimizer,
+scheduler, scaler, RNG states and the data position; a calibrated Cement margin's fitted state
+too) and, at the end,
+``model.pt`` (an open_clip checkpoint), optionally ``hf/`` (a Hugging Face CLIP directory) and,
+with ``--margin-schedule calibrated``, ``margin_fit.json``/``margin_fit.png`` (the LOESS fits).
+Starting a run in a directory that has a checkpoint resumes it; on the CPU the result is bitwise
+that of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .data import (
     read_samples,
 )
 from .losses import LossConfig, build_loss, ddp_scale
+from .losses.calibrated import CalibratedMargin
 from .models import ClipModel, ModelSpec, export_hf, export_open_clip, load_model
 from .run import RunDir
 from .safeload import load_tensors
@@ -422,6 +426,7 @@ class Trainer:
                 consecutive_bad = 0
                 self.step += 1
                 steps_run += 1
+                self.loss.on_step(self.step)  # state that moves with training: the calibrated margin's refit
                 samples_since += sum(b["size"] for b in micro) * self.dist.world
                 if bar is not None:
                     bar.update(1)
@@ -445,6 +450,7 @@ class Trainer:
         if self.dist.main:
             save_checkpoint(ckpt_path, **self.state())
             self._write_skips()
+            self._write_margin_fit()
             if self.selection is not None:
                 run.selection.write_text(json.dumps(
                     {"config": asdict(cfg.select), "phases": self.selection.summary()}, indent=1))
@@ -457,6 +463,17 @@ class Trainer:
     def _warn(self, msg: str) -> None:
         if self.dist.main:
             print(msg, file=sys.stderr)
+
+    def _write_margin_fit(self) -> None:
+        """A calibrated margin's fits (``margin_fit.json``) and their plot, the paper's Fig. 4
+        (``margin_fit.png``): the estimated similarities against concreteness and the margin."""
+        fitted = getattr(self.loss, "margin", None)
+        if not isinstance(fitted, CalibratedMargin):
+            return
+        self.run.margin_fit.write_text(json.dumps(fitted.summary()))
+        from .plots import plot_margin_fit
+
+        plot_margin_fit(self.run.root)
 
     def _write_skips(self) -> None:
         """``skipped.json`` in the run directory: counts by reason (images count each time they

@@ -5,7 +5,8 @@
 
 The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``full=True``
 (``--full``) adds every ablation. The report folder holds ``results.md``/``results.csv``,
-``results.json`` (every metric of every run), ``benchmarks.png``, ``gradients.png``,
+``results.json`` (every metric of every run), ``benchmarks.png``, ``gradients.png``, the paper's
+Figs. 2-4 (``imbalance.png``, ``gradient_magnitudes.png``, ``margin_fit.png``: :mod:`.figures`),
 ``samples.png``, ``negatives.html`` (a gallery of ConcretePlant's negatives) and ``runs/``, ``negatives/`` with the training logs and planted negatives.
 Re-running the same command reuses every finished stage.
 """
@@ -20,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .figures import paper_figures
 from .layout import DemoLayout
 from .protocol import (
     DEMO_METHODS,
@@ -232,6 +234,10 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         from ..plots import plot_gradients
 
         plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
+    figures = paper_figures(out, seed, config.protocol, labels)  # the paper's Figs. 2-4, where their runs exist
+    if figures:
+        (out / "results.md").write_text((out / "results.md").read_text() + figures)
+        md += figures
     concrete = layout.negatives("concrete", seed)
     if concrete.exists():
         from ..plant.output.gallery import write_gallery

@@ -6,7 +6,8 @@
 
 :mod:`.base` holds the shared interface (:class:`Loss`, :class:`LossConfig`, the distributed
 helpers and the per-rank memory bound), :mod:`.registry` the names; each method is a module:
-:mod:`.contrastive` (``clip``, ``negclip``, ``cement``), :mod:`.tripletclip`, :mod:`.siglip`
+:mod:`.contrastive` (``clip``, ``negclip``, ``cement``; Cement's calibrated margin in
+:mod:`.calibrated`), :mod:`.tripletclip`, :mod:`.siglip`
 (``siglip``, ``cement_siglip``), :mod:`.ce_clip`, :mod:`.fsc_clip`, :mod:`.degla`.
 """
 

@@ -69,6 +69,8 @@ def is_shard_input(spec, fmt: str | None = None) -> bool:
     """Whether ``spec`` names shard files (tars, Parquet) rather than one caption file."""
     if fmt is not None:
         return fmt in SHARD_FORMATS
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
     if not isinstance(spec, str):
         return True
     urls = expand_urls(spec) if ("{" in spec or "," in spec or "::" in spec or spec.startswith("pipe:")) else [spec]

@@ -172,24 +172,25 @@ def tar_samples(url: str, caption_key: str | None = None, keep_members: bool = T
                 if current is None:
                     current = TarSample(key)
                 current.members.append((info, data))
-                where = f"the member after {info.name}"
+                where = f"the header after member {info.name}"
             ok = getattr(tar.fileobj, "comptype", "tar") != "tar" or not tail.tail.strip(b"\0") or n == 0 and current is None
-            cut = None if ok else f"{url}: truncated tar: it ends after {where} without the end-of-archive blocks"
+            cut = None if ok else f"{url}: truncated tar: it ends after {where[len('the header after '):]} without " \
+                                  "the end-of-archive blocks"
         except (tarfile.TarError, EOFError, OSError) as exc:
-            if str(exc) == "empty file" and n == 0 and current is None:
-                yield BadLine(0, f"{url}: empty shard (no members)", url, kind="empty shard"), None
-                return
-            cut = f"{url}: truncated tar: cannot read {where} ({exc})"
+            cut = None if str(exc) == "empty file" and n == 0 and current is None else \
+                f"{url}: truncated tar: cannot read {where} ({exc})"
         failure = raw.raw.failure() if isinstance(getattr(raw, "raw", None), _Pipe) else None
+        if failure:
+            cut = f"{cut} ({failure})" if cut else f"{url}: truncated tar: {failure}"
         if current is not None:
             n += current.key is not None
-            if cut is None and failure is None:
+            if cut is None:
                 yield _caption(url, current, n, caption_key), current
             else:  # the last sample may miss members: its complete ones are kept, it is not planted
-                yield BadLine(n, cut or f"{url}: {failure}", current.key, kind="truncated tar"), current
-                cut = failure = None
-        if cut or failure:
-            yield BadLine(n + 1, cut or f"{url}: truncated tar: {failure}", url, kind="truncated tar"), None
+                yield BadLine(n, cut, current.key, kind="truncated tar"), current
+                cut = None
+        if cut:
+            yield BadLine(n + 1, cut, url, kind="truncated tar"), None
         elif n == 0 and current is None:
             yield BadLine(0, f"{url}: empty shard (no samples)", url, kind="empty shard"), None
     finally:

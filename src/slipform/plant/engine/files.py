@@ -22,6 +22,7 @@ keeps at most two chunks per worker in flight, so memory is bounded by chunks, n
 from __future__ import annotations
 
 import copy
+import glob
 import hashlib
 import io
 import json
@@ -295,6 +296,13 @@ def plant_one(shard: FileShard, folder: Path, columns: ShardColumns, output_form
     return writer.commit()
 
 
+def remove_leftovers(folder: Path, shards: list[FileShard]) -> None:
+    """Delete what attempts killed before finishing ``shards`` left behind (every one of them is done now)."""
+    for shard in shards:
+        for tmp in folder.glob(f"{glob.escape(shard.name)}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def resumed_counts(summary: Summary, done: dict[str, dict]) -> None:
     """Count files finished by an earlier run as one process counts a rerun: captions done, bad input not read."""
     for d in done.values():
@@ -362,6 +370,7 @@ def plant_files(spec, output: Path, config, *, fmt: str | None, columns: ShardCo
         if writer is not None:
             summary.add(Summary.from_dict(writer.commit()))
             writer = None
+        remove_leftovers(output, todo)
     finally:
         if writer is not None:
             writer.discard()

@@ -313,7 +313,7 @@ def plant_files_ray(spec, output: Path, config: PlantConfig, *, fmt: str | None,
         import ray
     except ImportError as exc:
         raise RuntimeError("the ray engine needs Ray: pip install 'slipform[ray]'") from exc
-    from .files import check_manifest, plan_files, resumed_counts, run_key, shard_vocabulary
+    from .files import check_manifest, plan_files, remove_leftovers, resumed_counts, run_key, shard_vocabulary
 
     start = time.perf_counter()
     plan = plan_files(spec, fmt, columns, output_format)  # InputError before any work
@@ -336,9 +336,7 @@ def plant_files_ray(spec, output: Path, config: PlantConfig, *, fmt: str | None,
 
             shown = _run(ray, todo, call, config, vocab, actors, progress, max_messages, log, summary, start,
                          (sum(s.lines for s in plan), summary.read))
-        for shard in plan:  # what attempts that died left behind (every file is done now)
-            for tmp in output.glob(f"{shard.name}.*.tmp"):
-                tmp.unlink(missing_ok=True)
+        remove_leftovers(output, plan)
     finally:
         if started and todo:
             ray.shutdown()

@@ -85,6 +85,7 @@ def test_tar_samples_group_by_key_and_name_bad_members(tmp_path, real_captions):
     spec = make_shards(tmp_path / "in", real_captions)
     urls = expand_urls(spec)
     assert [shard_stem(u) for u in urls] == ["00000", "00001", "00002", "00003", "00004"]
+    assert expand_urls(str(tmp_path / "in" / "0000[0-2].tar")) == urls[:3]  # a local wildcard, sorted
     good = [x for x, _ in tar_samples(urls[0])]
     assert [(x.id, x.caption, x.line, x.image) for x in good] == \
         [(f"{i:09d}", real_captions[i], i + 1, f"{i:09d}.jpg") for i in range(PER_SHARD)]

@@ -8,7 +8,8 @@
 
 A shard is named by a URL: a local path, or ``pipe:COMMAND`` whose standard output is the
 shard (``pipe:aws s3 cp s3://bucket/000.tar -``), as webdataset and open_clip take them. Lists
-are brace patterns (``shards/{000..099}.tar``), ``::``- or comma-separated.
+are brace patterns (``shards/{000..099}.tar``), local wildcards (``shards/*.parquet``), ``::``- or
+comma-separated.
 
 Every reader yields ``(item, sample)``: the item is a :class:`~slipform.text.io.Caption` whose
 id is the sample key and whose ``line`` is the sample's place in its shard (1, 2, ...), or a
@@ -68,7 +69,17 @@ def expand_urls(spec: str | list[str]) -> list[str]:
         else:
             cur += ch
     parts.append(cur)
-    return [u for part in parts if part for u in expand(part)]
+    urls = [u for part in parts if part for u in expand(part)]
+    return [m for u in urls for m in (_glob(u) or [u])]
+
+
+def _glob(url: str) -> list[str]:
+    """The sorted matches of a local pattern with ``*``, ``?`` or ``[``; none for URLs and commands."""
+    import glob
+
+    if url.startswith("pipe:") or "://" in url or not glob.has_magic(url):
+        return []
+    return sorted(glob.glob(url))
 
 
 def shard_format(url: str) -> str | None:

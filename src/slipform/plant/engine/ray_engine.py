@@ -13,6 +13,10 @@ The driver shows one progress bar over all captions: each actor reports its shar
 every chunk to a small counter actor, which the driver polls (:class:`ShardProgress` sums them,
 a retried shard starting again from zero). Input warnings are shown in input order, a shard's
 once every shard before it is done, so they are the first ``max_messages`` one process shows.
+
+Shard files (tars, Parquet; :func:`plant_files_ray`) are planted one task per input file by the
+same actors, with the code one process runs (:mod:`slipform.plant.engine.files`), into the
+output folder; there is nothing to concatenate.
 """
 
 from __future__ import annotations

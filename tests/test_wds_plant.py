@@ -169,6 +169,30 @@ def test_training_reads_a_txt_caption_and_a_sidecar_by_key(tmp_path):
     assert side.lookup("other/001.tar", "7") == []  # a shard without a side-car file has no negatives
 
 
+def test_the_pool_reads_at_most_two_chunks_per_worker_ahead():
+    """What the reader holds (a tar's members per chunk) is bounded: chunks are pulled as results go out."""
+    from multiprocessing.pool import ThreadPool
+
+    from slipform.plant.engine.pool import LocalPool
+    from slipform.plant.engine.stream import Chunk
+
+    pool = object.__new__(LocalPool)  # its map, over a thread pool: empty chunks need no planter
+    pool.workers, pool._pool = 2, ThreadPool(2)
+    pulled, ahead = [0], []
+
+    def source():
+        for _ in range(20):
+            pulled[0] += 1
+            yield Chunk([], read=1)
+
+    try:
+        for n, (chunk, records, _, _) in enumerate(pool.map(source()), 1):
+            ahead.append(pulled[0] - n)
+    finally:
+        pool._pool.close()
+    assert n == 20 and max(ahead) <= 2 * 2 and ahead[0] == 2 * 2 - 1
+
+
 # ---- planting: one process, the reference for everything else --------------------------------------
 
 

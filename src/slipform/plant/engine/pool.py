@@ -103,6 +103,7 @@ class LocalPool:
         save_vectors()
         self._pool = None
         self.method = None
+        self.workers = workers
         if workers > 1:
             self.method = "fork" if fork_is_safe(before) else "spawn"
             ctx = mp.get_context(self.method)
@@ -121,7 +122,7 @@ class LocalPool:
         if self._pool is None:
             yield from map(plant_chunk, chunks)
             return
-        pending, window = deque(), 2 * self._pool._processes
+        pending, window = deque(), 2 * self.workers
         for chunk in chunks:
             pending.append(self._pool.apply_async(plant_chunk, (chunk,)))
             if len(pending) >= window:

@@ -288,6 +288,7 @@ def plant_one(shard: FileShard, folder: Path, columns: ShardColumns, output_form
         for n, (chunk, samples) in enumerate(file_chunks(shard, columns, lexicon, max_words, chunk_size,
                                                           output_format == "wds")):
             writer.add(samples, *plant(chunk))
+            samples = None  # not held while the next chunk is read: one chunk's members at a time
             if report is not None:
                 report(writer.summary.read, n)
     except BaseException:
@@ -360,6 +361,7 @@ def plant_files(spec, output: Path, config, *, fmt: str | None, columns: ShardCo
                     summary.add(Summary.from_dict(writer.commit()))
                 writer = FileWriter(output, shard, output_format, max_messages)
             writer.add(samples, *result)
+            samples = None  # not held while the next chunk is read
             for warning in result[0].warnings:
                 if shown < max_messages:
                     log(f"warning: {warning}")

@@ -186,7 +186,8 @@ def test_the_pool_reads_at_most_two_chunks_per_worker_ahead():
             yield Chunk([], read=1)
 
     try:
-        for n, (chunk, records, _, _) in enumerate(pool.map(source()), 1):
+        for n, (_chunk, records, _, _) in enumerate(pool.map(source()), 1):
+            assert records == []
             ahead.append(pulled[0] - n)
     finally:
         pool._pool.close()
@@ -257,10 +258,14 @@ def test_bad_input_is_counted_named_and_the_run_goes_on(single, shards):
 
 
 @pytest.mark.slow  # ~1 min on the shared 2-core machine: 2 workers, then 3 SLURM-style shards
-def test_workers_and_slurm_shards_write_the_same_bytes(shards, single, tmp_path):
+def test_workers_and_slurm_shards_write_the_same_bytes(shards, single, tmp_path, capsys):
     reference = _outputs(single[0])
-    plant_file(shards, tmp_path / "w2", PlantConfig(), output_format="wds", workers=2, chunk_size=8, progress=False)
+    summary = plant_file(shards, tmp_path / "w2", PlantConfig(), output_format="wds", workers=2, chunk_size=8,
+                         progress=True)
     assert _outputs(tmp_path / "w2") == reference
+    frames = capsys.readouterr().err.split("\r")
+    assert sum("plant: " in f for f in frames) > 2  # one bar, moving as chunks finish, over the five files
+    assert f"plant: {summary.read} samples" in frames[-1].replace("\n", "")  # ... to every sample of them
     for shard_id in range(3):
         plant_file(shards, tmp_path / "slurm", PlantConfig(), output_format="wds", num_shards=3, shard_id=shard_id,
                    chunk_size=5, progress=False)  # another chunk size too: the bytes never depend on it

@@ -30,7 +30,7 @@ import os
 import sys
 import tarfile
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,9 +93,9 @@ def plan_files(spec, fmt: str | None, columns: ShardColumns, output_format: str)
     if output_format == "wds" and fmts[0] != "wds":
         raise ValueError("--output-format wds copies tar members: it needs .tar input (for Parquet: parquet or jsonl)")
     names = [shard_stem(u) for u in urls]
-    if len(set(names)) < len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"two input shards are named {dup!r}; their outputs would clash")
+    dup = [n for n, k in Counter(names).items() if k > 1]
+    if dup:
+        raise InputError(f"two input shards are named {dup[0]!r}; their outputs would clash")
     for u in urls:
         if not u.startswith("pipe:") and "://" not in u and not Path(u).exists():
             raise InputError(f"input not found: {u}")

@@ -14,6 +14,11 @@ shard holding all N samples with ``--image-kb`` KB images (N x image-kb in one t
 worker is bounded by a chunk (``--chunk-size`` samples' members), not by a shard, when the
 big-image run's peak stays near the small-image run's plus about one chunk of images, far
 below the shard's size.
+
+The machine may be shared: the end-to-end rates then swing by 2x from run to run. The last line
+isolates what reading tars adds: reading, screening and chunking the same captions without
+planting, from the text file and from the tars with every member copied into new tars, in this
+process; the extra milliseconds per caption bound the ratio whatever the noise.
 """
 
 from __future__ import annotations
@@ -76,6 +81,33 @@ def plant(src: str, out: Path, *extra: str) -> dict:
     return summary
 
 
+def io_seconds(text: Path, spec: str, out: Path, chunk_size: int) -> tuple[float, float]:
+    """Seconds to read, screen and chunk the captions, without planting: from the text file, and from
+    the tars with every member copied into new tars (the work the engine adds around planting)."""
+    import time
+
+    from slipform.plant import PlantConfig
+    from slipform.plant.core.planter import ConcretePlant
+    from slipform.plant.engine.files import FileWriter, file_chunks, plan_files
+    from slipform.plant.engine.source import Source
+    from slipform.plant.engine.stream import chunks
+    from slipform.text.shards import ShardColumns
+
+    lexicon = ConcretePlant(PlantConfig()).lexicon
+    t = time.perf_counter()
+    for _ in chunks(Source(text), str(text), set(), lexicon, 128, chunk_size):
+        pass
+    text_s = time.perf_counter() - t
+    t = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    for shard in plan_files(spec, None, ShardColumns(), "wds"):
+        writer = FileWriter(out, shard, "wds", 20)
+        for chunk, samples in file_chunks(shard, ShardColumns(), lexicon, 128, chunk_size, True):
+            writer.add(samples, chunk, [], [], {})
+        writer.commit()
+    return text_s, time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
@@ -100,12 +132,17 @@ def main() -> None:
         runs["text"].append(plant(str(text), tmp / f"text{r}.jsonl", *chunk))
         runs["tars"].append(plant(small, tmp / f"tars{r}", "--output-format", "wds", *chunk))
     big_run = plant(big, tmp / "big-out", "--output-format", "wds", *chunk)
+    io_text, io_tars = io_seconds(text, small, tmp / "io", args.chunk_size)
     rate = {k: statistics.median(x["rate"] for x in v) for k, v in runs.items()}
     print(f"captions: {args.n}, chunk {args.chunk_size}, 1 process, median of {args.repeat} (each run's "
           f"rates: text {[round(x['rate'], 1) for x in runs['text']]}, tars {[round(x['rate'], 1) for x in runs['tars']]})")
     print(f"text file -> jsonl:        {rate['text']:7.1f} captions/s after loading")
     print(f"4 tar shards -> wds tars:  {rate['tars']:7.1f} captions/s after loading")
     print(f"ratio tars / text: {rate['tars'] / rate['text']:.2f}x (target >= 0.9x)")
+    added = (io_tars - io_text) / args.n
+    print(f"reading without planting: text {args.n / io_text:.0f} captions/s, tars (members copied) "
+          f"{args.n / io_tars:.0f} captions/s: {added * 1e3:.2f} ms more per caption, so planting from tars "
+          f"can reach at most {1 / (1 + added * rate['text']):.2f}x the text file's rate at {rate['text']:.0f} captions/s")
     print(f"planted: text {runs['text'][0]['planted']}, tars {runs['tars'][0]['planted']} captions")
     print(f"peak RSS: text {runs['text'][0]['peak_mb']:.0f} MB, tars (5 KB images) {runs['tars'][0]['peak_mb']:.0f} MB, "
           f"one {big_mb:.0f} MB shard ({args.image_kb} KB images) {big_run['peak_mb']:.0f} MB; one chunk of its images: "

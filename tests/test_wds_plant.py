@@ -78,6 +78,11 @@ def members(path) -> list[tuple[str, bytes]]:
         return [(m.name, tar.extractfile(m).read()) for m in tar]
 
 
+def headers(path) -> dict[str, tuple]:
+    with tarfile.open(path) as tar:
+        return {m.name: (m.mode, m.mtime, m.uid, m.gid, m.uname, m.gname, m.type, m.pax_headers) for m in tar}
+
+
 # ---- reading: fast, no planting ------------------------------------------------------------------
 
 
@@ -230,6 +235,7 @@ def test_planted_tars_copy_every_member_and_add_negatives(shards, single):
             key = member.split(".")[0]
             if not member.endswith(".json") or key not in records:
                 assert new == old, member  # images and captions byte for byte; unplanted samples untouched
+                assert headers(url)[member] == headers(out / f"{name}.tar")[member]  # and their headers
             else:
                 meta = json.loads(new)
                 assert meta.pop("negatives") == sample_negatives(records[key]) and meta == json.loads(old)
@@ -244,7 +250,7 @@ def test_bad_input_is_counted_named_and_the_run_goes_on(single, shards):
     skips = {s["id"]: s for p in sorted(out.glob("*.skipped.jsonl")) for s in read_jsonl(p)}
     assert skips["000000023"]["reason"] == "sample without caption" and skips["000000023"]["file"] == urls[1]
     assert "member 000000027.txt" in skips["000000027"]["message"]
-    assert skips[urls[3]]["reason"] == "empty shard" and members(out / "00003.tar") == []
+    assert skips[urls[3]]["reason"] == "empty shard" and (out / "00003.tar").read_bytes() == Path(urls[3]).read_bytes()
     cut = [s for s in read_jsonl(out / "00004.skipped.jsonl") if s["reason"] == "truncated tar"]
     assert len(cut) == 1 and urls[4] in cut[0]["message"]
     for kind in ("sample without caption", "non-UTF-8 caption", "empty shard", "truncated tar"):

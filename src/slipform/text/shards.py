@@ -23,11 +23,11 @@ import io
 import json
 import re
 import subprocess
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .io import BadLine, Caption, InputError
+from .tarstream import CutTar, Member, decompressed, members
 
 SHARD_FORMATS = ("wds", "parquet")
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
@@ -49,7 +49,7 @@ class TarSample:
     """One sample of a tar: its key and members in tar order (members without a key have key None)."""
 
     key: str | None
-    members: list[tuple[tarfile.TarInfo, bytes]] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
 
 
 def expand_urls(spec: str | list[str]) -> list[str]:
@@ -139,57 +139,32 @@ def open_url(url: str):
     return open(url, "rb")
 
 
-class _Tail(io.RawIOBase):
-    """A stream that remembers its last 512 bytes: a tar ends with zero blocks, a cut one does not."""
-
-    def __init__(self, raw):
-        self.raw, self.tail = raw, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        n = self.raw.readinto(buf)
-        if n:
-            self.tail = (self.tail + bytes(buf[:n]))[-512:]
-        return n or 0
-
-
 def tar_samples(url: str, caption_key: str | None = None, keep_members: bool = True) -> Iterator[tuple]:
     """``(Caption or BadLine or None, TarSample or None)`` for every sample of a tar shard, in order.
 
     A cut (truncated) tar yields the samples read before the cut, then one ``truncated tar``
-    problem naming the member it was reading; an unreadable or empty shard yields one problem.
+    problem naming the member it was reading (the sample being read when the stream broke is
+    counted there, its complete members kept); an empty shard yields one ``empty shard``.
     """
     raw = open_url(url)
-    tail = _Tail(raw)
-    where = "the first member"
-    n, current = 0, None
+    keep = (lambda name: True) if keep_members else (lambda name: name.endswith((".txt", ".json")))
+    n, current, cut = 0, None, None
     try:
         try:
-            tar = tarfile.open(fileobj=io.BufferedReader(tail, 1 << 16), mode="r|*")
-            for info in tar:
-                where = f"member {info.name}"
-                data = b""
-                if info.isfile():  # a stream is read through; only the bytes needed are kept
-                    data = tar.extractfile(info).read()
-                    if not (keep_members or info.name.endswith((".txt", ".json"))):
-                        data = b""
-                key = _KEY.match(info.name).group(1) if info.isfile() and _KEY.match(info.name) else None
+            for member in members(decompressed(raw), keep):
+                match = _KEY.match(member.name) if member.is_file else None
+                key = match.group(1) if match else None
                 if current is not None and (key is None or key != current.key):
                     n += current.key is not None
                     yield _caption(url, current, n, caption_key), current
                     current = None
                 if current is None:
                     current = TarSample(key)
-                current.members.append((info, data))
-                where = f"the header after member {info.name}"
-            ok = getattr(tar.fileobj, "comptype", "tar") != "tar" or not tail.tail.strip(b"\0") or n == 0 and current is None
-            cut = None if ok else f"{url}: truncated tar: it ends after {where[len('the header after '):]} without " \
-                                  "the end-of-archive blocks"
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            cut = None if str(exc) == "empty file" and n == 0 and current is None else \
-                f"{url}: truncated tar: cannot read {where} ({exc})"
+                current.members.append(member)
+        except CutTar as exc:
+            cut = f"{url}: truncated tar: {exc}"
+        except (EOFError, OSError, ValueError) as exc:  # a cut or corrupt compressed stream, a failing read
+            cut = f"{url}: truncated tar: cannot read it ({exc})"
         failure = raw.raw.failure() if isinstance(getattr(raw, "raw", None), _Pipe) else None
         if failure:
             cut = f"{cut} ({failure})" if cut else f"{url}: truncated tar: {failure}"
@@ -212,10 +187,11 @@ def _caption(url: str, sample: TarSample, n: int, caption_key: str | None):
     """The Caption of a sample, or the BadLine saying why it has none (None for loose members)."""
     if sample.key is None:
         return None
-    members = {_KEY.match(info.name).group(2): (info, data) for info, data in sample.members if _KEY.match(info.name)}
+    by_suffix = {_KEY.match(m.name).group(2): m for m in sample.members if _KEY.match(m.name)}
     meta = None
-    if "json" in members:  # planting writes the negatives into it: it must be a JSON object
-        info, data = members["json"]
+    if "json" in by_suffix:  # planting writes the negatives into it: it must be a JSON object
+        info = by_suffix["json"]
+        data = info.data
         try:
             meta = json.loads(data)
         except ValueError as exc:
@@ -227,21 +203,22 @@ def _caption(url: str, sample: TarSample, n: int, caption_key: str | None):
             return BadLine(n, f"{url}: sample {sample.key} has no .json member (for its {caption_key!r})", sample.key,
                            kind="sample without caption")
         text = meta.get(caption_key)
-        info = members["json"][0]
+        info = by_suffix["json"]
         if not isinstance(text, str):
             return BadLine(n, f"{url}: member {info.name} has no {caption_key!r} caption", sample.key,
                            kind="sample without caption")
     else:
-        if "txt" not in members:
+        if "txt" not in by_suffix:
             return BadLine(n, f"{url}: sample {sample.key} has no .txt caption (members: "
-                              f"{', '.join(i.name for i, _ in sample.members)})", sample.key, kind="sample without caption")
-        info, data = members["txt"]
+                              f"{', '.join(m.name for m in sample.members)})", sample.key, kind="sample without caption")
+        info = by_suffix["txt"]
+        data = info.data
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             return BadLine(n, f"{url}: member {info.name}: not UTF-8 (byte {data[exc.start]:#04x} at {exc.start})",
                            sample.key, kind="non-UTF-8 caption")
-    image = next((info.name for s, (info, _) in members.items() if s in ("jpg", "jpeg", "png", "webp")), None)
+    image = next((m.name for s, m in by_suffix.items() if s in ("jpg", "jpeg", "png", "webp")), None)
     return Caption(sample.key, text, image, n)
 
 

@@ -21,10 +21,8 @@ keeps at most two chunks per worker in flight, so memory is bounded by chunks, n
 
 from __future__ import annotations
 
-import copy
 import glob
 import hashlib
-import io
 import json
 import os
 import sys
@@ -45,6 +43,7 @@ from ...text.shards import (
     shard_samples,
     shard_stem,
 )
+from ...text.tarstream import TarOut, header_info
 from ..core.record import sample_negatives, sidecar_schema, sidecar_table
 from .sink import ShardSink, done_shards
 from .stream import Chunk, account, chunks
@@ -175,44 +174,38 @@ def file_chunks(shard: FileShard, columns: ShardColumns, lexicon, max_words: int
 
 
 class _TarOut:
-    """The output tar: members copied as they came, each planted sample's ``.json`` given its negatives."""
+    """The output tar: members copied as their raw bytes (headers too), each planted sample's ``.json``
+    given its negatives (a new header from the old one's metadata, or the sample's first member's)."""
 
     def __init__(self, path: Path):
-        self.file = open(path, "wb")
-        self.tar = tarfile.open(fileobj=self.file, mode="w", format=tarfile.PAX_FORMAT)
+        self.tar = TarOut(path)
 
     def write(self, samples: list[TarSample], by_key: dict[str, list[dict]]) -> None:
         for sample in samples:
             records = by_key.get(sample.key) if sample.key is not None else None
-            members = sample.members if not records else _planted(sample, sample_negatives(records))
-            for info, data in members:
-                self.tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+            if not records:
+                for member in sample.members:
+                    self.tar.copy(member)
+                continue
+            negatives, found = sample_negatives(records), False
+            for member in sample.members:
+                if member.name != f"{sample.key}.json":
+                    self.tar.copy(member)
+                    continue
+                found = True
+                meta = json.loads(member.data)  # the reader refused the sample if this is not a JSON object
+                self.tar.add(header_info(member), _json({**meta, "negatives": negatives}))
+            if not found:  # a new member, its metadata the sample's first member's: fixed by the input
+                info = header_info(sample.members[0])
+                info.name, info.mode, info.type = f"{sample.key}.json", 0o644, tarfile.REGTYPE
+                self.tar.add(info, _json({"negatives": negatives}))
 
     def close(self) -> None:
         self.tar.close()
-        self.file.close()
 
 
-def _planted(sample: TarSample, negatives: list[dict]) -> list[tuple[tarfile.TarInfo, bytes]]:
-    """The sample's members with its ``.json`` holding ``negatives`` (replaced in place, or added last)."""
-    out, found = [], False
-    for info, data in sample.members:
-        if info.name == f"{sample.key}.json":
-            found = True
-            meta = json.loads(data)  # the reader refused the sample if this is not a JSON object
-            data = json.dumps({**meta, "negatives": negatives}, ensure_ascii=False).encode("utf-8")
-            info = copy.copy(info)
-            info.pax_headers = {k: v for k, v in info.pax_headers.items() if k != "size"}
-            info.size = len(data)
-        out.append((info, data))
-    if not found:  # a new member, its metadata the sample's first member's: fixed by the input
-        data = json.dumps({"negatives": negatives}, ensure_ascii=False).encode("utf-8")
-        first = sample.members[0][0]
-        info = tarfile.TarInfo(f"{sample.key}.json")
-        info.size, info.mode, info.mtime = len(data), 0o644, int(first.mtime)
-        info.uid, info.gid, info.uname, info.gname = first.uid, first.gid, first.uname, first.gname
-        out.append((info, data))
-    return out
+def _json(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 
 class _SidecarOut:

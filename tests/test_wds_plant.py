@@ -126,6 +126,10 @@ def test_a_tar_cut_between_members_and_a_zero_byte_shard(tmp_path, real_captions
     # k1 may miss a member (its .json, say): it is counted, not planted
     assert items[1].kind == "truncated tar" and items[1].reason == \
         f"{tmp_path / 'cut.tar'}: truncated tar: it ends after member k1.txt without the end-of-archive blocks"
+    (tmp_path / "bad.tar").write_bytes(data[:boundary] + b"garbage!" + data[boundary + 8:])  # a spoilt header
+    items = [x for x, _ in tar_samples(str(tmp_path / "bad.tar"))]
+    assert [x.id for x in items] == ["k0", "k1"] and items[1].kind == "truncated tar"
+    assert "cannot read the header after member k1.txt (bad checksum)" in items[1].reason
     (tmp_path / "zero.tar").write_bytes(b"")
     (zero,) = [x for x, _ in tar_samples(str(tmp_path / "zero.tar"))]
     assert zero.kind == "empty shard"
@@ -134,6 +138,44 @@ def test_a_tar_cut_between_members_and_a_zero_byte_shard(tmp_path, real_captions
     assert piped == [x for x, _ in tar_samples(str(tmp_path / "w.tar"))]
     failing = [x for x, _ in tar_samples(f"pipe:head -c {boundary} {tmp_path / 'w.tar'}; exit 3")]
     assert failing[-1].kind == "truncated tar" and "status 3" in failing[-1].reason
+
+
+@pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
+def test_members_copied_raw_rebuild_the_tar_byte_for_byte(tmp_path, fmt):
+    """Long names (PAX path, GNU long name, ustar prefix), a folder, a link and a non-ASCII name."""
+    import gzip
+
+    from slipform.text.tarstream import TarOut, decompressed
+    from slipform.text.tarstream import members as raw_members
+
+    deep = "d" * 60 + "/" + "e" * 60
+    names = [f"{deep}/000001.jpg", f"{deep}/000001.txt", "caf\u00e9/000002.txt"]
+    with tarfile.open(tmp_path / "in.tar", "w", format=fmt) as tar:
+        folder = tarfile.TarInfo("folder")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for i, name in enumerate(names if fmt != tarfile.USTAR_FORMAT else names[:2]):
+            data = bytes(range(256)) * (i + 3) + b"x"
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.uid, info.uname = len(data), 1_700_000_000 + i, 1000 + i, "someone"
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("link.txt")
+        link.type, link.linkname = tarfile.SYMTYPE, "folder/x.txt"
+        tar.addfile(link)
+    raw = (tmp_path / "in.tar").read_bytes()
+    (tmp_path / "in.tar.gz").write_bytes(gzip.compress(raw))
+    with open(tmp_path / "in.tar", "rb") as f:
+        got = list(raw_members(f))
+    with tarfile.open(tmp_path / "in.tar") as tar:
+        expected = [(m.name, m.isfile(), tar.extractfile(m).read() if m.isfile() else b"") for m in tar]
+    assert [(m.name, m.is_file, m.data) for m in got] == expected
+    out = TarOut(tmp_path / "out.tar")
+    for m in got:
+        out.copy(m)
+    out.close()
+    assert (tmp_path / "out.tar").read_bytes() == raw  # every header and byte as tarfile wrote them
+    with open(tmp_path / "in.tar.gz", "rb") as f:
+        assert [(m.name, m.data) for m in raw_members(decompressed(f))] == [(m.name, m.data) for m in got]
 
 
 def test_a_parquet_file_without_the_column_stops_before_any_work(tmp_path):

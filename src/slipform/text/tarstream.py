@@ -142,6 +142,10 @@ def members(stream, keep=lambda name: True):
             if block[257:263] == b"ustar\0" and block[345:500].strip(b"\0"):  # POSIX: a prefix folder
                 name = block[345:500].split(b"\0", 1)[0] + b"/" + name
             name = name.decode("utf-8", "surrogateescape")
+        if kind == b"\0" and name.endswith("/"):  # an old-style folder, as tarfile reads it
+            kind = b"5"
+        if kind == b"5":
+            name = name.rstrip("/")
         is_file = kind in _FILES
         stored = size if is_file or kind not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0  # links, dirs: no data
         data = _read(stream, stored + (-stored % BLOCK), f"member {name}") if stored else b""

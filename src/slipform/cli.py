@@ -18,13 +18,19 @@ def _bundled_captions() -> Path:
 def _add_plant(sub) -> None:
     p = sub.add_parser("plant", help="plant hard-negative captions (ConcretePlant)",
                        description="Write one hard negative per line of OUTPUT (JSONL); re-running resumes.")
-    p.add_argument("input", nargs="?", help="captions: .txt, COCO/Karpathy .json, .csv/.tsv, .jsonl "
-                                            "(default: the bundled sample of real COCO captions)")
-    p.add_argument("-o", "--output", required=True, help="negatives JSONL (skips go to OUTPUT.skipped.jsonl)")
-    p.add_argument("--format", choices=["txt", "coco", "karpathy", "csv", "tsv", "jsonl"])
-    p.add_argument("--caption-col", default="title", help="caption column of CSV/TSV/JSONL (default: title)")
+    p.add_argument("input", nargs="*", help="captions: .txt, COCO/Karpathy .json, .csv/.tsv, .jsonl; or shards: "
+                                            "webdataset .tar or .parquet files, a brace pattern or several, local "
+                                            "or pipe:CMD (default: the bundled sample of real COCO captions)")
+    p.add_argument("-o", "--output", required=True, help="negatives JSONL (skips go to OUTPUT.skipped.jsonl); for "
+                                                         "shards a folder, one output per input shard")
+    p.add_argument("--format", choices=["txt", "coco", "karpathy", "csv", "tsv", "jsonl", "wds", "parquet"])
+    p.add_argument("--output-format", default="jsonl", choices=["jsonl", "wds", "parquet"],
+                   help="shards: negative records (jsonl), new tar shards whose .json hold the negatives (wds), "
+                        "or a side-car Parquet per shard, key -> negatives (parquet)")
+    p.add_argument("--caption-key", help="tars: the .json field holding the caption (default: the .txt member)")
+    p.add_argument("--caption-col", help="caption column of CSV/TSV/JSONL (default: title) or Parquet (caption)")
     p.add_argument("--image-col", default="filepath", help="image-path column of CSV/TSV/JSONL (default: filepath)")
-    p.add_argument("--id-col", default="id", help="id column when present (default: id)")
+    p.add_argument("--id-col", help="id column when present (default: id); Parquet: the key column (key)")
     p.add_argument("--separator", help="CSV separator (default: tab for .tsv, comma for .csv)")
     p.add_argument("--k", type=int, default=3, help="keep the top k candidates (default 3)")
     p.add_argument("--strategy", default="concrete", choices=["concrete", "abstract", "random"])
@@ -113,12 +119,24 @@ def _run_plant(args) -> int:
     except ValueError as exc:
         print(f"slipform plant: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    columns = Columns(args.caption_col, args.image_col, args.id_col, args.separator)
-    source = args.input or _bundled_captions()
+    from .plant.engine.files import is_shard_input
+    from .text.shards import ShardColumns
+
+    source = (args.input[0] if len(args.input) == 1 else args.input) if args.input else _bundled_captions()
+    shards = is_shard_input(source, args.format)
+    if shards:
+        columns = ShardColumns(args.caption_key, args.caption_col or "caption", args.id_col or "key")
+        if args.export_negclip or args.gallery:
+            print("slipform plant: error: --export-negclip and --gallery read one negatives file; run them on "
+                  "OUTPUT/<shard>.jsonl", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        columns = Columns(args.caption_col or "title", args.image_col, args.id_col or "id", args.separator)
     try:
         summary = plant_file(source, args.output, config, fmt=args.format, columns=columns, workers=args.workers,
                              num_shards=args.num_shards, shard_id=args.shard_id, chunk_size=args.chunk_size,
-                             progress=not args.no_progress, engine=args.engine, ray_address=args.ray_address)
+                             progress=not args.no_progress, engine=args.engine, ray_address=args.ray_address,
+                             output_format=args.output_format)
     except InputError as exc:
         print(f"slipform plant: error: {exc}", file=sys.stderr)
         return EXIT_NOTHING
@@ -168,7 +186,8 @@ def _add_train(sub) -> None:
                        description="Fine-tune; re-running in the same --output resumes from its checkpoint.")
     p.add_argument("--train", help="captions CSV/TSV/JSON(L), NegCLIP TSV, or .tar shards (required)")
     p.add_argument("--list-losses", action="store_true", help="list the losses (--loss), their papers and defaults")
-    p.add_argument("--negatives", help="negatives.jsonl from 'slipform plant' (joined by id)")
+    p.add_argument("--negatives", help="negatives.jsonl from 'slipform plant' (joined by id); for .tar shards also "
+                                       "a side-car: a folder of <shard>.parquet/.jsonl, or one such file (by key)")
     p.add_argument("--image-root", help="folder the image paths are relative to")
     p.add_argument("--data-format", help="negclip, wds, or a captions format (default: guessed)")
     p.add_argument("--caption-col", default="title")

@@ -5,9 +5,12 @@ Three sources, one batch format:
 1. Captions (CSV/TSV in open_clip's convention, COCO or Karpathy JSON, JSONL) joined by
    ``id`` with a ``negatives.jsonl`` written by ``slipform plant``.
 2. NegCLIP's TSV (``title``, ``filepath``, ``neg_caption``, ``neg_image``).
-3. WebDataset tar shards: per sample a ``.jpg`` and a ``.json`` with ``caption`` and
-   ``negatives`` (a list of ``{"negative", "concreteness"}``, optionally ``"role"``: A/R/O),
-   optionally ``.neg.jpg``.
+3. WebDataset tar shards: per sample a ``.jpg``, the caption (``.json``'s ``caption``, else the
+   ``.txt``) and ``negatives`` in the ``.json`` (a list of ``{"negative", "concreteness"}``,
+   optionally ``"role"``: A/R/O; as ``slipform plant --output-format wds`` writes them), optionally
+   ``.neg.jpg``. Or the original shards joined by key with a side-car (``negatives``): a folder
+   of per-shard ``<shard>.parquet`` (``slipform plant --output-format parquet``) or
+   ``<shard>.jsonl`` files, or one ``.parquet``/``.jsonl`` file for all shards.
 
 Each epoch draws one hard negative per caption from (seed, epoch, index) -- or, for the
 trainer's hardest-of-K selection (:mod:`slipform.select`), up to K candidates -- and applies the
@@ -38,7 +41,7 @@ from .text.io import Caption, Columns, read_captions
 @dataclass(frozen=True)
 class DataConfig:
     train: str  # captions file, NegCLIP TSV, or a list of .tar shards ("a.tar,b.tar" or a brace pattern)
-    negatives: str | None = None  # negatives.jsonl for captions files
+    negatives: str | None = None  # negatives.jsonl for captions files; a side-car for shards (Sidecar)
     image_root: str | None = None
     format: str | None = None  # "negclip", "wds", or a captions format; None: guessed
     caption_col: str = "title"
@@ -272,8 +275,12 @@ class ShardDataset(IterableDataset):
     """
 
     def __init__(self, urls, transform, seed: int = 0, rank: int = 0, world: int = 1,
-                 image_negatives: bool = False, resampled: bool = False, candidates: int = 1):
+                 image_negatives: bool = False, resampled: bool = False, candidates: int = 1,
+                 negatives: str | None = None):
         self.urls = expand_shards(urls) if isinstance(urls, str) else list(urls)
+        self.negatives = negatives  # a side-car joined by key, replacing the .json's negatives (see Sidecar)
+        if negatives is not None and not Path(negatives).exists():
+            raise FileNotFoundError(f"negatives side-car not found: {negatives}")
         self.transform, self.rank, self.world = transform, rank, world
         self.image_negatives, self.resampled = image_negatives, resampled
         self.draw = _Draw(seed, candidates)
@@ -304,8 +311,9 @@ class ShardDataset(IterableDataset):
         pipeline = wds.DataPipeline(
             self._shards, self._by_node, *([] if self.resampled else [wds.split_by_worker]),
             wds.tarfile_to_samples(handler=wds.warn_and_continue))
+        sidecar = Sidecar(self.negatives) if self.negatives else None
         for raw in pipeline:
-            sample = _wds_sample(raw)
+            sample = _wds_sample(raw, sidecar.lookup(raw.get("__url__", ""), raw["__key__"]) if sidecar else None)
             if sample is None:
                 continue
             item = self.draw.item(_seed(raw.get("__url__", ""), raw["__key__"]), sample, self.transform,
@@ -320,37 +328,68 @@ def _worker_id() -> int:
     return info.id if info else 0
 
 
-def _wds_sample(raw: dict) -> Sample | None:
+def _wds_sample(raw: dict, sidecar: list[dict] | None = None) -> Sample | None:
+    """A sample's caption (``.json``'s ``caption``, else its ``.txt``) and negatives (``sidecar``'s, else
+    the ``.json``'s), or None (with a warning) when it has no readable caption."""
     try:
-        meta = json.loads(raw["json"])
+        meta = json.loads(raw["json"]) if "json" in raw else {}
+        caption = meta["caption"] if "caption" in meta else raw["txt"].decode("utf-8")
+        entries = sidecar if sidecar is not None else meta.get("negatives", [])
         negs = tuple((n["negative"], math.nan if n.get("concreteness") is None else float(n["concreteness"]),
                       "neg.jpg" if i == 0 and "neg.jpg" in raw else None, str(n.get("role") or ""))
-                     for i, n in enumerate(meta.get("negatives", [])))
-        return Sample("jpg", meta["caption"], negs)
-    except (KeyError, ValueError, TypeError):
+                     for i, n in enumerate(entries))
+        return Sample("jpg", caption, negs)
+    except (KeyError, ValueError, TypeError, AttributeError):
         import logging
 
-        logging.getLogger(__name__).warning("%s: sample %s has no readable .json with a caption; skipped",
+        logging.getLogger(__name__).warning("%s: sample %s has no readable caption (.json or .txt); skipped",
                                             raw.get("__url__", "?"), raw.get("__key__", "?"))
         return None
+
+
+class Sidecar:
+    """Negatives by sample key, from ``slipform plant``'s side-car: a folder of per-shard files named
+    after the shards (``00017.tar`` -> ``00017.parquet`` or ``00017.jsonl``), loaded one shard at a
+    time, or one ``.parquet``/``.jsonl`` file for every shard. A shard without a side-car file
+    trains without negatives (a warning names it)."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.url, self.table = None, ({} if self.path.is_dir() else _read_sidecar(self.path))
+
+    def lookup(self, url: str, key: str) -> list[dict]:
+        if self.path.is_dir() and url != self.url:
+            from .text.shards import shard_stem
+
+            self.url, self.table = url, {}
+            for suffix in (".parquet", ".jsonl"):
+                if (self.path / f"{shard_stem(url)}{suffix}").exists():
+                    self.table = _read_sidecar(self.path / f"{shard_stem(url)}{suffix}")
+                    break
+            else:
+                import logging
+
+                logging.getLogger(__name__).warning("%s: no side-car for shard %s; its samples train without "
+                                                    "negatives", self.path, url)
+        return self.table.get(key, [])
+
+
+def _read_sidecar(path: Path) -> dict[str, list[dict]]:
+    """key -> negatives entries (``{"negative", "concreteness", "role", ...}``) of a side-car file."""
+    if path.suffix == ".parquet":
+        from .plant.core.record import read_sidecar
+
+        return read_sidecar(path)
+    return {k: [{"negative": n, "concreteness": None if math.isnan(c) else c, "role": r} for n, c, _, r in negs]
+            for k, negs in load_negatives(path).items()}
 
 
 def expand_shards(spec: str) -> list[str]:
     """``"data/{000..009}.tar"``, ``"a.tar::b.tar"`` or ``"a.tar,b.tar"`` -> the list of URLs
     (``webdataset``'s expansion; a comma outside braces also separates)."""
-    from webdataset.shardlists import expand_urls
+    from .text.shards import expand_urls
 
-    parts, depth, cur = [], 0, ""
-    for ch in spec:  # split on commas outside braces, so "{a,b}" stays one pattern
-        depth += ch == "{"
-        depth -= ch == "}"
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [u for part in parts if part for u in expand_urls(part)]
+    return expand_urls(spec)
 
 
 class Collate:

@@ -226,7 +226,8 @@ class Trainer:
         if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train) or \
                 str(data.train).startswith("pipe:"):
             self.dataset = ShardDataset(expand_shards(data.train), self.model.preprocess_train, cfg.seed,
-                                        self.dist.rank, self.dist.world, data.image_negatives, data.resampled, k)
+                                        self.dist.rank, self.dist.world, data.image_negatives, data.resampled, k,
+                                        negatives=data.negatives)
             self.sampler = None
             self.steps_per_epoch = cfg.max_steps or 1000
         else:

@@ -54,7 +54,8 @@ class BadLine:
     kind: str = "malformed input"
 
 
-BAD_INPUT_KINDS = ("malformed JSON", "missing columns", "missing caption field", "not an object", "malformed input")
+BAD_INPUT_KINDS = ("malformed JSON", "missing columns", "missing caption field", "not an object", "malformed input",
+                   "truncated tar", "sample without caption", "non-UTF-8 caption", "empty shard")  # the last: shards
 
 
 @dataclass(frozen=True)

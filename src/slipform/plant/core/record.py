@@ -9,6 +9,14 @@ field is named in one place. A line is one JSON object::
 
 ``image`` is present when the input names images; ``route`` is ``{"A", "R", "O"} -> bool`` for the
 role; numbers are ``null`` where a backend has none (swaps have no plausibility).
+
+Planted into a sample of a webdataset shard, a caption's records become the ``negatives`` list of
+its ``.json`` (:func:`sample_negatives`): each record without the fields the sample holds itself
+(``id``, ``caption``, ``image``); ``slipform train`` reads ``negative``, ``concreteness`` and
+``role`` from them. A side-car Parquet file holds the same lists by key (:func:`sidecar_table`,
+:func:`read_sidecar`): columns ``key``, ``caption`` and ``negatives``, a list of structs with the
+fields of :data:`SIDECAR_FIELDS` (a backend's extras as a JSON object in ``extra``; the route is
+the role's).
 """
 
 from __future__ import annotations
@@ -21,6 +29,10 @@ from pathlib import Path
 from .anchor import ROLES, route
 
 REQUIRED = ("id", "caption", "negative")
+SAMPLE_HELD = ("id", "caption", "image")  # a sample's own fields, left out of its negatives list
+SIDECAR_FIELDS = (("negative", "string"), ("target", "string"), ("role", "string"), ("concreteness", "float64"),
+                  ("strategy", "string"), ("backend", "string"), ("replacement", "string"),
+                  ("similarity", "float64"), ("plausibility", "float64"), ("extra", "string"))
 
 
 @dataclass(frozen=True)
@@ -82,3 +94,56 @@ def read_records(path: str | Path) -> Iterator[NegativeRecord]:
             except ValueError:
                 raise ValueError(f"{path}:{n}: not JSON") from None
             yield NegativeRecord.from_dict(d, f"{path}:{n}")
+
+
+def sample_negatives(records: list[dict]) -> list[dict]:
+    """The ``negatives`` list of a sample's ``.json``: its records without ``id``, ``caption`` and ``image``."""
+    return [{k: v for k, v in r.items() if k not in SAMPLE_HELD} for r in records]
+
+
+def sidecar_schema():
+    import pyarrow as pa
+
+    entry = pa.struct([(name, getattr(pa, kind)()) for name, kind in SIDECAR_FIELDS])
+    return pa.schema([("key", pa.string()), ("caption", pa.string()), ("negatives", pa.list_(entry))])
+
+
+def sidecar_table(rows: list[tuple[str, str, list[dict]]]):
+    """A side-car table of ``(key, caption, records)`` rows (a pyarrow Table with :func:`sidecar_schema`)."""
+    import pyarrow as pa
+
+    known = {name for name, _ in SIDECAR_FIELDS} | set(SAMPLE_HELD) | {"route"}
+    negatives = []
+    for _, _, records in rows:
+        entries = []
+        for r in records:
+            extra = {k: v for k, v in r.items() if k not in known}
+            entries.append({**{name: r.get(name) for name, _ in SIDECAR_FIELDS[:-1]},
+                            "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
+        negatives.append(entries)
+    return pa.table({"key": [k for k, _, _ in rows], "caption": [c for _, c, _ in rows], "negatives": negatives},
+                    schema=sidecar_schema())
+
+
+def read_sidecar(path) -> dict[str, list[dict]]:
+    """``key`` -> the sample's negatives list (as in its ``.json``) from a side-car Parquet file.
+
+    A file without the side-car's columns raises a ValueError naming the file and its columns.
+    """
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    names = f.schema_arrow.names
+    if not {"key", "caption", "negatives"} <= set(names):
+        raise ValueError(f"{path}: not a Slipform side-car (columns key, caption, negatives); its columns are "
+                         f"{', '.join(names)}")
+    out: dict[str, list[dict]] = {}
+    for batch in f.iter_batches(columns=["key", "caption", "negatives"]):
+        for key, caption, entries in zip(*(batch.column(c).to_pylist() for c in ("key", "caption", "negatives"))):
+            records = []
+            for e in entries or []:
+                fields = {k: v for k, v in e.items() if k != "extra"}
+                extra = json.loads(e["extra"]) if e.get("extra") else {}
+                records.append(NegativeRecord(id=str(key), caption=caption or "", **fields, extra=extra).to_dict())
+            out[str(key)] = sample_negatives(records)
+    return out

@@ -11,6 +11,7 @@ import gc
 import multiprocessing as mp
 import os
 import sys
+from collections import deque
 
 from ..core.planter import ConcretePlant, PlantConfig
 from ..knowledge.embed import encoder_loaded
@@ -102,6 +103,7 @@ class LocalPool:
         save_vectors()
         self._pool = None
         self.method = None
+        self.workers = workers
         if workers > 1:
             self.method = "fork" if fork_is_safe(before) else "spawn"
             ctx = mp.get_context(self.method)
@@ -115,7 +117,18 @@ class LocalPool:
                     gc.unfreeze()
 
     def map(self, chunks):
-        return self._pool.imap(plant_chunk, chunks) if self._pool is not None else map(plant_chunk, chunks)
+        """Planted chunks in input order, at most two per worker in flight: ``chunks`` is read only as
+        fast as the workers plant, so what the reader holds per chunk (a tar's members) stays bounded."""
+        if self._pool is None:
+            yield from map(plant_chunk, chunks)
+            return
+        pending, window = deque(), 2 * self.workers
+        for chunk in chunks:
+            pending.append(self._pool.apply_async(plant_chunk, (chunk,)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -13,6 +13,10 @@ The driver shows one progress bar over all captions: each actor reports its shar
 every chunk to a small counter actor, which the driver polls (:class:`ShardProgress` sums them,
 a retried shard starting again from zero). Input warnings are shown in input order, a shard's
 once every shard before it is done, so they are the first ``max_messages`` one process shows.
+
+Shard files (tars, Parquet; :func:`plant_files_ray`) are planted one task per input file by the
+same actors, with the code one process runs (:mod:`slipform.plant.engine.files`), into the
+output folder; there is nothing to concatenate.
 """
 
 from __future__ import annotations
@@ -58,6 +62,19 @@ class ShardWorker:
         except (OSError, IndexError, ValueError):
             rss = None
         return {"pid": os.getpid(), "rss_mb": rss}
+
+    def plant_file(self, shard, folder: str, columns, output_format: str, chunk_size: int, max_messages: int,
+                   counter=None) -> dict:
+        """Plant one input file (a tar or Parquet shard, :mod:`slipform.plant.engine.files`) whole."""
+        from .files import plant_one
+
+        def report(read: int, n: int) -> None:
+            if counter is not None:
+                counter.set.remote(shard.index, read)  # not waited for
+            _maybe_die(shard, n)
+
+        return plant_one(shard, Path(folder), columns, output_format, _WORKER["plant"].lexicon, self.config.max_words,
+                         chunk_size, max_messages, plant_chunk, report)
 
     def plant(self, input: str, fmt: str, columns: Columns, shard: Shard, folder: str, chunk_size: int,
               max_messages: int, counter=None) -> dict:
@@ -192,8 +209,15 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     shown = 0
     try:
         if todo:
-            shown = _run(ray, todo, input, source.fmt, columns, config, folder, actors, chunk_size, progress,
-                         max_messages, log, summary, start, (sum(s.lines for s in plan), summary.read))
+            vocab = build_vocabulary(input, source.fmt, columns, config) \
+                if get_backend(config.backend).needs_vocabulary else None
+
+            def call(actor, shard, counter):
+                return actor.plant.remote(str(input), source.fmt, columns, shard, str(folder), chunk_size, max_messages,
+                                          counter)
+
+            shown = _run(ray, todo, call, config, vocab, actors, progress, max_messages, log, summary, start,
+                         (sum(s.lines for s in plan), summary.read))
         for shard in plan:  # what attempts that died left behind (every shard is done now)
             for tmp in folder.glob(f"{shard.name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
@@ -209,15 +233,14 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     return summary
 
 
-def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config: PlantConfig, folder: Path,
-         actors: int | None, chunk_size: int, progress: bool, max_messages: int, log, summary: Summary,
-         start: float, bar_span: tuple[int, int]) -> int:
-    """Plant the shards of ``todo``, counting them into ``summary``; the number of warnings shown.
+def _run(ray, todo: list, call, config: PlantConfig, vocab, actors: int | None, progress: bool, max_messages: int,
+         log, summary: Summary, start: float, bar_span: tuple[int, int]) -> int:
+    """Plant the shards of ``todo`` (``call(actor, shard, counter)`` starts one), counting them into
+    ``summary``; the number of warnings shown.
 
-    ``bar_span``: the bar's estimated total (the plan's lines) and its start (captions done by an
-    earlier run, as one process counts them on a rerun).
+    ``bar_span``: the bar's estimated total (the plan's lines; 0: unknown) and its start (captions
+    done by an earlier run, as one process counts them on a rerun).
     """
-    vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None
     vocab_ref = ray.put(vocab.to_dict() if vocab is not None else None)
     n = min(actors or max(1, int(ray.cluster_resources().get("CPU", 1))), len(todo))
     remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(ShardWorker)
@@ -235,14 +258,14 @@ def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config
         log(f"ray: {n} actors loaded in {summary.startup_seconds:.1f}s"
             + (f", {max(mb):.0f} MB resident each at most" if mb else ""))
         counter = ray.remote(num_cpus=0)(Counter).remote()
-        bar = tqdm(total=bar_span[0], initial=bar_span[1], unit=" captions", desc="plant (ray)",
+        bar = tqdm(total=bar_span[0] or None, initial=bar_span[1], unit=" captions", desc="plant (ray)",
                    dynamic_ncols=True, file=sys.stderr)
     queue, running, shown = deque(todo), {}, 0
     in_order = InOrder([s.index for s in todo], max_messages)
 
     def submit(actor) -> None:
         shard = queue.popleft()
-        ref = actor.plant.remote(str(input), fmt, columns, shard, str(folder), chunk_size, max_messages, counter)
+        ref = call(actor, shard, counter)
         running[ref] = (actor, shard)
         tally.start(shard.index)
 
@@ -279,3 +302,50 @@ def _run(ray, todo: list[Shard], input: Path, fmt: str, columns: Columns, config
         if counter is not None:
             ray.kill(counter)
     return shown
+
+
+def plant_files_ray(spec, output: Path, config: PlantConfig, *, fmt: str | None, columns, output_format: str,
+                    actors: int | None, chunk_size: int, progress: bool, max_messages: int, log,
+                    address: str | None) -> Summary:
+    """Shard files (tars, Parquet) on Ray: one task per input file, written into folder ``output``.
+
+    Ray Data's ``read_webdataset`` decodes samples and its ``write_webdataset`` writes new members,
+    so neither keeps a tar's members byte for byte; the actors plant each file with the code one
+    process runs (:func:`slipform.plant.engine.files.plant_one`), so the outputs are the same bytes.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError("the ray engine needs Ray: pip install 'slipform[ray]'") from exc
+    from .files import check_manifest, plan_files, remove_leftovers, resumed_counts, run_key, shard_vocabulary
+
+    start = time.perf_counter()
+    plan = plan_files(spec, fmt, columns, output_format)  # InputError before any work
+    check_manifest(output, run_key(plan, columns, output_format, config))
+    done = done_shards(output, [s.name for s in plan])
+    todo = [s for s in plan if s.name not in done]
+    summary = Summary(output=str(output))
+    resumed_counts(summary, done)
+    started = not ray.is_initialized()
+    if started and todo:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    shown = 0
+    try:
+        if todo:
+            vocab = shard_vocabulary(plan, columns, config) if get_backend(config.backend).needs_vocabulary else None
+
+            def call(actor, shard, counter):
+                return actor.plant_file.remote(shard, str(output), columns, output_format, chunk_size, max_messages,
+                                               counter)
+
+            shown = _run(ray, todo, call, config, vocab, actors, progress, max_messages, log, summary, start,
+                         (sum(s.lines for s in plan), summary.read))
+        remove_leftovers(output, plan)
+    finally:
+        if started and todo:
+            ray.shutdown()
+    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
+    if bad > shown:
+        log(f"warning: {bad - shown} more input problems not shown; see {output}/*.skipped.jsonl")
+    summary.seconds = time.perf_counter() - start
+    return summary

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ...text.io import BAD_INPUT_KINDS, Columns
+from ...text.shards import ShardColumns
 from ..core.backend import get_backend
 from ..core.planter import ConcretePlant, PlantConfig
 from .pool import LocalPool, fork_state
@@ -31,11 +32,18 @@ ENGINES = ("local", "ray")
 _input_key = input_key  # the vocabulary cache's key (kept for callers of the old name)
 
 
-def plant_file(input: str | Path, output: str | Path, config: PlantConfig = PlantConfig(), *,
-               fmt: str | None = None, columns: Columns = Columns(), workers: int | None = None, num_shards: int | None = None,
-               shard_id: int = 0, chunk_size: int = 256, progress: bool = True, max_messages: int = 20,
-               log=None, engine: str = "local", ray_address: str | None = None) -> Summary:
+def plant_file(input: str | Path | list[str], output: str | Path, config: PlantConfig = PlantConfig(), *,
+               fmt: str | None = None, columns: Columns | ShardColumns = Columns(), workers: int | None = None,
+               num_shards: int | None = None, shard_id: int = 0, chunk_size: int = 256, progress: bool = True,
+               max_messages: int = 20, log=None, engine: str = "local", ray_address: str | None = None,
+               output_format: str = "jsonl") -> Summary:
     """Plant negatives for every caption of ``input`` into ``output`` (JSONL), resuming if it exists.
+
+    ``input`` may also name shard files, webdataset tars or Parquet tables (a brace pattern, a
+    list, ``pipe:`` commands; ``fmt`` ``"wds"`` or ``"parquet"``, ``columns`` a
+    :class:`~slipform.text.shards.ShardColumns`): then ``output`` is a folder with one output per
+    input file, in ``output_format`` (``jsonl``, ``wds`` or ``parquet``;
+    :mod:`slipform.plant.engine.files`), and ``num_shards`` splits the list of files.
 
     ``engine="local"``: ``workers`` processes (default 1) on this machine; with ``num_shards``,
     only shard ``shard_id`` of the input is read (a SLURM array task). ``engine="ray"``: all
@@ -50,6 +58,13 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     if workers is not None and workers < 1:
         raise ValueError("workers must be >= 1")
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    from .files import is_shard_input
+
+    if is_shard_input(input, fmt):
+        return _plant_shards(input, Path(output), config, fmt, columns, workers, num_shards, shard_id, chunk_size,
+                             progress, max_messages, log, engine, ray_address, output_format)
+    if output_format != "jsonl":
+        raise ValueError(f"--output-format {output_format} needs shard input (.tar or .parquet files)")
     input, output = Path(input), Path(output)
     if engine == "ray":
         from .ray_engine import plant_ray
@@ -96,6 +111,22 @@ def plant_file(input: str | Path, output: str | Path, config: PlantConfig = Plan
     report_unshown(summary, messages, skipped_path(output), log)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _plant_shards(input, output: Path, config, fmt, columns, workers, num_shards, shard_id, chunk_size, progress,
+                  max_messages, log, engine, ray_address, output_format) -> Summary:
+    columns = columns if isinstance(columns, ShardColumns) else ShardColumns()
+    if engine == "ray":
+        from .ray_engine import plant_files_ray
+
+        return plant_files_ray(input, output, config, fmt=fmt, columns=columns, output_format=output_format,
+                               actors=workers, chunk_size=chunk_size, progress=progress, max_messages=max_messages,
+                               log=log, address=ray_address)
+    from .files import plant_files
+
+    return plant_files(input, output, config, fmt=fmt, columns=columns, output_format=output_format, workers=workers,
+                       num_shards=num_shards, shard_id=shard_id, chunk_size=chunk_size, progress=progress,
+                       max_messages=max_messages, log=log, before=fork_state())
 
 
 def report_unshown(summary: Summary, shown: int, skip_file: Path, log) -> None:

@@ -88,9 +88,10 @@ class ShardSink:
         self.final = folder / f"{name}.jsonl"
         self.final_skipped = folder / f"{name}.skipped.jsonl"
         self.marker = folder / f"{name}.done"
-        attempt = uuid.uuid4().hex[:12]
+        self.attempt = attempt = uuid.uuid4().hex[:12]
         self.tmp = folder / f"{name}.jsonl.{attempt}.tmp"
         self.tmp_skipped = folder / f"{name}.skipped.jsonl.{attempt}.tmp"
+        self.extra: list[tuple[Path, Path]] = []  # (temporary, final) files an owner writes beside (a tar, a Parquet)
         self.done: set[str] = set()  # a shard is written whole or not at all
         self._out = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self._skip = os.open(self.tmp_skipped, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -112,7 +113,7 @@ class ShardSink:
         at the same moment as a fresh one waits, then finds the marker and deletes its files.
         """
         self.close()
-        for path in (self.tmp, self.tmp_skipped):
+        for path in (self.tmp, self.tmp_skipped, *(tmp for tmp, _ in self.extra)):
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
         with open(self.marker.with_suffix(".lock"), "a") as lock:
@@ -120,6 +121,8 @@ class ShardSink:
             if self.marker.exists():
                 self.discard()
                 return False
+            for tmp, final in self.extra:
+                os.replace(tmp, final)
             os.replace(self.tmp_skipped, self.final_skipped)
             os.replace(self.tmp, self.final)
             tmp_marker = self.marker.with_name(self.tmp.name + ".done")
@@ -129,14 +132,16 @@ class ShardSink:
 
     def discard(self) -> None:
         self.close()
-        for path in (self.tmp, self.tmp_skipped):
+        for path in (self.tmp, self.tmp_skipped, *(tmp for tmp, _ in self.extra)):
             path.unlink(missing_ok=True)
 
 
-def done_shards(folder: Path) -> dict[str, dict]:
-    """The finished shards in ``folder``: name -> the summary its marker holds."""
+def done_shards(folder: Path, names: list[str] | None = None) -> dict[str, dict]:
+    """The finished shards in ``folder`` (of ``names``, else all ``part-*``): name -> the summary its marker holds."""
     if not folder.is_dir():
         return {}
+    if names is not None:
+        return {n: json.loads((folder / f"{n}.done").read_text()) for n in names if (folder / f"{n}.done").exists()}
     return {p.name[:-len(".done")]: json.loads(p.read_text()) for p in sorted(folder.glob("part-*.done"))}
 
 

@@ -188,21 +188,29 @@ def build_vocabulary(path: Path, fmt: str | None, columns: Columns, config):
     Every shard and every resumed run reads the same first captions, so all of them draw
     replacements from the same vocabulary and plant the same negatives.
     """
+    path = Path(path)
+    key = input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path,
+                    config.lexicon_source)
+    return vocabulary_from(key, lambda: read_captions(path, fmt, columns), config)
+
+
+def vocabulary_from(key: str, items, config):
+    """The vocabulary of the first ``vocab_sample`` captions of ``items()`` (Caption and other items),
+    cached under ``key`` (which names the input and the settings)."""
     from ...text.io import Caption
     from ...text.nlp import load_nlp
     from ..core.planter import ConcretePlant
     from ..knowledge.embed import cache_dir
     from ..knowledge.vocabulary import Vocabulary
 
-    path = Path(path)
-    cache = cache_dir() / f"vocab3-{input_key(path, fmt, asdict(columns), config.vocab_sample, config.spacy_model, config.lexicon_path, config.lexicon_source)}.json"
+    cache = cache_dir() / f"vocab3-{key}.json"
     if cache.exists():
         try:
             return Vocabulary.from_dict(json.loads(cache.read_text()))
         except (ValueError, KeyError):
             pass
-    items = (x for x in read_captions(path, fmt, columns) if isinstance(x, Caption) and x.caption.strip())
-    texts = [x.caption for x in itertools.islice(items, config.vocab_sample)]
+    captions = (x for x in items() if isinstance(x, Caption) and x.caption.strip())
+    texts = [x.caption for x in itertools.islice(captions, config.vocab_sample)]
     nlp = load_nlp(config.spacy_model)
     # the parser is needed: the slot model counts dependencies (who fries what)
     vocab = Vocabulary.from_docs(nlp.pipe(texts, batch_size=256), ConcretePlant(config).lexicon)

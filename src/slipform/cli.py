@@ -144,7 +144,8 @@ def _run_plant(args) -> int:
         print(f"slipform plant: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(summary.text(), file=sys.stderr)
-    Path(str(args.output) + ".summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+    part = f".{args.shard_id:05d}-of-{args.num_shards:05d}" if shards and args.num_shards else ""  # tasks share OUTPUT/
+    Path(f"{args.output}{part}.summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
     if args.export_negclip:
         rows = export_negclip(args.output, args.export_negclip, seed=args.seed)
         print(f"NegCLIP TSV: {args.export_negclip} ({rows} rows)", file=sys.stderr)

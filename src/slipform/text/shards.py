@@ -3,7 +3,8 @@
 - ``wds``: tar shards whose members are grouped into samples by key, as webdataset groups them
   (the member's path up to the first dot of its file name: ``000017.jpg``, ``000017.txt`` and
   ``000017.json`` are sample ``000017``). The caption is the ``.txt`` member, or a field of the
-  ``.json`` member (``caption_key``). A tar is read as a stream, member by member, never whole.
+  ``.json`` member (``caption_key``). A tar is read as a stream, member by member, never whole,
+  each member with its raw bytes (:mod:`slipform.text.tarstream`) so that it can be copied exactly.
 - ``parquet``: tables with a caption column and a key column, read with pyarrow batch by batch.
 
 A shard is named by a URL: a local path, or ``pipe:COMMAND`` whose standard output is the

@@ -39,9 +39,9 @@ measured difficulty of its concreteness, not a slope fixed in advance. The linea
 (``schedule="adaptive"``, alias ``"linear"``) assumes instead that difficulty-to-learn rises with
 c; the calibrated margin starts from that ramp (until the first fit) and then follows the data.
 ``margin_min``/``margin_max`` bound both, so the two schedules are compared at the same scale.
-A negative whose changed word is unrated (NaN: NegCLIP's swaps) adds no sample and gets the
-margin of ``default_concreteness``; with no rated negatives at all (or fewer than 3 distinct c)
-nothing is fitted and the ramp stays, so calibrated Cement on swaps is linear Cement on swaps.
+A negative whose changed word is unrated (NaN) adds no sample and gets the margin of
+``default_concreteness``; with no rated negatives at all (or fewer than 3 distinct c, or under
+:data:`MIN_SAMPLES`) nothing is fitted and the ramp stays.
 
 Exactness: the fitted state (the sample window, the margin table, every fit's curves) is the
 loss's ``get_extra_state``, saved in the trainer's checkpoint as tensors and plain numbers

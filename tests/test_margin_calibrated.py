@@ -187,3 +187,21 @@ def test_a_resumed_calibrated_run_equals_an_unbroken_one(tmp_path, monkeypatch):
     fit = json.loads((tmp_path / "run" / "margin_fit.json").read_text())
     assert [f["step"] for f in fit["fits"]] == [f["step"] for f in fits]
     assert (tmp_path / "run" / "margin_fit.png").stat().st_size > 10_000
+
+
+def test_linear_is_the_adaptive_ramp_and_the_cli_sets_the_calibrated_margin(tmp_path):
+    from slipform.cli import main
+    from slipform.losses import margin_fn
+
+    c = torch.tensor([1.0, 2.5, 5.0])
+    assert torch.equal(margin_fn(LossConfig(schedule="linear"))(c), margin_fn(LossConfig(schedule="adaptive"))(c))
+    data = make_pair_data(tmp_path / "data", n=16)
+    assert main(["train", "--train", data["train"], "--negatives", data["negatives"], "--image-root",
+                 data["image_root"], "--model-config", "tiny", "--pretrained", "none", "--batch-size", "8",
+                 "--max-steps", "1", "--workers", "0", "--no-progress", "--margin-schedule", "calibrated",
+                 "--margin-refresh", "7", "--margin-window", "99", "-o", str(tmp_path / "run")]) == 0
+    loss = json.loads((tmp_path / "run" / "config.json").read_text())["loss"]
+    assert (loss["schedule"], loss["refresh_every"], loss["calibration_window"]) == ("calibrated", 7, 99)
+    state = _checkpoint(tmp_path / "run")["loss"]["margin._extra_state"]
+    assert state["window"].shape == (99, 4) and state["seen"] > 0  # one step observed, no fit yet
+    assert json.loads((tmp_path / "run" / "margin_fit.json").read_text())["fits"] == []

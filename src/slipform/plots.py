@@ -89,8 +89,10 @@ def plot_margin_fit(run: str | Path, output: str | Path | None = None) -> Path:
     bx.plot([1, 5], [lo, hi], "k--", lw=1, label="linear ramp")
     ax.set_xlabel("concreteness $c_i$ of the changed word")
     ax.set_ylabel("cosine similarity")
-    ax.set_title(f"estimated similarities (LOESS, frac {fit['loess_frac']:.2f})" if fits else "no fit yet")
-    ax.legend(fontsize=7)
+    ax.set_title(f"estimated similarities (LOESS, frac {fit['loess_frac']:.2f})" if fits else
+                 "no fit yet (too few samples)")
+    if fits:
+        ax.legend(fontsize=7)
     bx.set_xlabel("concreteness $c_i$")
     bx.set_ylabel("margin m(c)")
     bx.set_title(f"calibrated margin, refit every {fit['refresh_every']} steps")

@@ -39,9 +39,15 @@ measured difficulty of its concreteness, not a slope fixed in advance. The linea
 (``schedule="adaptive"``, alias ``"linear"``) assumes instead that difficulty-to-learn rises with
 c; the calibrated margin starts from that ramp (until the first fit) and then follows the data.
 ``margin_min``/``margin_max`` bound both, so the two schedules are compared at the same scale.
+A negative whose changed word is unrated (NaN) adds no sample and gets the margin of
+``default_concreteness``; with no rated negatives at all (or fewer than 3 distinct c, or under
+:data:`MIN_SAMPLES`) nothing is fitted and the ramp stays.
 
-Exactness: the fitted state (the sample window, the margin table, every fit's curves) is the
-loss's ``get_extra_state``, saved in the trainer's checkpoint as tensors and plain numbers
+As training separates a level's negatives, its d and margin fall: the calibrated margin fades
+towards NegCLIP where there is nothing left to push, which a fixed ramp never does.
+
+Exactness: the fitted state (the sample window, the margin table, every fit's curves) is this
+module's ``get_extra_state`` (``margin._extra_state`` in the loss's ``state_dict``), saved in the trainer's checkpoint as tensors and plain numbers
 (``torch.load(weights_only=True)`` reads it), so a resumed run continues bitwise as an unbroken
 one. Under DDP each rank's samples are all-gathered in rank order before they enter the window,
 so every rank holds the same window, fits the same curve and uses the same margins, and the

@@ -309,8 +309,8 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     rng.shuffle(others)
     for other in others:
         c = _thing(doc, other, ())
-        if c is None or other.dep_ in ("compound", "poss") or any(
-                k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
+        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == "colour" for t in _attribute_tokens(other)) \
+                or any(k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
             continue
         if other.i == a.i + 1:
             continue

@@ -155,11 +155,13 @@ SCALES: dict[str, tuple[str, ...]] = {
     "shape": ("shape",),
 }
 SCALE_OF: dict[str, str] = {kind: scale for scale, kinds in SCALES.items() for kind in kinds}
-# Kinds whose things a caption may exchange wherever they stand ("a man cutting a pizza next to a
-# salad" -> "cutting a salad next to a pizza"): things used alike, so that each fits the other's place.
+# Kinds whose things a caption may exchange wherever they stand ("a desk with two monitors and a
+# laptop" -> "two laptops and a monitor"): things used alike, so that each fits the other's place.
+# Food only within a list ("two donuts and a muffin"; never "a sandwich has carrots" -> "a carrot
+# has sandwiches"), clothes never a dress or a skirt ("a girl in a dress and a man in a tie").
 EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
-    "food": ("fast food", "baked good", "breakfast", "fruit", "vegetable", "meat", "dish"),
     "dishes": ("tableware", "vessel"),
+    "food": ("fast food", "baked good", "breakfast", "fruit", "vegetable", "meat", "dish"),
     "clothes": ("top", "headwear", "neckwear", "legwear", "footwear"),
     "vehicles": ("road vehicle",),
     "shapes": ("shape",),

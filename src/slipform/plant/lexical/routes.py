@@ -35,9 +35,12 @@ from ..knowledge.tables import (
     SYMMETRIC_VERBS,
 )
 from .guards import (
+    FEMALE,
+    FEMININE_CLOTHES,
     GROUPS,
     HANDS,
     INVARIANT,
+    MALE,
     MASS_NOUNS,
     NATURAL_COLOURS,
     PLURAL_ONLY,
@@ -59,7 +62,7 @@ _SAME = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, {"small"
 _DIMENSION = {**dict.fromkeys(("small", "large", "big", "little", "tiny", "huge", "giant"), "size"),
               **dict.fromkeys(("tall", "short"), "height"), "long": "length"}
 _NOUN_TAGS_PLURAL = ("NNS", "NNPS")
-LAST_RESORT_DRAW = 3.0  # the last resort draws a shared contrast three times as often as a route does
+LAST_RESORT_DRAW = 4.0  # the last resort draws a shared contrast four times as often as a route does
 CONCRETE_PLACE = 4.0  # Brysbaert: "water" 4.97, "table" 4.9, "day" 3.6, "side" 3.6
 PLACE_KINDS = frozenset({"room", "building", "landscape", "body of water", "ground", "way"})
 
@@ -86,7 +89,8 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
             if routed.route == "A" else relation_words(doc, anchor, cands)
         for word in words:
             rewrite = rw.rewrite(doc, word, rng)
-            if rewrite is None or not _keeps_class(doc[word.start], rewrite.replacement):
+            if rewrite is None or not _keeps_class(doc[word.start], rewrite.replacement) \
+                    or (word.role == "R" and not _sane(doc, word, rewrite)):
                 continue
             if rng.random() < LAST_RESORT_DRAW * SHARED_CONTRASTS.get(rewrite.replacement, 1.0):
                 return RouteEdit(rewrite, word.text, "replace", word.role)
@@ -122,6 +126,14 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     return None
 
 
+def _sane(doc, word: Candidate, rewrite: Rewrite) -> bool:
+    """What even the last resort checks of a relation's contrast: not for what is worn, and
+    "without" only for a thing's "with" ("cluttered with items" -> "cluttered without items")."""
+    if _worn(doc, word):
+        return False
+    return rewrite.replacement != "without" or doc[word.start].head.pos_ in ("NOUN", "PROPN")
+
+
 def _fair_contrast(rw: LexicalRewriter, doc, word: Candidate, rewrite: Rewrite, rng: random.Random) -> bool:
     """Whether a relation's contrast may stand: not for what is worn ("a man in a red shirt" ->
     "behind a red shirt"), not for a place word whose object is no thing ("on a sunny day" ->
@@ -130,8 +142,12 @@ def _fair_contrast(rw: LexicalRewriter, doc, word: Candidate, rewrite: Rewrite, 
     (:data:`SHARED_CONTRASTS`)."""
     if _worn(doc, word) or (word.pos == "ADP" and not _placed(doc, word, rw.lexicon)):
         return False
-    if rewrite.replacement_key in NOUN_LIKE_VERBS:
+    if rewrite.replacement_key in NOUN_LIKE_VERBS or not _sane(doc, word, rewrite):
         return False
+    root = doc[word.start:word.end].root
+    if word.pos == "VERB" and any(c.dep_ == "dobj" and KIND_OF.get(base(c.lemma_.lower())) is None and not animate(c)
+                                  for c in root.children):
+        return False  # "playing some tennis" -> "holding some tennis"
     objects = [c for c in doc[word.end - 1].children if c.dep_ == "pobj"]
     if rewrite.replacement in HEIGHT_PLACES and any(KIND_OF.get(base(o.lemma_.lower())) in PLACE_KINDS
                                                     for o in objects):
@@ -202,10 +218,21 @@ def _single(tok, role: str) -> Candidate:
 
 
 # -- A: attributes
+def _alone(tok) -> bool:
+    """An attribute that is not one of a list ("brown and white", "brown white and black")."""
+    doc = tok.doc
+    for j in (tok.i - 1, tok.i + 1):
+        if 0 <= j < len(doc) and (doc[j].dep_ in ("cc", "conj") or doc[j].lower_ in (",", "and", "or", "-")
+                                  or _FAMILY_OF.get(doc[j].lower_) == _FAMILY_OF.get(tok.lower_)):
+            return False
+    return True
+
+
 def _attribute_tokens(noun) -> list:
     """The attribute words of a noun token: its adjectives and colour compounds before it, its
     number, and an adjective the caption predicates of it ("the car is red")."""
-    out = [c for c in noun.children if c.i < noun.i and not list(c.children) and (
+    out = [c for c in noun.children if c.i < noun.i and not list(c.children) and _alone(c)
+           and f"{c.lower_} {noun.lemma_.lower()}" not in KIND_OF and (
         (c.dep_ == "amod" and c.pos_ == "ADJ") or c.dep_ == "nummod"
         or (c.dep_ == "compound" and _FAMILY_OF.get(c.lower_) == "colour"))]
     if noun.dep_ == "nsubj" and noun.head.lemma_ == "be":
@@ -294,14 +321,16 @@ def attribute_swap(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
 
 
 def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Random) -> RouteEdit | None:
-    """The anchor's colour moves to another thing that the caption gives none (:func:`_colourable`:
+    """The anchor's colour (or material, where real captions put it on the other thing) moves to
+    another thing that the caption gives none (:func:`_colourable`:
     "a red car behind a truck" -> "a car behind a red truck"; "a man in a red shirt holding a cup"
     -> "a man in a shirt holding a red cup"): the caption's words, bound otherwise."""
     noun = _root(doc, anchor)
-    colours = [t for t in _attribute_tokens(noun) if _family(t) == "colour" and t.dep_ == "amod"]
-    if len(colours) != 1 or not _colourable(noun):
+    movable = [t for t in _attribute_tokens(noun) if _family(t) in ("colour", "material") and t.dep_ == "amod"]
+    if len(movable) != 1 or not _colourable(noun):
         return None  # "a blue sky", "a white man": no thing's colour to move
-    a = colours[0]
+    a = movable[0]
+    family = _family(a)
     if in_compound(doc, _single(a, "A")) or a.i + 1 >= len(doc):
         return None
     others = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and t.i != noun.i and _colourable(t)
@@ -309,20 +338,23 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     rng.shuffle(others)
     for other in others:
         c = _thing(doc, other, ())
-        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == "colour" for t in _attribute_tokens(other)) \
+        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == family for t in _attribute_tokens(other)) \
                 or any(k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
             continue
         if other.i == a.i + 1:
             continue
-        fits = NATURAL_COLOURS.get(KIND_OF.get(base(other.lemma_.lower()), ""))
-        if fits is not None and a.lower_ not in fits:
-            continue
+        if family == "colour":
+            fits = NATURAL_COLOURS.get(KIND_OF.get(base(other.lemma_.lower()), ""))
+            if fits is not None and a.lower_ not in fits:
+                continue
+        elif animal(other) or not _attested(rw, other, a.lower_):
+            continue  # "a wooden bench near a fence" -> "a bench near a wooden fence", never "a wooden dog"
         start = c[0].start
-        while start > 0 and doc[start - 1].head.i == other.i and (doc[start - 1].dep_ == "compound" or _FAMILY_OF.get(
+        while start > 0 and doc[start - 1].head.i == other.i and (doc[start - 1].dep_ in ("compound", "nmod") or _FAMILY_OF.get(
                 doc[start - 1].lower_) == "material"):
             start -= 1  # "blue metal stools", not "metal blue stools"
-        if start == a.i + 1:
-            continue
+        if start == a.i + 1 or (start > 0 and doc[start - 1].pos_ in ("NOUN", "PROPN")):
+            continue  # "a bathroom black sink": the parse lost the compound
         first = doc[start].text if start or doc[start].pos_ == "PROPN" else doc[start].lower_
         edits = (Edit(a.i, a.i + 2, doc[a.i + 1].text), Edit(start, start + 1, f"{a.lower_} {first}"))
         return RouteEdit(Rewrite(edits, other.text, a.lower_, a.lower_), a.text, "swap", "A")
@@ -333,6 +365,13 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
 COLLECTIVE = GROUPS | {"people", "person", "persons", "crowd", "family", "team", "someone", "somebody", "everyone",
                        "group", "lot", "variety", "kind", "type", "set", "pile", "assortment"}
 _FOODS = frozenset({"fast food", "baked good", "breakfast", "meat", "dish", "drink"})
+
+
+def _attested(rw: LexicalRewriter, noun, adjective: str) -> bool:
+    """Whether real captions put ``adjective`` on the noun (the shipped adjective slots)."""
+    if rw._relations is None:
+        return True
+    return bool(rw._relations.slots.get(f"amod<{base(noun.lemma_.lower())}", {}).get(adjective))
 
 
 def _colourable(tok) -> bool:
@@ -459,6 +498,7 @@ def _bound(tok, c: Candidate) -> bool:
 # man" -> "a man chasing a dog"); between two people or two animals any verb of action may, except
 # the hand verbs for animals and, for a child and an adult, the verbs where size decides
 PERSON_ANIMAL_VERBS = frozenset({"chase", "follow", "watch", "lead", "approach", "photograph", "face"})
+_INFANTS = frozenset({"baby", "infant", "toddler", "newborn"})
 _YOUNG = frozenset({"child", "children", "kid", "kids", "baby", "babies", "toddler", "boy", "girl", "boys", "girls"})
 
 
@@ -498,6 +538,12 @@ def _context(tok) -> frozenset:
     return frozenset(out)
 
 
+def _listed(a, b) -> bool:
+    """Two things in one list ("a dog and a cat", "two donuts, a muffin and a cake")."""
+    return (a.dep_ == "conj" and a.head.i == b.i) or (b.dep_ == "conj" and b.head.i == a.i) \
+        or (a.dep_ == b.dep_ == "conj" and a.head.i == b.head.i)
+
+
 def _modifiers(tok) -> frozenset:
     return frozenset(f"{c.dep_}:{c.lower_}" for c in tok.children if c.dep_ in ("amod", "nummod", "compound"))
 
@@ -520,24 +566,38 @@ def _rebinds(a, b) -> bool:
         doc = a.doc
         if holds_stated_contents(doc, _single(a, "O")) or holds_stated_contents(doc, _single(b, "O")):
             return False  # "a plate of food next to a cup of coffee": each holds its own
+        if group == "clothes" and {a.lemma_.lower(), b.lemma_.lower()} & FEMININE_CLOTHES:
+            return False  # "a girl in a dress and a man in a tie" -> "a man in a dress"
+        if group == "food" and not _listed(a, b):
+            return False  # "a sandwich has carrots" -> "a carrot has sandwiches"
     elif not (animate(a) and animate(b)) or animal(a) != animal(b):
         return False
-    listed = a.head.i == b.i or b.head.i == a.i or (a.dep_ == b.dep_ == "conj" and a.head.i == b.head.i)
-    if listed and not (_modifiers(a) and _modifiers(b) and _modifiers(a) != _modifiers(b)):
+    listed = _listed(a, b)
+    counts = {k for k in _modifiers(a) ^ _modifiers(b) if k.startswith("nummod:")}
+    if listed and not counts and not (_modifiers(a) and _modifiers(b) and _modifiers(a) != _modifiers(b)):
         return False  # "a girl and a boy", "a little boy and girl": a list says the same of each; not "a black dog and a white cat"
     return _context(a) != _context(b)
+
+
+def _same_gender(a, b) -> bool:
+    """Two people of one gender ("a man ... a boy ... his"): a gendered pronoun still fits."""
+    return any(a.lower_ in g and b.lower_ in g for g in (MALE, FEMALE))
 
 
 def _can_take(x, y) -> bool:
     """Whether thing ``y`` can stand in ``x``'s place: do what ``x`` does (no hands for an animal,
     no child holding or bathing an adult) and wear ``x``'s adjectives (no "brown woman", no
     "young table")."""
+    if y.lemma_.lower() in _INFANTS and any(v.pos_ == "VERB" for v in _verbs_of(x)):
+        return False  # "a baby holds a girl", "a baby is cooking"
     for verb in _verbs_of(x):
         if animal(y) and lemma(verb) in HANDS:
             return False  # "a dog holding two ski poles"
-        held = [c for c in verb.children if c.dep_ == "dobj" and animate(c) and c.i != y.i]
+        held = [c for c in verb.children if c.dep_ == "dobj" and animate(c)]
         if held and (y.lower_ in _YOUNG) != (x.lower_ in _YOUNG):
             return False  # "a woman bathing a baby" -> "a baby bathing a woman"
+    if (y.lower_ in _YOUNG) != (x.lower_ in _YOUNG) and any(c.dep_ == "amod" for c in x.children):
+        return False  # "a little girl" -> "a little adult"
     for adj in x.children:
         if adj.dep_ != "amod":
             continue
@@ -584,7 +644,8 @@ def argument_swap(rw: LexicalRewriter, doc, anchor: Candidate, cands, rng: rando
             continue
         if not (_can_take(noun, other) and _can_take(other, noun)):
             continue
-        if any(animate(t) and not animal(t) for t in (noun, other)) and gendered_pronoun(doc):
+        if any(animate(t) and not animal(t) for t in (noun, other)) and gendered_pronoun(doc) \
+                and not _same_gender(noun, other):
             continue  # "a man ... his" with the man moved: whose is it now
         # "a sofa sitting on a cat": real captions never put a sofa there; two animate things are
         # judged by the animacy rules alone (a cat chases a dog, if more rarely than the other way)

@@ -5,7 +5,8 @@ negative caption and what changed), or into the reason it could not. ConcretePla
 one per-caption loop: it asks the backend for each caption's targets, sends jobs in rounds
 (one target per missing negative), checks what comes back, and records it. Backends:
 
-- ``lexical`` (:mod:`slipform.plant.lexical.rewriter`): related, plausible words, offline;
+- ``lexical`` (:mod:`slipform.plant.lexical.backend`): related, plausible words and the routes
+  around a concrete anchor, offline;
 - ``negclip`` (:mod:`slipform.plant.backends.swap`): NegCLIP's swaps of two parts of the caption;
 - ``hf`` and ``openai`` (:mod:`slipform.plant.backends.llm`): an instruction-tuned LLM rewrites.
 
@@ -63,6 +64,8 @@ class Proposal:
     keys: tuple[str, str]
     plausibility: float | None = None
     extra: dict = field(default_factory=dict)
+    edit: str = "replace"  # "replace": one word or expression changed; "swap": two exchange places
+    anchor: str | None = None  # the thing the route changed something about (``route="anchor"``)
 
 
 class Backend:
@@ -102,7 +105,7 @@ class Backend:
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
-_BUILTIN = ("lexical.rewriter", "backends.swap", "backends.llm")  # modules under slipform.plant that register backends
+_BUILTIN = ("lexical.backend", "backends.swap", "backends.llm")  # modules under slipform.plant that register backends
 
 
 def register(name: str):

@@ -193,10 +193,12 @@ def test_a_parquet_file_without_the_column_stops_before_any_work(tmp_path):
 def test_sidecar_holds_the_json_negatives_list(tmp_path):
     records = [{"id": "7", "image": "7.jpg", "caption": "A red bus.", "negative": "A blue bus.", "target": "red",
                 "role": "A", "route": {"A": True, "R": False, "O": False}, "concreteness": 4.1, "strategy": "concrete",
-                "backend": "lexical", "replacement": "blue", "similarity": 0.5, "plausibility": -3.0},
+                "backend": "lexical", "replacement": "blue", "similarity": 0.5, "plausibility": -3.0, "edit": "replace",
+                "anchor": "bus"},
                {"id": "7", "caption": "A red bus.", "negative": "A red car.", "target": "bus", "role": "O",
                 "route": {"A": False, "R": False, "O": True}, "concreteness": 4.9, "strategy": "concrete",
-                "backend": "llm", "replacement": "car", "similarity": None, "plausibility": None, "raw": "car"}]
+                "backend": "llm", "replacement": "car", "similarity": None, "plausibility": None, "edit": "replace",
+                "anchor": "bus", "raw": "car"}]
     pq.write_table(sidecar_table([("7", "A red bus.", records)]), tmp_path / "s.parquet")
     entries = read_sidecar(tmp_path / "s.parquet")
     assert entries == {"7": sample_negatives(records)}

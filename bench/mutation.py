@@ -138,7 +138,7 @@ EVERYWHERE = {
                                                         "tests/test_relations.py")),
     "plant_backends": Group(_src("plant/backends/*.py"), ("tests/test_llm.py", "tests/test_rewrite.py")),
     "plant_engine": Group(_src("plant/engine/*.py"), ("tests/test_plant_reruns.py", "tests/test_ray.py",
-                                                      "tests/test_sharding.py", "tests/test_runner.py")),
+                                                      "tests/test_sharding.py")),
     "plant_output": Group(_src("plant/output/*.py"), ("tests/test_gallery.py", "tests/test_runner.py", "-k",
                                                       "gallery or negclip")),
     "evaluate_suites": Group(_src(*(f"evaluate/{m}.py" for m in (
@@ -155,6 +155,18 @@ EVERYWHERE = {
     "losses_init": Group(_src("losses/__init__.py"), GROUPS["losses"].tests),
 }
 GROUPS |= EVERYWHERE
+# issue 31's paths, each with the tests written for it (fast enough to run in minutes, sampled)
+GROUPS |= {
+    "accumulation": Group(_src("train.py"), ("tests/test_train_paths.py",),
+                          ("*ǁTrainerǁ_train_step__mutmut_*", "*ǁTrainerǁ_build_data__mutmut_*",
+                           "*ǁTrainConfigǁ__post_init____mutmut_*")),
+    "shards": Group(_src("data.py"), ("tests/test_data_paths.py", "tests/test_data.py", "-k", "paths or tar or resampl"),
+                    ("*ǁShardDatasetǁ*",)),
+    "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
+    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
+    "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
+                                               "not micro and not copies and not clipping and not accumulation")),
+}
 COPY = ("src", "tests", "fixtures", "pyproject.toml", "README.md")  # README: the Methods table's test
 KILLED = {"killed", "timeout", "caught by type check"}
 

@@ -191,3 +191,20 @@ def test_a_damaged_gpu_checkpoint_is_still_called_damaged(tmp_path, monkeypatch,
         load_checkpoint(path)
     save_checkpoint(tmp_path / "ok.pt", w=torch.ones(2))  # and a CPU one still reads
     assert torch.equal(load_checkpoint(tmp_path / "ok.pt")["w"], torch.ones(2))
+
+
+# --------------------------------------------------------------------------- a torn training log
+
+def test_a_resumed_run_repairs_a_torn_log_and_logs_each_step_once(tmp_path, data, start_model):
+    import json
+
+    kw = dict(batch_size=4, epochs=2, log_every=1, save_every=2, max_steps=2)
+    _trainer(tmp_path, data, start_model, "run", **kw).fit()
+    log = tmp_path / "run" / "log.jsonl"
+    with open(log, "a") as f:  # killed after logging step 3, before its checkpoint, mid-way through step 4's line
+        f.write(json.dumps({"step": 3, "loss": 9.0}) + '\n{"step": 4, "lo')
+    result = _trainer(tmp_path, data, start_model, "run", **{**kw, "max_steps": 5}).fit()
+    assert result["resumed_from"] == 2 and result["steps_run"] == 3
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[2]["loss"] != 9.0  # the stale step 3 was dropped and logged again

@@ -144,7 +144,8 @@ EVERYWHERE = {
     "evaluate_suites": Group(_src(*(f"evaluate/{m}.py" for m in (
         "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
         "whatsup", "retrieval", "zeroshot"))),
-        ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py")),
+        ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
+         "tests/test_eval_by_hand.py")),
     "evaluate_rest": Group(_src(*(f"evaluate/{m}.py" for m in (
         "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world"))),
         ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
@@ -167,7 +168,8 @@ GROUPS |= {
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }
-COPY = ("src", "tests", "fixtures", "pyproject.toml", "README.md")  # README: the Methods table's test
+COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
+# bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
@@ -220,7 +222,7 @@ def _config(group: Group) -> str:
             f"only_mutate = {toml_list(group.mutate)}\n"
             f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
             'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]\n'
-            'also_copy = ["fixtures", "README.md"]\n'
+            'also_copy = ["fixtures", "bench", "README.md"]\n'
             # a mutant's run loads the session fixtures (spaCy, the norms) that the timing run had loaded
             # already: without this margin a slow start would count as a timeout, which mutmut calls a kill
             "timeout_constant = 60\n"

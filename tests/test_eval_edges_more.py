@@ -245,6 +245,12 @@ def test_eqben_an_absent_subset_is_reported_and_leaves_the_summary_out(tmp_path)
     out = get_benchmark("eqben")(enc, tmp_path)
     assert out["eqbenag_n"] == 2 and out["eqbenag_group"] == 100.0
     assert "eqbensd_error" in out and "not found" in out["eqbensd_error"] and "vl_compo_group" not in out
+    (tmp_path / "eqben" / "images" / "x1.png").unlink()
+    with pytest.raises(BenchmarkDataError) as err:  # every subset failed: the first one's message
+        get_benchmark("eqben")(enc, tmp_path)
+    assert str(err.value).startswith("eqben eqbenag: 2 of 4 files missing (first: ")
+    assert str(err.value).endswith("expected layout: DATA_ROOT/eqben/<subset>.json and DATA_ROOT/eqben/images/<image0>")
+    tiny_image(tmp_path / "eqben" / "images" / "x1.png")
     (tmp_path / "eqben" / "eqbenag.json").write_text(json.dumps({"video": []}))
     with pytest.raises(BenchmarkDataError, match="holds no image0/image1/caption0/caption1 records"):
         get_benchmark("eqben")(enc, tmp_path)
@@ -308,11 +314,12 @@ def test_zeroshot_class_weights_accuracy_and_folders_by_hand(tmp_path, monkeypat
     img = torch.tensor([[1.0, 1.0], [0.0, -1.0], [1.0, 0.9]])
     res = accuracy(img, torch.tensor([0, 0, 1]), w)
     assert res == {"top1": pytest.approx(100 / 3), "top5": 100.0, "n": 3}  # two classes: top-5 is top-2
-    for cls, names in (("big_cat", ["b.JPG", "a.png", "c.txt"]), ("dog", ["z.jpeg"])):
+    for cls, names in (("big_cat", ["b.JPG", "a.png", "c.txt"]), ("dog", ["z.jpeg", "y.webp", "x.bmp"])):
         for n in names:
             (tiny_image(tmp_path / "test" / cls / n.replace(".txt", ".png")) if not n.endswith(".txt")
              else (tmp_path / "test" / cls / n).write_text("x"))
     paths, labels, classes = image_folder(tmp_path, "test", limit=1)
     assert classes == ["big cat", "dog"] and labels.tolist() == [0, 1]
-    assert [p.name for p in paths] == ["a.png", "z.jpeg"]  # sorted, one per class, an upper-case suffix counts
-    assert len(image_folder(tmp_path, "test")[0]) == 3
+    assert [p.name for p in paths] == ["a.png", "x.bmp"]  # sorted, one per class
+    every = image_folder(tmp_path, "test")[0]  # an upper-case suffix counts; a text file does not
+    assert [p.name for p in every] == ["a.png", "b.JPG", "x.bmp", "y.webp", "z.jpeg"]

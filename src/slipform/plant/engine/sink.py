@@ -46,7 +46,7 @@ def check_rerun(output: Path, key: dict) -> None:
     written = any(p.exists() and p.stat().st_size for p in (output, skipped_path(output)))
     if written and plan.exists():
         old = json.loads(plan.read_text())
-        changed = [RERUN_KEY.get(what, what) for what in key if old.get(what) != key[what]]
+        changed = [RERUN_KEY[what] for what in key if old.get(what) != key[what]]
         if changed:
             raise ValueError(f"{output} was planted from {' and '.join(changed)}; resuming it would mix two "
                              f"runs' negatives: delete it and {skipped_path(output).name}, or choose another output")

@@ -172,6 +172,12 @@ def test_the_sink_appends_whole_lines_after_the_repair(tmp_path):
     assert read_jsonl(out) == [{"id": "1", "negative": "a"}, {"id": "2", "negative": "b"}]
     assert read_jsonl(tmp_path / "neg.skipped.jsonl") == [{"id": "3", "reason": "no_candidate"},
                                                           {"id": "4", "reason": "empty"}]
+    umask = os.umask(0)
+    os.umask(umask)
+    fresh = AppendSink(tmp_path / "new" / "neg.jsonl")  # created: rw-r--r-- (less the umask), never executable
+    fresh.close()
+    for p in (tmp_path / "new" / "neg.jsonl", tmp_path / "new" / "neg.skipped.jsonl"):
+        assert p.stat().st_mode & 0o777 == 0o644 & ~umask, p
 
 
 def test_a_killed_run_resumed_writes_what_an_uninterrupted_run_writes(tmp_path, captions):

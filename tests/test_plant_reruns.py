@@ -4,6 +4,7 @@ was, on the local engine and on Ray. And the repair of a half-written last line.
 
 import json
 import os
+import re
 
 import pytest
 
@@ -194,3 +195,18 @@ def test_a_killed_run_resumed_writes_what_an_uninterrupted_run_writes(tmp_path, 
     assert sorted(out.read_bytes().splitlines()) == sorted(clean.read_bytes().splitlines())
     assert [json.loads(x)["id"] for x in out.read_bytes().splitlines()][:5] == \
         [json.loads(x)["id"] for x in lines[:5]]
+
+
+def test_the_command_lines_defaults_a_progress_bar_and_warnings_on_stderr(tmp_path, real_captions, capsys):
+    """What a user of ``slipform plant`` sees (the other tests turn both off): the bar, its counts,
+    and each input warning through the default log, on stderr."""
+    path = tmp_path / "captions.jsonl"
+    rows = [json.dumps({"id": f"c{i}", "caption": c}) for i, c in enumerate(real_captions[:8])]
+    path.write_text("\n".join(rows[:3] + ['{"id": "broken", "caption": "A cat'] + rows[3:]) + "\n")
+    summary = plant_file(path, tmp_path / "neg.jsonl", PlantConfig())
+    err = capsys.readouterr().err
+    assert "plant: " in err and " captions" in err and f"planted={summary.planted}" in err
+    assert f"skipped={sum(summary.skipped.values())}" in err
+    warnings = re.findall(r"warning: [^\n]*", err)  # after the bar's last redraw, on its own line or not
+    assert len(warnings) == 1 and f"{path}:4" in warnings[0], err
+    assert summary.seconds > 0 and summary.startup_seconds > 0

@@ -112,3 +112,44 @@ def test_a_thing_does_not_change_posture_in_any_form(nlp, caption, word):
 def test_people_and_animals_change_posture_in_any_form(nlp, caption, word):
     doc = nlp(caption)
     assert not guards.verb_unchangeable(doc, _target(doc, word), "sit")
+
+
+# the guards' other branches, each on a parse that takes it (the guards group's mutation survivors)
+
+@pytest.mark.parametrize("caption,word,subject", [
+    ("A dog that sits on a bench.", "sits", "dog"),  # a relative pronoun's noun
+    ("Rex sitting on a bench.", "sitting", "Rex"),  # a participle of a name
+    ("A dog is ready to sit.", "sit", "dog"),  # through the adjective's complement
+    ("A dog is running and catching a frisbee.", "catching", "dog"),  # the first verb's subject
+])
+def test_the_subject_of_a_verb(nlp, caption, word, subject):
+    doc = nlp(caption)
+    assert guards.subject(doc, _target(doc, word)).text == subject
+
+
+@pytest.mark.parametrize("caption,word,verb_base,unchangeable", [
+    ("A dog looks happy.", "looks", "look", True),  # a complement that fits the verb only
+    ("A dog jumps while a man is watching.", "jumps", "jump", False),  # a clause, no purpose
+    ("A dog jumps while a man watches.", "jumps", "jump", False),
+])
+def test_a_verb_with_a_complement_or_a_clause(nlp, caption, word, verb_base, unchangeable):
+    doc = nlp(caption)
+    assert guards.verb_unchangeable(doc, _target(doc, word), verb_base) is unchangeable
+
+
+@pytest.mark.parametrize("caption,word,want", [
+    ("A dog on a couch.", "dog", False), ("A red square above a blue square.", "square", False),
+    ("Horse reins connected to two horses.", "horses", True), ("A dog sits beside my dog.", "dog", True),
+])
+def test_repeated_mentions(nlp, caption, word, want):
+    doc = nlp(caption)
+    assert guards.repeated(doc, _target(doc, word)) is want
+
+
+def test_a_fixture_beside_another_and_a_dish_with_its_topping(nlp):
+    doc = nlp("A toilet next to a sink.")
+    assert guards.fixture_in_bathroom(doc, _target(doc, "toilet"))
+    doc = nlp("A pizza with bacon on a table.")
+    assert guards.holds_stated_contents(doc, _target(doc, "pizza"))
+    doc = nlp("A toilet on a street.")
+    assert not guards.fixture_in_bathroom(doc, _target(doc, "toilet"))

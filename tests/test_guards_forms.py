@@ -129,6 +129,7 @@ def test_the_subject_of_a_verb(nlp, caption, word, subject):
 
 @pytest.mark.parametrize("caption,word,verb_base,unchangeable", [
     ("A dog looks happy.", "looks", "look", True),  # a complement that fits the verb only
+    ("A parking meter next to a parked car.", "parked", "park", True),  # a participle as an adjective
     ("A dog jumps while a man is watching.", "jumps", "jump", False),  # a clause, no purpose
     ("A dog jumps while a man watches.", "jumps", "jump", False),
 ])

@@ -77,3 +77,17 @@ def test_without_resampling_ranks_split_the_shards(tmp_path):
     parts = [sorted(int(x["caption"].split()[1]) for x in ShardDataset(urls, _size, rank=r, world=2)) for r in (0, 1)]
     assert len(parts[0]) == len(parts[1]) == SHARDS // 2
     assert sorted(parts[0] + parts[1]) == list(range(SHARDS))
+
+
+def test_without_resampling_each_epoch_reshuffles_the_shards_reproducibly(tmp_path):
+    urls = _one_sample_shards(tmp_path)
+
+    def order(epoch, seed=0):
+        ds = ShardDataset(urls, _size, seed=seed)
+        ds.set_epoch(epoch)
+        return [int(x["caption"].split()[1]) for x in ds]
+
+    first = order(0)
+    assert sorted(first) == list(range(SHARDS)) and first == order(0)
+    assert order(1) != first and order(0, seed=1) != first
+    assert len({tuple(order(e)) for e in range(4)}) == 4

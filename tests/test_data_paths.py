@@ -91,3 +91,14 @@ def test_without_resampling_each_epoch_reshuffles_the_shards_reproducibly(tmp_pa
     assert sorted(first) == list(range(SHARDS)) and first == order(0)
     assert order(1) != first and order(0, seed=1) != first
     assert len({tuple(order(e)) for e in range(4)}) == 4
+
+
+def test_an_unreadable_image_in_a_shard_is_named_by_shard_and_member(tmp_path):
+    shard = tmp_path / "bad.tar"
+    with tarfile.open(shard, "w") as tar:
+        for name, payload in (("k0.jpg", b"not an image"), ("k0.json", json.dumps({"caption": "a dog"}).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    (item,) = list(ShardDataset([str(shard)], _size))
+    assert "skip" in item and item["where"] == f"{shard}: k0.jpg"

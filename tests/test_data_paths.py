@@ -102,3 +102,18 @@ def test_an_unreadable_image_in_a_shard_is_named_by_shard_and_member(tmp_path):
             tar.addfile(info, io.BytesIO(payload))
     (item,) = list(ShardDataset([str(shard)], _size))
     assert "skip" in item and item["where"] == f"{shard}: k0.jpg"
+
+
+def test_each_sample_of_a_shard_draws_its_own_negative(tmp_path):
+    png = _png()
+    shard = tmp_path / "one.tar"
+    with tarfile.open(shard, "w") as tar:
+        for i in range(8):
+            meta = {"caption": f"caption {i}", "negatives": [{"negative": f"{i} neg {j}"} for j in range(4)]}
+            for name, payload in ((f"k{i}.jpg", png), (f"k{i}.json", json.dumps(meta).encode())):
+                info = tarfile.TarInfo(name)
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+    drawn = [x["negative"].split()[-1] for x in ShardDataset([str(shard)], _size)]
+    assert len(drawn) == 8 and len(set(drawn)) > 1  # all 8 the same position: 4**-7 by chance
+    assert drawn == [x["negative"].split()[-1] for x in ShardDataset([str(shard)], _size)]

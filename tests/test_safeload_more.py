@@ -76,3 +76,12 @@ def test_a_file_that_is_no_pickle_at_all(tmp_path):
         load_tensors(path)
     assert str(err.value) == (f"{path}: cannot read this checkpoint (not a PyTorch tensor file, 5 bytes: "
                                      "UnpicklingError: Weights only load failed); re-download or re-export it")
+
+
+def test_a_hand_written_pickle_that_builds_by_inst(tmp_path):
+    """Protocol 0's INST (module and name inline) is not what Python 3 writes, but anyone can."""
+    path = tmp_path / "inst.pkl"
+    path.write_bytes(b"(S'true'\ni" + os.system.__module__.encode() + b"\nsystem\n.")
+    assert refused_object("", path) == SYSTEM
+    with pytest.raises(UntrustedFileError, match=SYSTEM):
+        load_tensors(path)

@@ -208,3 +208,32 @@ def test_a_resumed_run_repairs_a_torn_log_and_logs_each_step_once(tmp_path, data
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[2]["loss"] != 9.0  # the stale step 3 was dropped and logged again
+
+
+def test_under_ddp_only_the_last_micro_batch_synchronises_gradients(tmp_path, data, start_model, reference):
+    """DDP all-reduces in the backward pass unless under ``no_sync``: the first k - 1 micro-batches
+    accumulate locally, the last one reduces the sum (a wrong index: ranks drift apart, or k reductions)."""
+    import contextlib
+
+    t = _trainer(tmp_path, data, start_model, "ddp", batch_size=12, accum_steps=3)
+    entered = []
+
+    class Recording(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *a, **k):
+            entered.append(("forward", self.quiet))
+            return self.inner(*a, **k)
+
+        @contextlib.contextmanager
+        def no_sync(self):
+            self.quiet = True
+            yield
+            self.quiet = False
+
+    t.net = Recording(t.model)
+    t.net.quiet = False
+    t._train_step([reference["b1"], reference["b2"], reference["b1"]])
+    assert entered == [("forward", True), ("forward", True), ("forward", False)]

@@ -33,7 +33,9 @@ def start_model():
 def _trainer(tmp_path, data, model, name, **kw):
     cfg = dict(output=str(tmp_path / name), epochs=1, batch_size=4, lr=1e-3, warmup=0, workers=0, progress=False,
                grad_clip=0.0, model=TINY, loss=LossConfig("cement"),
-               data=DataConfig(data["train"], data["negatives"], data["image_root"]))
+               data=DataConfig(data["train"], data["negatives"], data["image_root"]) if data else None)
+    if "data_config" in kw:
+        cfg["data"] = kw.pop("data_config")
     cfg.update(kw)
     return Trainer(TrainConfig(**cfg), copy.deepcopy(model))
 
@@ -237,3 +239,46 @@ def test_under_ddp_only_the_last_micro_batch_synchronises_gradients(tmp_path, da
     t.net.quiet = False
     t._train_step([reference["b1"], reference["b2"], reference["b1"]])
     assert entered == [("forward", True), ("forward", True), ("forward", False)]
+
+
+# --------------------------------------------------------------------------- webdataset shards
+
+def _shards(root, n_shards=2, per_shard=4):
+    import io
+    import json
+    import tarfile
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(buf, format="JPEG")
+    for s in range(n_shards):
+        with tarfile.open(root / f"part-{s}.tar", "w") as tar:
+            for i in range(per_shard):
+                meta = {"caption": f"a red square {s} {i}",
+                        "negatives": [{"negative": f"a blue square {s} {i}", "concreteness": 4.5}]}
+                for name, payload in ((f"{s}_{i}.jpg", buf.getvalue()), (f"{s}_{i}.json", json.dumps(meta).encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(payload)
+                    tar.addfile(info, io.BytesIO(payload))
+    return str(root / f"part-{{0..{n_shards - 1}}}.tar")
+
+
+@pytest.mark.parametrize("resampled", [False, True])
+def test_a_run_trains_on_webdataset_shards(tmp_path, start_model, resampled):
+    spec = _shards(tmp_path)
+    seen = []
+    t = _trainer(tmp_path, None, start_model, "wds", batch_size=4, accum_steps=2, max_steps=2, log_every=1,
+                 data_config=DataConfig(spec, resampled=resampled))
+    assert (t.dataset.rank, t.dataset.world, t.dataset.resampled, t.dataset.image_negatives) == (0, 1, resampled, False)
+    real = t._train_step
+
+    def recording(micro):
+        seen.append([b["size"] for b in micro])
+        return real(micro)
+
+    t._train_step = recording
+    result = t.fit()
+    assert result["step"] == 2 and seen == [[2, 2], [2, 2]]
+    rows = (tmp_path / "wds" / "log.jsonl").read_text().splitlines()
+    assert len(rows) == 2 and all('"grad_hard"' in r for r in rows)

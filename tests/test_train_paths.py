@@ -81,6 +81,7 @@ def test_two_micro_batches_give_the_gradient_of_their_mean_loss(tmp_path, data, 
     assert _close(_grads(t), mean)
     assert logs["grad_norm"] == pytest.approx(_norm(mean), rel=1e-5)
     assert logs["loss"] == pytest.approx((r["logs1"]["loss"] + r["logs2"]["loss"]) / 2, rel=1e-6)
+    assert math.isfinite(logs["grad_hard"]) and logs["grad_hard"] > 0  # the hard negatives were encoded
     # k micro-batches are not k times the gradient: the norm is that of the mean, not of the sum
     assert logs["grad_norm"] < _norm([a + b for a, b in zip(r["g1"], r["g2"])]) * 0.75
 

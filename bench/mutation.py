@@ -4,6 +4,9 @@
     python bench/mutation.py losses metrics     # some groups
     python bench/mutation.py --survivors        # also print each surviving mutant's diff
     python bench/mutation.py --list             # the groups, their modules and tests
+    python bench/mutation.py --changed          # the modules a diff against main touches (before submitting)
+    python bench/mutation.py plant_engine --sample 60 --seed 0   # 60 of the group's mutants, drawn with seed 0
+    python bench/mutation.py --uncovered        # modules of src/slipform in no group (none, checked by a test)
 
 mutmut (https://github.com/boxed/mutmut, 3.x) makes small changes to the code -- ``>`` to
 ``>=``, ``* k`` dropped, a constant changed, a call's argument replaced by ``None`` -- and runs
@@ -12,6 +15,14 @@ some claim of the code is not pinned down by any test. Each group below runs in 
 the repository under ``--workdir`` (the project's pyproject.toml gains a ``[tool.mutmut]``
 section there, so the checkout is never touched), with only the tests that stand for that group
 (the default suite's other tests would multiply the run time, not the kills).
+
+Every module of ``src/slipform`` is in a group: the hand-made groups below (the modules whose
+survivors were worked through one by one) and, for the rest, one group per package or module
+(:data:`EVERYWHERE`) with the test files that import it; ``tests/test_mutation_groups.py`` fails
+when a new module is in none. A group too slow to run whole is sampled: ``--sample N`` draws N of
+its mutants with ``random.Random(--seed)`` (after mutmut has generated them all), and the table
+says "N of M sampled, seed S"; a kill rate from a sample is an estimate (a 95% Wilson interval is
+printed with it).
 
 Per module it prints killed / mutants and the kill rate; "no tests" (a mutant in code that no
 selected test executes) counts as surviving. Survivors and why each is harmless or which test
@@ -23,6 +34,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -97,8 +109,111 @@ GROUPS |= {
 # the world's parser and editor one at a time
 for _mod in ("caption", "editor"):
     GROUPS[f"world_{_mod}"] = Group((f"src/slipform/world/{_mod}.py",), GROUPS["world"].tests)
-COPY = ("src", "tests", "fixtures", "pyproject.toml", "README.md")  # README: the Methods table's test
+
+def _src(*names: str) -> tuple[str, ...]:
+    return tuple(f"src/slipform/{n}" for n in names)
+
+
+# every other module, one group per package or module, with the tests that import it (the slow marks
+# stay off: a mutant's tests are the default suite's); the hand-made groups above take precedence
+EVERYWHERE = {
+    "train": Group(_src("train.py"), ("tests/test_train_paths.py", "tests/test_resume_state.py",
+                                      "tests/test_resume_parts.py")),
+    "data": Group(_src("data.py"), ("tests/test_data.py", "tests/test_data_paths.py", "tests/test_resume_parts.py")),
+    "safeload": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py")),
+    "run": Group(_src("run.py"), ("tests/test_run.py",)),
+    "models": Group(_src("models.py"), ("tests/test_models.py", "tests/test_hf_siglip.py")),
+    "select": Group(_src("select.py"), ("tests/test_select.py",)),
+    "lexicon_norms": Group(_src("lexicon.py", "norms.py"), ("tests/test_lexicon.py", "tests/test_norms.py")),
+    "cli": Group(_src("cli.py", "plots.py", "__init__.py"),
+                 ("tests/test_io.py", "tests/test_select.py", "tests/test_norms.py", "tests/test_gallery.py",
+                  "tests/test_evaluate.py", "tests/test_runner.py")),
+    "text": Group(_src("text/*.py"), ("tests/test_io.py", "tests/test_sharding.py", "tests/test_rewrite.py",
+                                      "tests/test_anchor.py")),
+    "plant_core": Group(_src("plant/core/*.py", "plant/__init__.py"),
+                        ("tests/test_anchor.py", "tests/test_record.py", "tests/test_rewrite.py",
+                         "tests/test_kinds.py")),
+    "plant_knowledge": Group(_src("plant/knowledge/*.py"), ("tests/test_kinds.py", "tests/test_relations.py",
+                                                            "tests/test_plausibility.py", "tests/test_rewrite.py")),
+    "plant_lexical": Group(_src("plant/lexical/*.py"), ("tests/test_guards_forms.py", "tests/test_rewrite.py",
+                                                        "tests/test_relations.py")),
+    "plant_backends": Group(_src("plant/backends/*.py"), ("tests/test_llm.py", "tests/test_rewrite.py")),
+    "plant_engine": Group(_src("plant/engine/*.py"), ("tests/test_plant_reruns.py", "tests/test_ray.py",
+                                                      "tests/test_sharding.py")),
+    "plant_output": Group(_src("plant/output/*.py"), ("tests/test_gallery.py", "tests/test_runner.py", "-k",
+                                                      "gallery or negclip")),
+    "evaluate_suites": Group(_src(*(f"evaluate/{m}.py" for m in (
+        "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
+        "whatsup", "retrieval", "zeroshot"))),
+        ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
+         "tests/test_eval_by_hand.py")),
+    "evaluate_rest": Group(_src(*(f"evaluate/{m}.py" for m in (
+        "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world")), "evaluate/aro*.py"),
+        ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
+         "tests/test_eval_by_hand.py", "tests/test_eval_direction.py")),
+    "world_rest": Group(_src("world/scene.py", "world/render.py", "world/dataset.py", "world/__init__.py"),
+                        ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py")),
+    "experiment": Group(_src("experiment/*.py"), ("tests/test_experiment.py", "tests/test_controls.py")),
+    # the whole package: the hand-made losses and methods groups measure its modules one by one; this
+    # one holds any module they do not name (the package's __init__, a new loss)
+    "losses_all": Group(_src("losses/*.py"), GROUPS["losses"].tests),
+}
+GROUPS |= EVERYWHERE
+# issue 31's paths, each with the tests written for it (fast enough to run in minutes, sampled)
+GROUPS |= {
+    "accumulation": Group(_src("train.py"), ("tests/test_train_paths.py",),
+                          ("*ǁTrainerǁ_train_step__mutmut_*", "*ǁTrainerǁ_build_data__mutmut_*",
+                           "*ǁTrainConfigǁ__post_init____mutmut_*")),
+    "shards": Group(_src("data.py"), ("tests/test_data_paths.py", "tests/test_data.py", "-k", "paths or tar or resampl"),
+                    ("*ǁShardDatasetǁ*",)),
+    "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
+    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
+    "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
+                                               "not micro and not copies and not clipping and not accumulation")),
+}
+COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
+# bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def module_files() -> list[str]:
+    """Every module of the package, as a path from the repository root."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src" / "slipform").rglob("*.py"))
+
+
+def _covers(group: Group, path: str) -> bool:
+    from fnmatch import fnmatch
+
+    return any(fnmatch(path, pat) for pat in group.mutate)
+
+
+def uncovered() -> list[str]:
+    """Modules that no group mutates (whole: a group restricted to some functions does not count)."""
+    return [f for f in module_files() if not any(_covers(g, f) and not g.functions for g in GROUPS.values())]
+
+
+def changed_groups(base: str = "main") -> dict[str, Group]:
+    """One group per module of src/slipform that ``git diff base`` (commits and working tree) touches,
+    with the tests of the group that mutates it whole (the smallest such group)."""
+    out = subprocess.run(["git", "diff", "--name-only", base, "--", "src/slipform"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    groups = {}
+    for path in sorted(p for p in out if p.endswith(".py") and (ROOT / p).exists()):
+        owners = [g for g in GROUPS.values() if _covers(g, path) and not g.functions]
+        if not owners:
+            raise SystemExit(f"{path} is in no mutation group: add it to bench/mutation.py")
+        best = min(owners, key=lambda g: len(g.mutate))
+        groups["changed:" + path.removeprefix("src/slipform/")] = Group((path,), best.tests)
+    return groups
+
+
+def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of a kill rate from a sample, in %."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = killed / n
+    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return (100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n))
 
 
 def _config(group: Group) -> str:
@@ -110,7 +225,7 @@ def _config(group: Group) -> str:
             f"only_mutate = {toml_list(group.mutate)}\n"
             f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
             'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]\n'
-            'also_copy = ["fixtures", "README.md"]\n'
+            'also_copy = ["fixtures", "bench", "README.md"]\n'
             # a mutant's run loads the session fixtures (spaCy, the norms) that the timing run had loaded
             # already: without this margin a slow start would count as a timeout, which mutmut calls a kill
             "timeout_constant = 60\n"
@@ -137,31 +252,50 @@ def _mutmut() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
 
 
-def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False) -> dict[str, str]:
-    """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...);
-    ``report_only`` reads the results of an earlier (possibly interrupted) run in ``workdir``."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
-    env["OMP_NUM_THREADS"] = "1"
-    ws = workdir / name
-    if not report_only:
-        ws = _workspace(name, group, workdir)
-        log = ws / "mutmut.log"
-        with open(log, "w") as out:
-            proc = subprocess.run([*_mutmut(), "run", "--max-children", str(workers), *group.functions], cwd=ws,
-                                  env=env, stdout=out, stderr=subprocess.STDOUT)
-        if proc.returncode != 0:
-            tail = log.read_text()[-3000:]
-            raise RuntimeError(f"mutmut run failed for {name} (exit {proc.returncode}); see {log}:\n{tail}")
+def _results(ws: Path, env: dict) -> dict[str, str]:
     res = subprocess.run([*_mutmut(), "results", "--all", "true"], cwd=ws, env=env, capture_output=True, text=True)
     status = {}
     for line in res.stdout.splitlines():
         if m := re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line):
             status[m.group(1)] = m.group(2).strip()
-    if group.functions:
-        from fnmatch import fnmatch
-
-        status = {k: v for k, v in status.items() if any(fnmatch(k, pat) for pat in group.functions)}
     return status
+
+
+def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False,
+              sample: int | None = None, seed: int = 0) -> tuple[dict[str, str], int]:
+    """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...) and
+    the number of mutants the group has; ``sample``: only that many of them, drawn with ``seed``;
+    ``report_only`` reads the results of an earlier (possibly interrupted) run in ``workdir``."""
+    from fnmatch import fnmatch
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
+    env["OMP_NUM_THREADS"] = "1"
+    ws = workdir / name.replace("/", "_").replace(":", "_")
+    names = list(group.functions)
+    if not report_only:
+        ws = _workspace(ws.name, group, workdir)
+        log = ws / "mutmut.log"
+        if sample is not None:  # generate every mutant (a filter that matches none), then draw the sample
+            with open(log, "w") as out:
+                subprocess.run([*_mutmut(), "run", "--max-children", str(workers), "no-such-mutant-*"], cwd=ws,
+                               env=env, stdout=out, stderr=subprocess.STDOUT)
+            every = sorted(k for k in _results(ws, env) if not names or any(fnmatch(k, p) for p in names))
+            if not every:
+                raise RuntimeError(f"mutmut generated no mutants for {name}; see {log}")
+            names = sorted(random.Random(seed).sample(every, min(sample, len(every))))
+        with open(log, "a") as out:
+            proc = subprocess.run([*_mutmut(), "run", "--max-children", str(workers), *names], cwd=ws,
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            tail = log.read_text()[-3000:]
+            raise RuntimeError(f"mutmut run failed for {name} (exit {proc.returncode}); see {log}:\n{tail}")
+    status = _results(ws, env)
+    total = len([k for k in status if not group.functions or any(fnmatch(k, p) for p in group.functions)])
+    if names:
+        status = {k: v for k, v in status.items() if any(fnmatch(k, pat) for pat in names)}
+    if sample is not None and report_only:  # the sample is the mutants that were checked
+        status = {k: v for k, v in status.items() if v != "not checked"}
+    return status, total
 
 
 def module_of(mutant: str) -> str:
@@ -185,7 +319,22 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="print the groups and exit")
     p.add_argument("--report-only", action="store_true",
                    help="print the table of an earlier run in --workdir (an interrupted one: its mutants checked so far)")
+    p.add_argument("--changed", nargs="?", const="main", metavar="BASE",
+                   help="mutate only the modules `git diff BASE` touches (default main), each with its group's tests")
+    p.add_argument("--sample", type=int, help="mutate only this many of each group's mutants, drawn at random")
+    p.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
+    p.add_argument("--uncovered", action="store_true", help="list the modules in no group and exit (1 if any)")
     args = p.parse_args(argv)
+    if args.uncovered:
+        missing = uncovered()
+        print("\n".join(missing) or "every module of src/slipform is in a mutation group")
+        return 1 if missing else 0
+    if args.changed:
+        GROUPS.update(changed_groups(args.changed))
+        args.groups = [g for g in GROUPS if g.startswith("changed:")]
+        if not args.groups:
+            print(f"no module of src/slipform differs from {args.changed}")
+            return 0
     if args.list:
         for name, g in GROUPS.items():
             print(f"{name}: mutate {', '.join(g.mutate)}" + (f" ({', '.join(g.functions)})" if g.functions else "")
@@ -198,7 +347,9 @@ def main(argv=None) -> int:
     rows, failed = [], False
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
-        status = run_group(name, GROUPS[name], workdir, args.workers, args.report_only)
+        status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
+                                  args.seed)
+        sampled = f"{len(status)} of {every} sampled, seed {args.seed}" if args.sample is not None else ""
         minutes = (time.perf_counter() - t0) / 60
         by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for mutant, st in status.items():
@@ -208,20 +359,25 @@ def main(argv=None) -> int:
             killed = sum(counts[s] for s in KILLED)
             rate = killed / total * 100 if total else float("nan")
             failed |= rate < 85
-            rows.append((name, module, killed, total, rate, counts["survived"], counts["no tests"], minutes))
+            lo, hi = wilson(killed, total)
+            interval = f"{lo:.0f}-{hi:.0f}%" if sampled else ""
+            rows.append((name, module, killed, total, rate, counts["survived"], counts["no tests"], minutes,
+                         f"{sampled}; 95% {interval}" if sampled else "all"))
             print(f"{name:<8} {module:<32} {killed:>4}/{total:<4} killed  {rate:5.1f}%  "
                   f"(survived {counts['survived']}, no tests {counts['no tests']}"
                   + (f", not checked {counts['not checked']}" if counts["not checked"] else "")
+                  + (f"; {sampled}, 95% interval {interval}" if sampled else "")
                   + f"; group {minutes:.1f} min)",
                   flush=True)
         if args.survivors:
             for mutant, st in sorted(status.items()):
                 if st not in KILLED and st not in ("skipped", "not checked"):
-                    print(f"--- {st}: {mutant}\n{show(workdir / name, mutant)}")
-    print("\n| group | module | killed | mutants | kill rate | survived | no tests |")
-    print("|---|---|---|---|---|---|---|")
-    for name, module, killed, total, rate, surv, none, _ in rows:
-        print(f"| {name} | `{module}` | {killed} | {total} | {rate:.1f}% | {surv} | {none} |")
+                    ws = workdir / name.replace("/", "_").replace(":", "_")
+                    print(f"--- {st}: {mutant}\n{show(ws, mutant)}")
+    print("\n| group | module | killed | mutants | kill rate | survived | no tests | mutants run |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, module, killed, total, rate, surv, none, _, how in rows:
+        print(f"| {name} | `{module}` | {killed} | {total} | {rate:.1f}% | {surv} | {none} | {how} |")
     return 1 if failed else 0
 
 

@@ -87,6 +87,9 @@ class TrainConfig:
             raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.batch_size < 1 or self.accum_steps < 1 or self.epochs < 1:
             raise ValueError("batch_size, accum_steps and epochs must be >= 1")
+        if self.batch_size % self.accum_steps:  # else each step would take accum_steps whole batches
+            raise ValueError(f"batch_size {self.batch_size} is not a multiple of accum_steps {self.accum_steps}: "
+                             "each step splits its batch into accum_steps equal micro-batches")
         if self.select.active and self.data is not None and self.data.image_negatives:
             raise ValueError("hardest-of-K selection chooses among negative captions; it does not combine with "
                              "negative images (an image per candidate would be loaded for one to be used)")
@@ -221,8 +224,7 @@ class Trainer:
             raise ValueError("no training data: set TrainConfig.data")
         k = cfg.select.candidates
         collate = Collate(self.model.tokenize, k)
-        micro = cfg.batch_size // cfg.accum_steps if cfg.batch_size % cfg.accum_steps == 0 else cfg.batch_size
-        self.micro_batch = micro
+        self.micro_batch = cfg.batch_size // cfg.accum_steps
         if data.format == "wds" or str(data.train).endswith(".tar") or "{" in str(data.train) or \
                 str(data.train).startswith("pipe:"):
             self.dataset = ShardDataset(expand_shards(data.train), self.model.preprocess_train, cfg.seed,

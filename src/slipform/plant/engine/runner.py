@@ -14,8 +14,10 @@ that line, reads the ids already written (planted or skipped) and plants only th
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from ...text.io import BAD_INPUT_KINDS, Columns
@@ -23,7 +25,7 @@ from ...text.shards import ShardColumns
 from ..core.backend import get_backend
 from ..core.planter import ConcretePlant, PlantConfig
 from .pool import LocalPool, fork_state
-from .sink import AppendSink, skipped_path
+from .sink import AppendSink, check_rerun, skipped_path
 from .source import Source, build_vocabulary, count_lines, input_key, plan_shards
 from .stream import account, chunks
 from .summary import Summary
@@ -76,6 +78,9 @@ def plant_file(input: str | Path | list[str], output: str | Path, config: PlantC
     source = Source(input, fmt, columns)  # raises InputError before any work
     if num_shards is not None and num_shards > 1:
         source.shard = plan_shards(input, source.fmt, num_shards, columns)[shard_id]
+    check_rerun(output, {"input": input_key(input, source.fmt, asdict(columns)),  # never resume from another run
+                         "settings": hashlib.blake2b(repr(config).encode(), digest_size=10).hexdigest(),
+                         "shard": [num_shards, shard_id] if num_shards and num_shards > 1 else None})
     sink = AppendSink(output)
     summary = Summary(output=str(output))
     vocab = build_vocabulary(input, fmt, columns, config) if get_backend(config.backend).needs_vocabulary else None

@@ -32,6 +32,28 @@ def shards_dir(output: Path) -> Path:
     return output.with_name(output.name + ".shards")
 
 
+RERUN_KEY = {"input": "another input file (its path, size or modification time differ)",
+             "settings": "other planting settings", "shard": "another shard"}
+
+
+def check_rerun(output: Path, key: dict) -> None:
+    """Refuse to resume ``output`` when what wrote it differs from ``key`` (:data:`RERUN_KEY`).
+
+    ``OUTPUT.plan.json`` keeps the key of the run that wrote the output; an output without one
+    (a fresh run, or one written before the plan was kept) takes this run's key.
+    """
+    plan = output.with_name(output.name + ".plan.json")
+    written = any(p.exists() and p.stat().st_size for p in (output, skipped_path(output)))
+    if written and plan.exists():
+        old = json.loads(plan.read_text())
+        changed = [RERUN_KEY[what] for what in key if old.get(what) != key[what]]
+        if changed:
+            raise ValueError(f"{output} was planted from {' and '.join(changed)}; resuming it would mix two "
+                             f"runs' negatives: delete it and {skipped_path(output).name}, or choose another output")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    plan.write_text(json.dumps(key))
+
+
 def write_lines(fd: int, rows: list[dict]) -> None:
     if not rows:
         return

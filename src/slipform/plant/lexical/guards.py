@@ -38,6 +38,16 @@ TRANSITIVE = frozenset({"hold", "throw", "carry", "push", "pull", "drop", "kick"
                         "wash", "brush", "comb", "remove", "lick", "bite", "hug", "empty", "uncover", "cook"})
 
 
+def _is(token, words: frozenset) -> bool:
+    """Whether ``token`` is one of ``words`` in any case and number: the parser leaves a capitalised
+    or upper-case plural as written ("BUNCHES", "Dresses" read as a name), so its lemma is no help."""
+    forms = {token.lemma_.lower(), token.lower_}
+    for low in tuple(forms):
+        forms |= {low[: -len(cut)] + add for cut, add in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", ""))
+                  if low.endswith(cut)}
+    return bool(forms & words)
+
+
 def in_compound(doc, target: Candidate) -> bool:
     """Whether the target is part of a noun compound it does not span ("steel" in "stainless steel
     stove", "fire" in "fire truck") or a noun modifying a participle ("horse" in "horse drawn
@@ -110,14 +120,14 @@ FEMALE = frozenset({"woman", "women", "girl", "girls", "lady", "ladies", "she", 
 def clothing_options(doc, options: list[str]) -> list[str]:
     """A dress or a skirt only for a caption about a woman or a girl ("soccer players in
     uniforms" -> "in dresses" is odd; "a man in a dress" odder)."""
-    if not any(t.lower_ in FEMALE for t in doc):
+    if not any(_is(t, FEMALE) for t in doc):
         return [w for w in options if w not in FEMININE_CLOTHES]
     return options
 
 
 def person_options(doc, options: list[str]) -> list[str]:
     """No man or boy for a woman the caption dresses in a skirt or a dress."""
-    if any(t.lemma_.lower() in FEMININE_CLOTHES for t in doc):
+    if any(_is(t, FEMININE_CLOTHES) for t in doc):
         return [w for w in options if w not in MALE]
     return options
 
@@ -146,7 +156,7 @@ def fixture_in_bathroom(doc, target: Candidate) -> bool:
     if _kind(root) != "bathroom fixture":
         return False
     others = [t for t in doc if not target.start <= t.i < target.end]
-    return any(t.lemma_.lower() in BATHROOM_WORDS or _kind(t) == "bathroom fixture" for t in others)
+    return any(_is(t, BATHROOM_WORDS) or _kind(t) == "bathroom fixture" for t in others)
 
 
 def in_room_inventory(doc, target: Candidate) -> bool:
@@ -187,7 +197,7 @@ def holds_stated_contents(doc, target: Candidate) -> bool:
                 return True
     head = root.head
     return (kind is not None and root.dep_ == "pobj" and head.lower_ == "of"
-            and head.head.lemma_.lower() in FOOD_MEASURES)
+            and _is(head.head, FOOD_MEASURES))
 
 
 def repeated(doc, target: Candidate) -> bool:
@@ -269,7 +279,7 @@ def animal(token) -> bool:
         return False
     if _kind(token) in ANIMATE_KINDS:
         return True
-    if token.lemma_.lower() in GROUPS:
+    if _is(token, GROUPS):
         return any(animal(o) for prep in token.children if prep.lower_ == "of"
                    for o in prep.children if o.dep_ == "pobj")
     return False
@@ -279,10 +289,9 @@ def animate(token) -> bool:
     """A person or an animal: a person word, an animal kind, or a group of them ("a group of kids")."""
     if token is None:
         return False
-    low = token.lemma_.lower()
-    if low in PEOPLE or token.lower_ in PEOPLE or _kind(token) in ANIMATE_KINDS:
+    if _is(token, PEOPLE) or _kind(token) in ANIMATE_KINDS:
         return True
-    if low in GROUPS:
+    if _is(token, GROUPS):
         for prep in token.children:
             if prep.lower_ == "of":
                 return any(animate(o) for o in prep.children if o.dep_ == "pobj")

@@ -12,8 +12,8 @@ of pairs in which it prefers the true caption. Target (lexical backend, concrete
 ours within 3 points of SugarCrepe's on every subset, coverage >= 95%, one change >= 95%,
 and mean changed-word concreteness ordered concrete > random > abstract.
 
-Prints per run: coverage, the share of negatives that change exactly one word or two-word
-expression, mean concreteness of the changed words, mean plausibility, and per subset and
+Prints per run: coverage, the share of negatives that make one edit (one word or two-word
+expression changed, or a swap; the mix of routes and swaps per input is bench/plant_balance.py's), mean concreteness of the changed words, mean plausibility, and per subset and
 judge: ours, SugarCrepe's, and ours - SugarCrepe's with a 95% paired-bootstrap interval.
 """
 
@@ -31,11 +31,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from judges import FIXTURES, blind_accuracy, make_judges, paired_interval  # noqa: E402
 from slipform.plant import PlantConfig, plant_file  # noqa: E402
-from slipform.plant.core.edit import is_single_change  # noqa: E402
+from slipform.plant.core.edit import is_single_change, is_swap  # noqa: E402
 
 SUBSETS = ("replace_obj", "replace_att", "replace_rel")
 RUNS = {
     "concrete": PlantConfig(strategy="concrete"),
+    "concrete, route=target": PlantConfig(strategy="concrete", route="target"),
     "random": PlantConfig(strategy="random"),
     "abstract": PlantConfig(strategy="abstract"),
     "concrete, plausibility off": PlantConfig(strategy="concrete", plausibility=False),
@@ -108,7 +109,10 @@ def main(argv=None) -> int:
         rated = [r["concreteness"] for r in negative.values() if r["concreteness"] is not None]
         plaus = [r["plausibility"] for r in negative.values() if r.get("plausibility") is not None]
         row = {"coverage": 100 * summary.planted / summary.read,
-               "one_change": 100 * float(np.mean([is_single_change(r["caption"], r["negative"]) for r in negative.values()])),
+               # one edit: one place changed, or a swap that rearranges the caption's words (route="anchor")
+               "one_change": 100 * float(np.mean([is_swap(r["caption"], r["negative"]) if r.get("edit") == "swap"
+                                                  else is_single_change(r["caption"], r["negative"])
+                                                  for r in negative.values()])),
                "concreteness": float(np.mean(rated)), "plausibility": float(np.mean(plaus)) if plaus else None,
                "subsets": {}}
         for subset, items in pairs.items():

@@ -62,9 +62,9 @@ def main() -> None:
     print(f"bare nlp.pipe                   {n / bare:7.1f} captions/s")
     print(f"plant, cold cache, end to end   {n / cold:7.1f} captions/s  (ratio {bare / cold:.2f})")
     print(f"plant, warm, 1 worker, e2e      {n / warm_total:7.1f} captions/s  (ratio {bare / warm_total:.2f})")
-    print(f"plant, warm, 1 worker, loaded   {n / warm:7.1f} captions/s  (ratio {bare / warm:.2f}; target >= 0.70)")
+    print(f"plant, warm, 1 worker, loaded   {n / warm:7.1f} captions/s  (ratio {bare / warm:.2f}; target >= 0.75)")
     print(f"plant, warm, 2 workers, e2e     {n / two_total:7.1f} captions/s  (2 / 1 worker {warm_total / two_total:.2f})")
-    print(f"plant, warm, 2 workers, loaded  {n / two:7.1f} captions/s  (2 / 1 worker {warm / two:.2f}; target >= 1.60)")
+    print(f"plant, warm, 2 workers, loaded  {n / two:7.1f} captions/s  (2 / 1 worker {warm / two:.2f}; target >= 1.70)")
     where_the_time_goes(src, texts[:2000], nlp)
     shutil.rmtree(tmp, ignore_errors=True)
 
@@ -72,6 +72,7 @@ def main() -> None:
 PARTS = {  # function -> what it is, for the profile's cumulative times
     "plant/core/planter.py:plant": "ConcretePlant.plant (everything after parsing)",
     "plant/core/planter.py:targets": "  candidates and target selection",
+    "plant/lexical/routes.py:route_edit": "  the routes around the anchor (route=anchor)",
     "plant/lexical/rewriter.py:_neighbours": "  related words: similarity band, exclusions",
     "plant/knowledge/plausibility.py:score_many": "  plausibility of the options in the slot",
     "plant/knowledge/plausibility.py:slot_features": "  the target's slot features",

@@ -36,7 +36,11 @@ def _add_plant(sub) -> None:
     p.add_argument("--strategy", default="concrete", choices=["concrete", "abstract", "random"])
     p.add_argument("--backend", default="lexical", help="how negatives are written: "
                    + ", ".join(_backend_names()) + " (default: lexical)")
-    p.add_argument("--role-weights", help="draw the role first, e.g. O=1,A=1,R=1")
+    p.add_argument("--route", default="anchor", choices=["anchor", "target"],
+                   help="anchor (default): concreteness picks a thing and the route (A/R/O) what changes about it, "
+                        "swaps included; target: the picked word itself changes, routed by its part of speech")
+    p.add_argument("--role-weights", help="the routes' weights, e.g. O=1,A=1,R=1 (with --route target: draw the "
+                                          "role first)")
     p.add_argument("--negatives-per-caption", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, help="processes (default 1); with --engine ray, actors (default: "
@@ -105,7 +109,7 @@ def _run_plant(args) -> int:
         lo, hi = (float(x) for x in args.band.split(","))
         weights = parse_role_weights(args.role_weights)
         config = PlantConfig(
-            k=args.k, strategy=args.strategy, backend=args.backend,
+            k=args.k, strategy=args.strategy, backend=args.backend, route=args.route,
             negatives_per_caption=args.negatives_per_caption, seed=args.seed,
             role_weights=tuple(sorted(weights.items())) if weights else None,
             lexicon_path=args.lexicon, lexicon_source=args.lexicon_source, spacy_model=args.spacy_model,

@@ -228,7 +228,8 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
                   role_weights: dict[str, float] | None = None) -> list[Routed | Candidate]:
     """What a caption tries with ``route="anchor"``, in order.
 
-    The anchors are the caption's things (nouns), ranked by the strategy as targets are; each
+    The anchors are the caption's things (nouns), its top-k by concreteness (with the ablations
+    ``abstract`` and ``random``, the bottom-k or random words of any role, as targets are); each
     anchor tries its routes in an order drawn by the role weights (:data:`ANCHOR_ROUTE_WEIGHTS`
     by default) before the next anchor is tried. A first pass asks each anchor's A and R routes
     for an exchange only (attributes, arguments): where the caption offers a plausible swap, it is
@@ -244,8 +245,23 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
         raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
     weights = role_weights or ANCHOR_ROUTE_WEIGHTS
     things = [c for c in cands if c.role == "O"]
-    anchors = _ranked(things, strategy, k)
-    rng.shuffle(anchors)
+    if strategy != "concrete":
+        # the ablations: the anchor is any word of the bottom-k (abstract) or of all (random), tried in
+        # the drawn order; a thing with its routes, any other word changing itself
+        pool = _ranked(cands, strategy, k)
+        rng.shuffle(pool)
+        shared, order = tuple(cands), []
+        for c in pool:
+            if c.role == "O":
+                routes = _draw_order(rng, weights)
+                order += [Routed(c, r, shared, "swap") for r in routes if r != "O"]
+                order += [Routed(c, r, shared) for r in routes]
+            elif weights.get(c.role, 0) > 0:
+                order.append(Routed(c, c.role, shared, "target"))
+        return order + [Routed(c, c.role, shared, "last") for c in pool if c.role != "O"]
+    else:
+        anchors = _ranked(things, strategy, k)
+        rng.shuffle(anchors)
     shared = tuple(cands)
     drawn = []
     for anchor in anchors:

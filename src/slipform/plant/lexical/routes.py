@@ -527,10 +527,22 @@ def _plausible(a, b, relation: str, verb, is_verb: bool) -> bool:
     return scale is not None and scale == SCALE_OF.get(KIND_OF.get(base(b.lemma_.lower()), ""))
 
 
-def _context(tok) -> frozenset:
-    """What the caption says of a thing besides its name: its slots, modifiers and relations."""
-    out = set(noun_slots(tok))
+def _governed_by(tok, other) -> bool:
+    """Whether ``tok`` is the object of a preposition of ``other`` ("a dog next to a cat": the cat)."""
+    head = tok.head
+    while head.i != head.head.i and head.dep_ in ("prep", "pobj", "advmod", "pcomp", "amod") \
+            and head.pos_ not in ("NOUN", "PROPN", "VERB"):
+        head = head.head
+    return tok.dep_ == "pobj" and head.i == other.i
+
+
+def _context(tok, other=None) -> frozenset:
+    """What the caption says of a thing besides its name: its slots, modifiers and relations, but
+    not the relation that links it to ``other`` ("a dog next to a cat" says nothing else of either)."""
+    out = set() if other is not None and _governed_by(tok, other) else set(noun_slots(tok))
     for c in tok.children:
+        if c.dep_ == "prep" and other is not None and other.i in {t.i for t in c.subtree}:
+            continue
         if c.dep_ == "prep":
             out |= {f"{c.lower_}>{o.lemma_.lower()}" for o in c.children if o.dep_ == "pobj"}
         elif c.dep_ in ("amod", "compound", "nummod", "acl", "relcl", "poss"):
@@ -576,7 +588,7 @@ def _rebinds(a, b) -> bool:
     counts = {k for k in _modifiers(a) ^ _modifiers(b) if k.startswith("nummod:")}
     if listed and not counts and not (_modifiers(a) and _modifiers(b) and _modifiers(a) != _modifiers(b)):
         return False  # "a girl and a boy", "a little boy and girl": a list says the same of each; not "a black dog and a white cat"
-    return _context(a) != _context(b)
+    return _context(a, b) != _context(b, a)
 
 
 def _same_gender(a, b) -> bool:

@@ -8,6 +8,10 @@ The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``ful
 ``results.json`` (every metric of every run), ``benchmarks.png``, ``gradients.png``,
 ``samples.png``, ``negatives.html`` (a gallery of ConcretePlant's negatives) and ``runs/``, ``negatives/`` with the training logs and planted negatives.
 Re-running the same command reuses every finished stage.
+
+``split="val"`` (``slipform demo --validate``) evaluates on the validation scenes instead of the
+test ones and applies the selection rule registered in docs/RESULTS.md section 5 to Slipform's
+variants (``selection.md``); no reported test benchmark reads those scenes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from .protocol import (
     FULL_METHODS,
     METHODS,
     PLANTS,
+    VALIDATE_METHODS,
+    VARIANTS,
     ProtocolConfig,
     add_negative_images,
     evaluate_checkpoint,
@@ -38,6 +44,7 @@ from .protocol import (
 )
 from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, write_table
 from .summary import aggregate, paired, paired_over_items
+from .validation import selection_markdown
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
 _COST = {"data": 0.5, "pretrain": 2.5, "plant": 0.5, "images": 0.3, "norms": 0.4, "finetune": 1.4, "evaluate": 0.5,
@@ -59,8 +66,11 @@ class DemoConfig:
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     cache: str | None = None  # default: $SLIPFORM_CACHE/world or ~/.cache/slipform/world
     progress: bool = True
+    split: str = "test"  # "val": evaluate on the validation scenes and select among Slipform's variants
 
     def __post_init__(self):
+        if self.split not in ("test", "val"):
+            raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
@@ -70,6 +80,11 @@ class DemoConfig:
     @classmethod
     def full(cls, **kw) -> DemoConfig:
         return cls(methods=FULL_METHODS, **kw)
+
+    @classmethod
+    def validate(cls, **kw) -> DemoConfig:
+        """CLIP-FT and Slipform's variants on the validation split (docs/RESULTS.md section 5)."""
+        return cls(methods=VALIDATE_METHODS, split="val", **kw)
 
 
 class _Progress:
@@ -190,8 +205,8 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
                     grads.setdefault(name, {})[seed] = gradient_stats(layout.run(name, seed))
                 progress.end()
             progress.begin("evaluate", f"evaluate {method.label} (seed {seed})")
-            results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed), cache, p,
-                                                      items=layout.items(name, seed))
+            results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed, config.split), cache, p,
+                                                      items=layout.items(name, seed, config.split), split=config.split)
             progress.end()
     progress.begin("report", "report")
     report = write_report(out, config, results, grads, data, image_counts)
@@ -216,14 +231,20 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
     if len(config.seeds) > 1:
         comparisons = paired(results)
     else:  # one seed: pair the methods over the test items they all answered
-        items = {m: load_items(layout.items(m, seed)) for m in config.methods if layout.items(m, seed).exists()}
+        items = {m: load_items(layout.items(m, seed, config.split)) for m in config.methods
+                 if layout.items(m, seed, config.split).exists()}
         comparisons = paired_over_items(items, seed)
     if comparisons:
         md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out)
         md += positive_control(comparisons)
         (out / "results.md").write_text((out / "results.md").read_text() + positive_control(comparisons))
+    selection = None
+    if config.split == "val":
+        selection = write_selection(out, table, [m for m in VARIANTS if m in config.methods])
+        md += "\nSelection (selection.md, the rule of docs/RESULTS.md section 5):\n\n" + selection_markdown(selection)
     (out / "results.json").write_text(json.dumps({"results": results, "gradients": grads,
-                                                   "comparisons": comparisons,
+                                                   "comparisons": comparisons, "split": config.split,
+                                                   "selection": selection,
                                                    "negative_images": image_counts}, indent=1))
     bar_chart(table, labels, out / "benchmarks.png")
     pair = [m for m in ("concrete_negclip", "negclip") if m in config.methods][:1] + \
@@ -232,7 +253,9 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         from ..plots import plot_gradients
 
         plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
-    concrete = layout.negatives("concrete", seed)
+    shown = METHODS["slipform"].negatives if "slipform" in config.methods else next(
+        (METHODS[m].negatives for m in config.methods if m in VARIANTS), "concrete")
+    concrete = layout.negatives(shown, seed)
     if concrete.exists():
         from ..plant.output.gallery import write_gallery
 
@@ -243,6 +266,23 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         md += link
     print(md)
     return {"table": table, "results": results, "gradients": grads, "comparisons": comparisons, "report": str(out)}
+
+
+def write_selection(out: Path, table: dict, variants: list[str]) -> dict:
+    """The registered rule applied to a validation table: ``selection.md`` and ``selection.json``.
+    Every variant of :data:`VARIANTS` must be in the run, else nothing is selected."""
+    from .validation import select_variant
+
+    missing = [v for v in VARIANTS if v not in variants]
+    selection = select_variant({m: table[m] for m in table if m in (*variants, "clip_ft")}, VARIANTS if not missing
+                               else tuple(variants))
+    if missing:
+        selection = {**selection, "selected": None,
+                     "reason": f"the run lacks {', '.join(missing)}: a selection is made only over all of them"}
+    layout = DemoLayout(out)
+    layout.selection.write_text(selection_markdown(selection))
+    layout.selection.with_suffix(".json").write_text(json.dumps(selection, indent=1))
+    return selection
 
 
 def positive_control(comparisons: list[dict], column: str = "ARO relation") -> str:

@@ -186,7 +186,15 @@ def _add_train(sub) -> None:
     p.add_argument("--loss", default="cement", choices=_loss_names(), help="see --list-losses (default: cement)")
     p.add_argument("--loss-option", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting of the chosen loss (its defaults: --list-losses), e.g. focal_gamma=1; repeatable")
-    p.add_argument("--margin-schedule", default="adaptive", choices=["static", "adaptive", "inverse"])
+    p.add_argument("--margin-schedule", default="adaptive",
+                   choices=["adaptive", "linear", "calibrated", "inverse", "static"],
+                   help="cement's margin m(c): adaptive (= linear) ramp from --margin-min at c=1 to --margin-max "
+                        "at c=5, inverse, static, or calibrated: fitted during training with LOESS to how hard "
+                        "each concreteness level's negatives are (slipform.losses.calibrated)")
+    p.add_argument("--margin-refresh", type=int, default=10, metavar="N",
+                   help="calibrated margin: refit every N optimizer steps")
+    p.add_argument("--margin-window", type=int, default=2048, metavar="S",
+                   help="calibrated margin: fit on the last S (concreteness, similarity) samples")
     p.add_argument("--margin", type=float, default=0.05, help="static margin")
     p.add_argument("--margin-min", type=float, default=0.0)
     p.add_argument("--margin-max", type=float, default=0.1)
@@ -281,7 +289,8 @@ def _run_train(args) -> int:
             progress=not args.no_progress,
             model=ModelSpec(args.model_family, args.model, pretrained, config, quick),
             loss=LossConfig(args.loss, args.margin_schedule, args.margin, args.margin_min, args.margin_max,
-                            args.default_concreteness, options=_loss_options(args.loss_option)),
+                            args.default_concreteness, options=_loss_options(args.loss_option),
+                            refresh_every=args.margin_refresh, calibration_window=args.margin_window),
             data=DataConfig(args.train, args.negatives, args.image_root, args.data_format, args.caption_col,
                             args.image_col, args.image_negatives, args.resampled),
             select=SelectConfig(args.select, args.candidates, args.select_temperature, args.select_mix))

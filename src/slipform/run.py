@@ -7,6 +7,8 @@
       tensorboard/             TensorBoard events (when tensorboard is installed)
       selection.json           hardest-of-K runs: what the selection picked, by third of training
       skipped.json             rows and images training could not use, by reason
+      margin_fit.json          a calibrated Cement margin's LOESS fits (``--margin-schedule calibrated``)
+      margin_fit.png           their plot: similarities and margin against concreteness (the paper's Fig. 4)
       model.pt                 the open_clip checkpoint, written last: the run is finished
       hf/                      a Hugging Face CLIP directory (``--export-hf``)
 
@@ -57,6 +59,14 @@ class RunDir:
     @property
     def skipped(self) -> Path:
         return self.root / "skipped.json"
+
+    @property
+    def margin_fit(self) -> Path:
+        return self.root / "margin_fit.json"
+
+    @property
+    def margin_fit_plot(self) -> Path:
+        return self.root / "margin_fit.png"
 
     @property
     def model(self) -> Path:

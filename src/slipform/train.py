@@ -422,6 +422,7 @@ class Trainer:
                 consecutive_bad = 0
                 self.step += 1
                 steps_run += 1
+                self.loss.on_step(self.step)  # state that moves with training: the calibrated margin's refit
                 samples_since += sum(b["size"] for b in micro) * self.dist.world
                 if bar is not None:
                     bar.update(1)
@@ -445,6 +446,7 @@ class Trainer:
         if self.dist.main:
             save_checkpoint(ckpt_path, **self.state())
             self._write_skips()
+            self._write_margin_fit()
             if self.selection is not None:
                 run.selection.write_text(json.dumps(
                     {"config": asdict(cfg.select), "phases": self.selection.summary()}, indent=1))
@@ -457,6 +459,17 @@ class Trainer:
     def _warn(self, msg: str) -> None:
         if self.dist.main:
             print(msg, file=sys.stderr)
+
+    def _write_margin_fit(self) -> None:
+        """A calibrated margin's fits (``margin_fit.json``) and their plot, the paper's Fig. 4
+        (``margin_fit.png``): the estimated similarities against concreteness and the margin."""
+        fitted = getattr(self.loss, "margin", None)
+        if not hasattr(fitted, "summary"):
+            return
+        self.run.margin_fit.write_text(json.dumps(fitted.summary()))
+        from .plots import plot_margin_fit
+
+        plot_margin_fit(self.run.root)
 
     def _write_skips(self) -> None:
         """``skipped.json`` in the run directory: counts by reason (images count each time they

@@ -43,7 +43,7 @@ from typing import ClassVar
 import torch
 import torch.distributed as dist
 
-SCHEDULES = ("static", "adaptive", "inverse")
+SCHEDULES = ("static", "adaptive", "linear", "inverse", "calibrated")  # "linear" is "adaptive"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ class LossConfig:
     """Which loss (``kind``, a name in :func:`slipform.losses.list_losses`) and its settings.
 
     The concreteness margin (``schedule``, ``margin*``, ``default_concreteness``) is read by the
-    methods with Cement's margin (``cement``, ``cement_siglip``); ``image_negative_weight``
+    methods with Cement's margin (``cement``, ``cement_siglip``); ``schedule="calibrated"``
+    (``cement`` only) fits it during training, every ``refresh_every`` optimizer steps on the last
+    ``calibration_window`` samples with LOESS span ``loess_frac`` (:mod:`slipform.losses.calibrated`);
+    ``image_negative_weight``
     weights the rows of edited negative images (``negclip``/``cement``/``tripletclip``);
     ``options`` are the method's own settings (its ``Options`` dataclass), e.g.
     ``{"focal_gamma": 1.0}`` for ``fsc_clip``.
@@ -65,6 +68,9 @@ class LossConfig:
     default_concreteness: float = 3.0  # for unrated targets
     image_negative_weight: float = 1.0
     options: dict = field(default_factory=dict, hash=False)
+    refresh_every: int = 10  # calibrated: optimizer steps between LOESS fits
+    calibration_window: int = 2048  # calibrated: (c, s_ii, s_ii', s_easy) samples the fit sees
+    loess_frac: float = 2 / 3  # calibrated: share of the samples in each local fit (statsmodels' default)
 
     def __post_init__(self):
         from .registry import get_loss, list_losses  # plug-ins are found by name, never imported here
@@ -75,18 +81,25 @@ class LossConfig:
             raise ValueError(f"unknown margin schedule {self.schedule!r}; choose from {SCHEDULES}")
         if self.margin_min > self.margin_max:
             raise ValueError("margin_min must not exceed margin_max")
+        if self.refresh_every < 1 or self.calibration_window < 1:
+            raise ValueError("refresh_every and calibration_window must be >= 1")
+        if not 0.0 < self.loess_frac <= 1.0:
+            raise ValueError(f"loess_frac must lie in (0, 1], got {self.loess_frac}")
         if not 1.0 <= self.default_concreteness <= 5.0:
             raise ValueError("default_concreteness must lie in [1, 5]")
         get_loss(self.kind).make_options(self.options)  # unknown or invalid options fail here
 
 
 def margin_fn(config: LossConfig) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The schedule c -> m as a function of a concreteness tensor (values 1-5)."""
+    """The schedule c -> m as a function of a concreteness tensor (values 1-5). ``adaptive`` (or
+    ``linear``) is the ramp from ``margin_min`` at c = 1 to ``margin_max`` at c = 5; for
+    ``calibrated`` this is the ramp it starts from (the fitted margin is
+    :class:`slipform.losses.calibrated.CalibratedMargin`, which the loss builds)."""
     lo, hi = config.margin_min, config.margin_max
     if config.schedule == "static":
         return lambda c: torch.full_like(c, config.margin)
     # linear in c on [1, 5]: m = slope * c + offset, from m(1) to m(5)
-    start, end = (lo, hi) if config.schedule == "adaptive" else (hi, lo)
+    start, end = (hi, lo) if config.schedule == "inverse" else (lo, hi)
     slope = (end - start) / 4
     return lambda c: c.clamp(1, 5).mul(slope).add(start - slope)
 
@@ -274,6 +287,10 @@ class Loss(torch.nn.Module):
         """The method's defaults: its options and the :class:`LossConfig` fields it reads."""
         base = LossConfig.__dataclass_fields__
         return {**{k: base[k].default for k in cls.config_fields}, **asdict(cls.Options())}
+
+    def on_step(self, step: int) -> None:
+        """Called by the trainer after optimizer step ``step`` (1-based), on every rank alike; a
+        loss with state that moves with training (the calibrated margin's refit) updates it here."""
 
     def forward(self, image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor | float,
                 hard_text_features: torch.Tensor | None = None, hard_mask: torch.Tensor | None = None,

@@ -23,8 +23,12 @@ s are cosine similarities and τ the temperature (``logit_scale`` = 1/τ).
   the margin grows linearly with concreteness, m_i = m_min + (m_max - m_min)(c_i - 1)/4:
   a change of a concrete word is visible in the image, so the model can and should separate
   it by more; an abstract change may not be visible at all, and a large margin would ask
-  for the impossible. ``inverse`` is the opposite slope (for ablations), ``static`` a
-  constant m, or pass any callable ``c -> m`` (tensor in, tensor out).
+  for the impossible. ``linear`` is the same ramp, ``inverse`` the opposite slope (for
+  ablations), ``static`` a constant m, or pass any callable ``c -> m`` (tensor in, tensor out).
+  ``calibrated`` reads the paper's "adaptive margin that controls gradient magnitude" as a
+  margin fitted during training: LOESS curves of s_ii, s_ii' and the easy negatives' s
+  against c give each concreteness level's difficulty, and the margin follows it
+  (:mod:`slipform.losses.calibrated`, with the paper's words beside the rule).
 
 Image hard negatives (TripletCLIP, Patel et al., 2024): an edited image per caption that
 matches the caption's hard negative; each adds an image->text row whose target is its own
@@ -60,6 +64,7 @@ from .base import (
     replicated,
     world_info,
 )
+from .calibrated import CalibratedMargin
 
 KINDS = ("clip", "negclip", "cement")
 
@@ -83,8 +88,15 @@ class ContrastiveLoss(Loss):
         if config.kind not in KINDS:
             raise ValueError(f"ContrastiveLoss computes {KINDS}, not {config.kind!r}; use slipform.losses.build_loss")
         super().__init__(config)
+        if margin is None and config.kind == "cement" and config.schedule == "calibrated":
+            margin = CalibratedMargin(config)  # a submodule: its fitted state is in state_dict()
         self.margin = margin or margin_fn(config)
         self.local_rows = local_rows
+
+    def on_step(self, step: int) -> None:
+        """The calibrated margin refits its curves every ``refresh_every`` steps (every rank alike)."""
+        if isinstance(self.margin, CalibratedMargin):
+            self.margin.refresh(step)
 
     def _offset(self, n: int) -> int:
         """Global index of this rank's first row (equal batches on every rank); 0 in the global form."""
@@ -138,6 +150,9 @@ class ContrastiveLoss(Loss):
             image_features, text_features, logit_scale, hard_text_features, hard_mask, concreteness)
         n = logits_per_text.shape[0]
         labels = self._offset(n) + torch.arange(n, device=logits_per_text.device)
+        if isinstance(self.margin, CalibratedMargin) and own is not None and concreteness is not None:
+            self._observe(image_features, text_features, hard_text_features, hard_mask, concreteness,
+                          logits_per_image, logit_scale)
         if self.local_rows:  # sums over this rank's rows, divided by the global count
             loss_i2t = global_mean(F.cross_entropy(logits_per_image, labels, reduction="sum"), n)
             loss_t2i = global_mean(F.cross_entropy(logits_per_text, labels, reduction="sum"), n)
@@ -150,6 +165,24 @@ class ContrastiveLoss(Loss):
             out["loss"] = out["loss"] + self.config.image_negative_weight * out["loss_image_negatives"]
         out.update(gradient_shares(logits_per_image.detach(), own, labels, reduce=self.local_rows))
         return out
+
+    @torch.no_grad()
+    def _observe(self, image_features, text_features, hard_text_features, hard_mask, concreteness,
+                 logits_per_image, logit_scale) -> None:
+        """The calibrated margin's samples of this rank's rows: s_ii (n,), s_ii' (n, K) and each
+        image's mean cosine to the other captions of the global batch (from the logits' caption
+        columns, which carry no margin); a collective, as every rank's forward takes this path."""
+        rank, world = world_info()
+        n = image_features.shape[0]
+        big_n = n * world
+        rows = torch.arange(n, device=image_features.device)
+        first = 0 if self.local_rows else rank * n  # the global form holds every rank's rows
+        captions = logits_per_image.detach()[first:first + n, :big_n].float() / float(logit_scale)
+        positive = captions[rows, rank * n + rows]
+        easy = (captions.sum(1) - positive) / max(big_n - 1, 1) if big_n > 1 else torch.full_like(positive, math.nan)
+        pos = (image_features * text_features).sum(-1)
+        neg = torch.einsum("nd,nkd->nk", image_features, hard_text_features)
+        self.margin.observe(concreteness, pos, neg, easy, hard_mask)
 
     def _image_negative_loss(self, image_negatives, image_negative_mask, text_features, hard_text_features,
                              hard_mask, logit_scale):
@@ -234,7 +267,7 @@ class CementLoss(_Named):
     paper = "Cement: concreteness-margin InfoNCE (this repository's formulation; see slipform.losses.contrastive)"
     summary = "NegCLIP with an additive margin growing with the changed word's concreteness"
     config_fields = ("schedule", "margin", "margin_min", "margin_max", "default_concreteness",
-                     "image_negative_weight")
+                     "image_negative_weight", "refresh_every", "calibration_window", "loess_frac")
 
 
 LOSSES = (ClipLoss, NegClipLoss, CementLoss)

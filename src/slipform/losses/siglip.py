@@ -55,6 +55,9 @@ class SigLipLoss(Loss):
 
     def __init__(self, config: LossConfig | None = None):
         super().__init__(config)
+        if self.with_margin and self.config.schedule == "calibrated":
+            raise ValueError(f"loss {self.name!r}: the calibrated margin is built for 'cement' only; "
+                             "use --margin-schedule linear, inverse or static")
         self.margin = margin_fn(self.config)
 
     def get_logits(self, image_features, text_features, logit_scale, logit_bias, hard_text_features=None,

@@ -73,7 +73,7 @@ class Plant:
 # Slipform's competing variants (docs/RESULTS.md section 5, registered before their run): the
 # A/R/O reading x the Cement margin x negatives per caption. ``slipform``'s row is SELECTED.
 READINGS = ("target", "anchor")
-MARGINS = {"linear": "adaptive"}
+MARGINS = {"linear": "adaptive", "calibrated": "calibrated"}
 PER_CAPTION = (1, 2)
 
 

@@ -13,12 +13,31 @@ LINE = {"id": "7", "image": "imgs/7.jpg", "caption": "A horse in a field.", "neg
         "plausibility": -4.2, "raw": "extra from a backend"}
 
 
+def _with_edit(line: dict, edit: str, anchor: str) -> dict:
+    out = {}
+    for k, v in line.items():
+        out[k] = v
+        if k == "route":
+            out.update(edit=edit, anchor=anchor)
+    return out
+
+
 def test_a_record_reads_and_writes_the_same_line():
-    rec = NegativeRecord.from_dict(LINE)
+    new = _with_edit(LINE, "replace", "horse")
+    rec = NegativeRecord.from_dict(new)
     assert rec.route == {"A": False, "R": False, "O": True} and rec.extra == {"raw": "extra from a backend"}
-    assert json.dumps(rec.to_dict()) == json.dumps(LINE)  # same fields, same order
+    assert json.dumps(rec.to_dict()) == json.dumps(new)  # same fields, same order
+    swap = _with_edit({**LINE, "negative": "A field in a horse.", "role": "R", "replacement": "field",
+                       "route": {"A": False, "R": True, "O": False}}, "swap", "horse")
+    assert NegativeRecord.from_dict(swap).edit == "swap" and NegativeRecord.from_dict(swap).to_dict() == swap
     bare = NegativeRecord(id="1", caption="a", negative="b").to_dict()
     assert "image" not in bare and bare["route"] == {}
+
+
+def test_a_line_written_before_edits_reads_as_a_replacement_of_its_target():
+    rec = NegativeRecord.from_dict(LINE)
+    assert rec.edit == "replace" and rec.anchor == "horse"
+    assert json.dumps(rec.to_dict()) == json.dumps(_with_edit(LINE, "replace", "horse"))
 
 
 def test_bad_lines_name_file_and_line(tmp_path):

@@ -98,5 +98,6 @@ class SwapBackend(Backend):
             first, second = doc[slice(*swap.first)], doc[slice(*swap.second)]
             rated = [r for r in (lexicon.lookup(t.text, t.lemma_) for t in first) if r is not None]
             out.append(Proposal(negative, first.text, ROLE_OF_KIND[swap.kind], max(rated) if rated else None,
-                                second.text, (first.text.lower(), second.text.lower()), extra={"swap": swap.kind}))
+                                second.text, (first.text.lower(), second.text.lower()), extra={"swap": swap.kind},
+                                edit="swap"))
         return out

@@ -5,6 +5,15 @@ two-word expressions the lexicon rates ("hot dog", "fire hydrant") merged into o
 candidate. Each candidate carries its concreteness and its *route*: the role that decides
 what kind of change it gets -- Object (NOUN, PROPN), Attribute (ADJ, NUM) or Relation
 (ADP, VERB).
+
+Two readings of the paper's routing (``PlantConfig(route=...)``):
+
+- ``target``: the chosen word itself changes, and its part of speech routes it (a noun is
+  replaced, an adjective changes within its family, a preposition or verb takes a contrast);
+- ``anchor`` (the default): concreteness chooses the *anchor*, a thing the caption names, and the
+  route decides what changes about it -- O replaces it, A changes its attribute or exchanges
+  attributes with another thing, R changes its relation or exchanges it with the relation's other
+  argument. :func:`anchor_routes` orders the (anchor, route) pairs a caption tries.
 """
 
 from __future__ import annotations
@@ -14,12 +23,17 @@ import random
 from dataclasses import dataclass
 
 from ...lexicon import Lexicon
+from ..knowledge.kinds import PERSON_CONTRASTS
 from ..knowledge.tables import ATTRIBUTE_FAMILIES, MULTIWORD_RELATIONS
 
 _COLOURS = frozenset(ATTRIBUTE_FAMILIES["colour"])
 ROLE_OF_POS = {"NOUN": "O", "PROPN": "O", "ADJ": "A", "NUM": "A", "ADP": "R", "VERB": "R"}
 ROLES = ("A", "R", "O")
 STRATEGIES = ("concrete", "abstract", "random")
+ROUTINGS = ("anchor", "target")
+# the routes' weights with ``route="anchor"`` and no role weights: A and R first more often than O,
+# whose replacements CLIP already tells apart (issue 28); the draw order is also the fallback order
+ANCHOR_ROUTE_WEIGHTS = {"A": 3.0, "R": 1.0, "O": 2.0}
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,36 @@ def _phrase_rating(phrase: str, lexicon: Lexicon) -> float | None:
         rated = [r for r in map(lexicon.rating, phrase.split()) if r is not None]
         rating = round(sum(rated) / len(rated), 2) if rated else None
     return rating
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One try of ``route="anchor"``: change ``route`` (A, R or O) of the thing ``anchor``.
+
+    ``cands`` are the caption's candidates, where the route finds the anchor's attribute or
+    relation word; ``edit="swap"`` asks the route for an exchange only (the first pass)."""
+
+    anchor: Candidate
+    route: str
+    cands: tuple[Candidate, ...] = ()
+    edit: str | None = None
+
+    # what the planter and the summary read of a target, the anchor's
+    @property
+    def role(self) -> str:
+        return self.route
+
+    @property
+    def text(self) -> str:
+        return self.anchor.text
+
+    @property
+    def lemma(self) -> str:
+        return self.anchor.lemma
+
+    @property
+    def concreteness(self) -> float | None:
+        return self.anchor.concreteness
 
 
 def route(role: str) -> dict[str, bool]:
@@ -165,3 +209,53 @@ def select_targets(cands: list[Candidate], strategy: str, k: int, rng: random.Ra
     pool = _ranked(cands, strategy, k)
     rng.shuffle(pool)
     return pool
+
+
+def _draw_order(rng: random.Random, weights: dict[str, float]) -> list[str]:
+    """The roles of positive weight in a random order, each drawn by its weight among those left."""
+    roles = [r for r in ROLES if weights.get(r, 0) > 0]
+    order = []
+    while roles:
+        role = rng.choices(roles, weights=[weights[r] for r in roles])[0]
+        roles.remove(role)
+        order.append(role)
+    return order
+
+
+def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Random,
+                  role_weights: dict[str, float] | None = None) -> list[Routed | Candidate]:
+    """What a caption tries with ``route="anchor"``, in order.
+
+    The anchors are the caption's things (nouns), ranked by the strategy as targets are; each
+    anchor tries its routes in an order drawn by the role weights (:data:`ANCHOR_ROUTE_WEIGHTS`
+    by default) before the next anchor is tried. A first pass asks each anchor's A and R routes
+    for an exchange only (attributes, arguments): where the caption offers a plausible swap, it is
+    made, since swaps teach what replacements do not (issue 28). A person's O route comes last: one gender or age
+    for the other is the one object change people-heavy captions offer, and it teaches little
+    (README, "What gender and age negatives teach"). After the anchors, the caption's other top-k
+    candidates (adjectives, verbs, prepositions) follow as targets of their own role, as with
+    ``route="target"``; a caption without a rated thing has only those.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
+    weights = role_weights or ANCHOR_ROUTE_WEIGHTS
+    things = [c for c in cands if c.role == "O"]
+    anchors = _ranked(things, strategy, k)
+    rng.shuffle(anchors)
+    shared = tuple(cands)
+    drawn = []
+    for anchor in anchors:
+        routes = _draw_order(rng, weights)
+        if anchor.lemma in PERSON_CONTRASTS and "O" in routes:
+            routes.remove("O")
+            routes.append("O")
+        drawn.append((anchor, routes))
+    # the exchange pass: the top-k anchors, then the caption's other things by the strategy's order
+    more = [c for c in _ranked(things, strategy, len(things)) if c not in anchors]
+    swaps = [r for r in _draw_order(rng, weights) if r != "O"]
+    order: list[Routed | Candidate] = [Routed(a, r, shared, "swap") for a, routes in drawn for r in routes if r != "O"]
+    order += [Routed(a, r, shared, "swap") for a in more for r in swaps]
+    order += [Routed(a, r, shared) for a, routes in drawn for r in routes]
+    rest = _ranked([c for c in cands if c.role != "O" and weights.get(c.role, 0) > 0], strategy, k)
+    rng.shuffle(rest)
+    return order + rest

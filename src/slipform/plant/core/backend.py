@@ -63,6 +63,8 @@ class Proposal:
     keys: tuple[str, str]
     plausibility: float | None = None
     extra: dict = field(default_factory=dict)
+    edit: str = "replace"  # "replace": one word or expression changed; "swap": two exchange places
+    anchor: str | None = None  # the thing the route changed something about (``route="anchor"``)
 
 
 class Backend:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...text.inflect import article_for, match_case
+from ...text.inflect import article_for, match_case, pluralize
 from ..knowledge.tables import MULTIWORD_RELATIONS
 
 
@@ -102,3 +102,45 @@ def is_single_change(caption: str, negative: str) -> bool:
         return False
     old = [w for w in spans[0][0] if w not in ("a", "an")]
     return 1 <= len(old) <= 2 or " ".join(old) in MULTIWORD_RELATIONS
+
+
+def _same_words(a: list[str], b: list[str]) -> bool:
+    """One span's words as another's, inflection aside ("dogs" for "dog")."""
+    return len(a) == len(b) >= 1 and all(x == y or same_stem(x, y) or pluralize(x) == y or pluralize(y) == x
+                                         for x, y in zip(a, b))
+
+
+def is_swap(caption: str, negative: str, longest: int = 3) -> bool:
+    """Words of the caption rearranged, in two places: past the common start and end, the caption
+    reads X M Y and the negative Y M X -- an exchange ("two dogs chasing a cat" -> "two cats
+    chasing a dog") -- or X M and M X, or M Y and Y M -- a move ("a red car next to a truck" -> "a
+    car next to a red truck"). X and Y are up to ``longest`` words; inflection and a/an aside. The
+    negative keeps the caption's multiset of words; anything else that changes two places is not
+    a swap."""
+    a = [w for w in words(caption) if w not in ("a", "an")]
+    b = [w for w in words(negative) if w not in ("a", "an")]
+    if len(a) != len(b):
+        return False
+    start = 0
+    while start < len(a) and _same_words(a[start:start + 1], b[start:start + 1]):
+        start += 1
+    end = len(a)
+    while end > start and _same_words(a[end - 1:end], b[end - 1:end]):
+        end -= 1
+    mid_a, mid_b = a[start:end], b[start:end]
+    for nx in range(longest + 1):
+        for ny in range(longest + 1):
+            if not 0 < nx + ny < len(mid_a) and not (nx and ny and nx + ny == len(mid_a)):
+                continue
+            x, m, y = mid_a[:nx], mid_a[nx:len(mid_a) - ny], mid_a[len(mid_a) - ny:]
+            y2, m2, x2 = mid_b[:ny], mid_b[ny:len(mid_b) - nx], mid_b[len(mid_b) - nx:]
+            moved = (x or y) if not (x and y) else None  # one part moves past M
+            if moved is not None and not m:
+                continue
+            if (moved is not None or not _same_words(x, y)) and _same(x, x2) and _same(y, y2) and m == m2:
+                return True
+    return False
+
+
+def _same(a: list[str], b: list[str]) -> bool:
+    return (not a and not b) or _same_words(a, b)

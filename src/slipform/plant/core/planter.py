@@ -12,7 +12,17 @@ from functools import cached_property
 
 from ...lexicon import Lexicon, load_lexicon
 from ...text.io import Caption
-from .anchor import ROLES, STRATEGIES, Candidate, candidates, caption_rng, select_targets
+from .anchor import (
+    ROLES,
+    ROUTINGS,
+    STRATEGIES,
+    Candidate,
+    Routed,
+    anchor_routes,
+    candidates,
+    caption_rng,
+    select_targets,
+)
 from .backend import Backend, Job, Proposal, backend_names, get_backend
 from .record import NegativeRecord
 from .verify import check_negative, get_verifier
@@ -43,6 +53,9 @@ class PlantConfig:
     negatives_per_caption: int = 1
     seed: int = 0
     role_weights: tuple[tuple[str, float], ...] | None = None
+    # "anchor": concreteness picks a thing, the route (A/R/O) what changes about it; "target": the
+    # picked word itself changes, routed by its part of speech (slipform.plant.core.anchor)
+    route: str = "anchor"
     lexicon_path: str | None = None
     lexicon_source: str = "brysbaert"
     spacy_model: str | None = None
@@ -64,6 +77,8 @@ class PlantConfig:
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {self.strategy!r}; choose from {STRATEGIES}")
+        if self.route not in ROUTINGS:
+            raise ValueError(f"unknown route {self.route!r}; choose from {ROUTINGS}")
         if self.negatives_per_caption < 1:
             raise ValueError("negatives_per_caption must be >= 1")
         lo, hi = self.band
@@ -144,10 +159,13 @@ class ConcretePlant:
     def backend(self) -> Backend:
         return get_backend(self.config.backend)(self)
 
-    def targets(self, item: Caption, doc) -> list[Candidate]:
-        """The caption's top-k candidates by the strategy, in the order they are tried."""
+    def targets(self, item: Caption, doc) -> list[Candidate | Routed]:
+        """What the caption tries, in order: its top-k candidates by the strategy (``route="target"``),
+        or its top-k anchors, each with its routes, then its other top-k candidates (``"anchor"``)."""
         cands = candidates(doc, self.lexicon)
         rng = caption_rng(self.config.seed, item.id, "target")
+        if self.config.route == "anchor":
+            return anchor_routes(cands, self.config.strategy, self.config.k, rng, self.config.weights)
         return select_targets(cands, self.config.strategy, self.config.k, rng, self.config.weights)
 
     def no_target_reason(self, doc) -> str:
@@ -170,7 +188,7 @@ class ConcretePlant:
                 reasons[i] = backend.no_target_reason(doc)
             queues.append(backend.queue(order, need))
         rngs = [caption_rng(self.config.seed, item.id, "rewrite") for item in items]
-        made, done = [0] * len(items), [[] for _ in items]
+        made, done, written = [0] * len(items), [[] for _ in items], [[] for _ in items]
         records, rejected = [], Counter()
         while True:
             jobs = []
@@ -192,7 +210,7 @@ class ConcretePlant:
                     continue
                 why = check_negative(job.item.caption, answer.negative, answer.role, *answer.keys,
                                      one_change=backend.one_change, same_kind=self.config.same_kind and backend.one_change,
-                                     verifier=self.config.verifier)
+                                     verifier=self.config.verifier, edit=answer.edit)
                 if why is not None:
                     reasons[i] = why
                     rejected[why] += 1
@@ -209,12 +227,16 @@ class ConcretePlant:
                     continue
                 if made[i] == need or job.target in done[i]:
                     continue
+                if any(neg == answer.negative for neg in written[i]):
+                    rejected["same negative as another of the caption"] += 1  # a swap two anchors share
+                    continue
                 rec = self._record(job.item, answer)
                 if score is not None:
                     rec["lm_score"] = score
                 records.append((i, rec))
                 made[i] += 1
                 done[i].append(job.target)
+                written[i].append(answer.negative)
         # in caption order, whichever round each was made in: the output does not depend on chunking
         records = [rec for _, rec in sorted(records, key=lambda pair: pair[0])]
         skipped = [{"id": item.id, "reason": reasons.get(i, "no replacement found")}
@@ -237,6 +259,7 @@ class ConcretePlant:
         rec = NegativeRecord(id=item.id, image=item.image, caption=item.caption, negative=p.negative,
                              target=p.target, role=p.role, concreteness=p.concreteness, strategy=self.config.strategy,
                              backend=self.config.backend, replacement=p.replacement, plausibility=p.plausibility,
+                             edit=p.edit, anchor=p.anchor if p.anchor is not None else p.target,
                              extra=dict(p.extra)).to_dict()
         rec["_keys"] = p.keys  # the lemmas compared by _fill_similarity, popped before writing
         return rec

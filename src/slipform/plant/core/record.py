@@ -4,11 +4,15 @@ ConcretePlant writes records through :meth:`NegativeRecord.to_dict` and everythi
 negatives files (the gallery, the NegCLIP export) reads them through :func:`read_records`, so a
 field is named in one place. A line is one JSON object::
 
-    {"id", "image"?, "caption", "negative", "target", "role", "route", "concreteness", "strategy",
-     "backend", "replacement", "similarity", "plausibility", ...backend extras}
+    {"id", "image"?, "caption", "negative", "target", "role", "route", "edit", "anchor", "concreteness",
+     "strategy", "backend", "replacement", "similarity", "plausibility", ...backend extras}
 
 ``image`` is present when the input names images; ``route`` is ``{"A", "R", "O"} -> bool`` for the
-role; numbers are ``null`` where a backend has none (swaps have no plausibility).
+role; numbers are ``null`` where a backend has none (swaps have no plausibility). ``edit`` is
+``"replace"`` (``target`` became ``replacement``) or ``"swap"`` (``target`` and ``replacement``
+exchanged places: the negative has the caption's words in another arrangement); ``anchor`` is the
+thing whose route made the edit (the target itself with ``route="target"``). Records written before
+``edit`` and ``anchor`` existed read as replacements of their target.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class NegativeRecord:
     similarity: float | None = None
     plausibility: float | None = None
     image: str | None = None
+    edit: str = "replace"
+    anchor: str | None = None
     extra: dict = field(default_factory=dict)  # what a backend adds (an LLM's raw answer, ...)
 
     @property
@@ -49,7 +55,7 @@ class NegativeRecord:
         if self.image is not None:
             d["image"] = self.image
         d.update(caption=self.caption, negative=self.negative, target=self.target, role=self.role,
-                 route=self.route, concreteness=self.concreteness, strategy=self.strategy, backend=self.backend,
+                 route=self.route, edit=self.edit, anchor=self.anchor, concreteness=self.concreteness, strategy=self.strategy, backend=self.backend,
                  replacement=self.replacement, similarity=self.similarity, plausibility=self.plausibility)
         d.update(self.extra)
         return d
@@ -63,11 +69,12 @@ class NegativeRecord:
         if missing:
             raise ValueError(f"{where}: not a Slipform negative record (missing {', '.join(missing)})")
         known = {"id", "image", "caption", "negative", "target", "role", "route", "concreteness", "strategy",
-                 "backend", "replacement", "similarity", "plausibility"}
+                 "backend", "replacement", "similarity", "plausibility", "edit", "anchor"}
         return cls(id=str(d["id"]), caption=str(d["caption"]), negative=str(d["negative"]), target=d.get("target"),
                    role=d.get("role"), concreteness=d.get("concreteness"), strategy=d.get("strategy"),
                    backend=d.get("backend"), replacement=d.get("replacement"), similarity=d.get("similarity"),
                    plausibility=d.get("plausibility"), image=d.get("image"),
+                   edit=d.get("edit") or "replace", anchor=d.get("anchor", d.get("target")),
                    extra={k: v for k, v in d.items() if k not in known})
 
 

@@ -3,7 +3,9 @@
 Checks run on what a backend proposes, whichever backend wrote it:
 
 - the negative differs from the caption in one place (a word, a two-word expression or a
-  multi-word relation; inflection and a/an aside), unless the backend's negatives are swaps;
+  multi-word relation; inflection and a/an aside), or -- a proposal whose edit is a ``swap`` --
+  in exactly two places that exchanged their words (:func:`slipform.plant.core.edit.is_swap`);
+  a backend whose negatives are free swaps (``negclip``) skips this check;
 - an object replacement is of the target's kind and not a word a photo of the original may still
   show (:func:`slipform.plant.knowledge.kinds.is_object_change`);
 - a *domain verifier* named by ``PlantConfig(verifier=...)``, for inputs with an exact reader:
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from ..knowledge.kinds import is_object_change
-from .edit import is_single_change
+from .edit import is_single_change, is_swap
 
 VERIFIERS: dict[str, str] = {
     "world": "slipform.world.caption:verify_negative",
@@ -44,15 +46,19 @@ def get_verifier(name: str) -> Callable[[str, str], str | None]:
 
 
 def check_negative(caption: str, negative: str, role: str, target: str, replacement: str, *,
-                   one_change: bool = True, same_kind: bool = True, verifier: str | None = None) -> str | None:
+                   one_change: bool = True, same_kind: bool = True, verifier: str | None = None,
+                   edit: str = "replace") -> str | None:
     """Why ``negative`` must not be written for ``caption``, or None when it passes every check.
 
-    ``target`` and ``replacement`` are lemmas (or lower-cased words) of what changed."""
+    ``target`` and ``replacement`` are lemmas (or lower-cased words) of what changed; ``edit`` is
+    ``"replace"`` or ``"swap"`` (the two exchanged places)."""
     if negative.strip().lower() == caption.strip().lower():
         return "output equals the caption"
-    if one_change and not is_single_change(caption, negative):
+    if one_change and edit == "swap" and not is_swap(caption, negative):
+        return "swap that does not exchange two places"
+    if one_change and edit != "swap" and not is_single_change(caption, negative):
         return "more than one change"
-    if same_kind and role == "O":
+    if same_kind and role == "O" and edit != "swap":
         reason = is_object_change(target, replacement)
         if reason is not None:
             return reason

@@ -139,6 +139,34 @@ CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in (
 
 KIND_OF: dict[str, str] = {w: kind for kind, words in KINDS.items() for w in words}
 
+# How big a thing of each kind is, coarsely: two things may exchange places beside each other
+# ("a car behind a truck" -> "a truck behind a car") only on one scale ("a cup behind a bus" is
+# no photo). Kinds of places (rooms, landscapes, ground, ways, water, buildings) have no scale:
+# they are settings, never exchanged with a thing in them.
+SCALES: dict[str, tuple[str, ...]] = {
+    "handheld": ("fast food", "baked good", "breakfast", "fruit", "vegetable", "meat", "dish", "drink", "tableware",
+                 "cutlery", "vessel", "cookware", "electronics", "headwear", "neckwear", "footwear", "bag",
+                 "ball game gear", "bat", "toy", "grooming", "hand tool", "flower", "container"),
+    "furniture": ("seat", "table", "storage", "appliance", "bathroom fixture", "soft furnishing", "light",
+                  "instrument", "board"),
+    "vehicle": ("road vehicle", "aircraft", "watercraft"),
+    "shape": ("shape",),
+}
+SCALE_OF: dict[str, str] = {kind: scale for scale, kinds in SCALES.items() for kind in kinds}
+# Kinds whose things a caption may exchange wherever they stand ("a man cutting a pizza next to a
+# salad" -> "cutting a salad next to a pizza"): things used alike, so that each fits the other's place.
+EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
+    "food": ("fast food", "baked good", "breakfast", "fruit", "vegetable", "meat", "dish"),
+    "dishes": ("tableware", "vessel"),
+    "clothes": ("top", "headwear", "neckwear", "legwear", "footwear"),
+    "vehicles": ("road vehicle",),
+    "sports gear": ("ball game gear", "board", "bat"),
+    "shapes": ("shape",),
+    **{kind: (kind,) for kind in ("electronics", "appliance", "table", "storage", "bag", "toy", "soft furnishing", "container",
+                                  "instrument", "cutlery", "drink", "aircraft", "watercraft")},
+}
+EXCHANGE_GROUP_OF: dict[str, str] = {kind: g for g, kinds in EXCHANGE_GROUPS.items() for kind in kinds}
+
 
 def base(word: str) -> str:
     """The table's form of a noun as a caption may inflect it ("dogs" -> "dog", "women" -> "women")."""

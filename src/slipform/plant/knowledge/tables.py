@@ -14,12 +14,12 @@ ATTRIBUTE_FAMILIES: dict[str, tuple[str, ...]] = {
                "purple", "gray", "grey", "silver", "golden", "tan", "beige"),
     "size": ("small", "large", "big", "little", "tiny", "huge", "giant", "tall", "short", "long"),
     "material": ("wooden", "metal", "plastic", "glass", "stone", "brick", "leather", "concrete",
-                 "paper", "ceramic", "steel", "cardboard"),
+                 "paper", "ceramic", "steel", "cardboard", "metallic"),
     "age": ("old", "new", "young", "ancient", "modern", "antique", "elderly"),
     "temperature": ("hot", "cold", "warm", "frozen", "icy"),
     "condition": ("empty", "full", "open", "closed", "clean", "dirty", "wet", "dry", "broken",
                   "messy", "tidy", "lit", "dark", "bright", "sunny", "cloudy", "snowy", "rainy"),
-    "texture": ("striped", "checkered", "spotted", "plaid", "fluffy", "furry", "shiny", "smooth",
+    "texture": ("striped", "checkered", "spotted", "dotted", "plaid", "fluffy", "furry", "shiny", "smooth",
                 "rough"),
     "shape": ("round", "square", "rectangular", "circular", "triangular", "oval", "flat"),
     "number": ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several",
@@ -82,6 +82,22 @@ VERB_CONTRASTS: dict[str, tuple[str, ...]] = {
     "dress": ("undress",), "prepare": ("eat", "serve"), "serve": ("eat", "prepare"),
 }
 RELATION_CONTRASTS = {**PREPOSITION_CONTRASTS, **VERB_CONTRASTS}
+# Contrasts that many relations share (the table's "behind" answers twelve of them; "with" has one
+# answer): with route="anchor", a route draws one with this probability and otherwise gives way to
+# the anchor's next route, so that no one word makes more than about 3% of the negatives
+# (bench/plant_balance.py measures it).
+SHARED_CONTRASTS: dict[str, float] = {"behind": 0.2, "without": 0.2, "beside": 0.4, "near": 0.4, "outside": 0.5,
+                                      "under": 0.6, "in front of": 0.6, "far from": 0.6}
+# Relations whose two arguments may exchange places (route R, lexical/routes.py): the places that
+# say which thing is where *beside* the other, and those that say which is higher. Symmetric ones
+# ("next to", "near", "with") make no negative when exchanged; containment and support ("in", "on")
+# rarely make a plausible one ("a table on a cat").
+SIDE_PLACES = frozenset({"behind", "in front of", "to the left of", "to the right of", "left of", "right of",
+                         "on the left of", "on the right of", "ahead of", "past"})
+HEIGHT_PLACES = frozenset({"above", "below", "over", "under", "beneath", "underneath", "on top of", "atop", "on"})
+# verbs that say the same when their subject and object exchange ("a man hugging a woman")
+SYMMETRIC_VERBS = frozenset({"meet", "hug", "kiss", "fight", "marry", "face", "greet", "wrestle", "race", "touch",
+                             "play", "talk", "share", "join", "pass", "match", "resemble", "cuddle", "embrace"})
 # Multi-word relations merged into one candidate before anchor selection.
 MULTIWORD_RELATIONS = tuple(w for w in PREPOSITION_CONTRASTS if " " in w)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...lexicon import Lexicon
 from ...text.inflect import all_verb_forms, pluralize, verb_form
-from ..core.anchor import Candidate
+from ..core.anchor import Candidate, Routed
 from ..core.backend import Backend, Job, Proposal, register
 from ..core.edit import Edit, apply_edits, same_stem
 from ..knowledge.context import shipped_context
@@ -407,6 +407,9 @@ class LexicalBackend(Backend):
         out: list[Proposal | str] = []
         for job in jobs:
             t = job.target
+            if isinstance(t, Routed):
+                out.append(self._routed(job))
+                continue
             rw = rewriter.rewrite(job.doc, t, job.rng)
             if rw is None:
                 out.append("no replacement found")
@@ -414,3 +417,16 @@ class LexicalBackend(Backend):
             out.append(Proposal(apply_edits(job.doc, list(rw.edits)), t.text, t.role, t.concreteness,
                                 rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility))
         return out
+
+    def _routed(self, job: Job) -> Proposal | str:
+        """A negative of ``route="anchor"`` (:mod:`slipform.plant.lexical.routes`)."""
+        from .routes import route_edit
+
+        t = job.target
+        made = route_edit(self.rewriter, job.doc, t, job.rng)
+        if made is None:
+            return "no edit on any route"
+        rw = made.rewrite
+        return Proposal(apply_edits(job.doc, list(rw.edits)), made.target, made.role, t.anchor.concreteness,
+                        rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility, edit=made.edit,
+                        anchor=t.anchor.text)

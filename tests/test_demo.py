@@ -33,10 +33,15 @@ def test_demo_writes_the_report(demo):
     config, report, lines, root = demo
     out = root / "report"
     for name in ("results.md", "results.csv", "results.json", "benchmarks.png", "gradients.png", "samples.png",
-                 "negatives.html"):
+                 "negatives.html", "negatives-mix.md", "negatives-mix.json"):
         assert (out / name).stat().st_size > 0, name
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["method"] for r in rows] == list(METHODS)
+    # the mix of the planted negatives, read by the world: every one verified, so none fails to
+    # parse or shows its caption's scene
+    mix = json.loads((out / "negatives-mix.json").read_text())["concrete"]
+    assert mix["n"] == len((out / "negatives" / "concrete-s0.jsonl").read_text().splitlines()) > 0
+    assert not {"unparsable", "same scene"} & set(mix["change"]) and sum(mix["change"].values()) == mix["n"]
     for r in rows:
         for col in ("Retrieval R@1", "ARO relation", "SugarCrepe", "Probe mAP"):
             assert 0 <= float(r[col]) <= 100

@@ -72,3 +72,77 @@ def test_swaps_between_equal_attributes_are_refused_on_real_captions():
         checked["colour"] += a.colour != b.colour
         checked["exchange"] += a != b
     assert checked["colour"] > 30 and checked["exchange"] > 50
+
+
+@pytest.mark.parametrize("negative, change", [
+    ("A large black circle sits to the left of an honest small blue square.", "colour swap"),
+    ("A small blue circle sits to the left of an honest large black square.", "size swap"),
+    ("A large blue square sits to the left of an honest small black circle.", "shape swap"),
+    ("A large blue circle sits to the right of a small black square.", "places swapped"),
+    ("A small black square sits to the left of a large blue circle.", "places swapped"),
+    ("A large blue circle sits above a small black square.", "relation changed"),
+    ("A large red circle sits to the left of a small black square.", "colour change"),
+    ("A large blue circle sits to the left of a small black star.", "shape change"),
+    ("A large blue circle sits to the left of a large black square.", "size change"),
+    ("A large red star sits to the left of a small black square.", "several"),
+    ("A small black square sits above a large blue circle.", "several"),
+    ("Seemingly, a large blue circle is to the left of a small black square.", "same scene"),
+])
+def test_the_world_reads_what_an_edit_changes_in_the_scene(negative, change):
+    from slipform.world.change import scene_change
+
+    assert scene_change(parse(CAPTION), parse(negative)) == change
+
+
+def test_the_mix_counts_routes_edits_and_scene_changes(tmp_path):
+    import json
+
+    from slipform.experiment.mix import mix_markdown, negative_mix
+
+    recs = [("A large black circle sits to the left of a small blue square.", "A", "attribute_swap"),
+            ("A small black square sits to the left of a large blue circle.", "R", "argument_exchange"),
+            ("A large blue star sits to the left of a small black square.", "O", None),
+            ("A large blue sofa sits to the left of a small black square.", "O", None)]
+    path = tmp_path / "n.jsonl"
+    path.write_text("".join(json.dumps({"id": "x", "caption": CAPTION, "negative": n, "role": r, "edit": e}) + "\n"
+                            for n, r, e in recs))
+    mix = negative_mix(path, lambda _id: parse(CAPTION))
+    assert mix["n"] == 4 and mix["role"] == {"A": 1, "R": 1, "O": 2}
+    assert mix["edit"] == {"attribute_swap": 1, "argument_exchange": 1, "replace": 2}
+    assert mix["change"] == {"colour swap": 1, "places swapped": 1, "shape change": 1, "unparsable": 1}
+    assert mix["role_change"]["R: places swapped"] == 1
+    assert "| O | 2 | 50.0% |" in mix_markdown(mix, "test")
+
+
+@pytest.mark.slow  # the real planter twice on 60 captions: ~30 s idle, 3 min on the shared machine
+def test_the_world_plants_every_route_family_around_the_anchor_all_verified(tmp_path):
+    """The real planter with the demo's settings (``PLANTS["anchor"]``) on real training captions:
+    attribute swaps, relation contrasts and argument exchanges all appear, and the world's parser
+    reads each as another scene; the target reading keeps replacements only."""
+    import csv
+
+    from slipform.experiment.mix import negative_mix
+    from slipform.experiment.protocol import PLANTS, scene_of
+    from slipform.plant import PlantConfig, plant_file
+
+    rows = [{"id": f"{s.seed}-0", "filepath": "", "title": caption(s, 0)} for s in split_scenes("train", 60)]
+    src = tmp_path / "train.csv"
+    with open(src, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["id", "filepath", "title"])
+        w.writeheader()
+        w.writerows(rows)
+    mixes = {}
+    for kind in ("anchor", "concrete"):
+        how = PLANTS[kind]
+        out = tmp_path / f"{kind}.jsonl"
+        plant_file(src, out, PlantConfig(backend="lexical", strategy=how.strategy, route=how.route, seed=0,
+                                         fallback_vocabulary=False, plausibility=False, verifier="world"),
+                   fmt="csv", workers=1, progress=False, log=lambda m: None)
+        mixes[kind] = negative_mix(out, scene_of)
+    anchor, target = mixes["anchor"], mixes["concrete"]
+    assert not {"unparsable", "same scene"} & (set(anchor["change"]) | set(target["change"]))
+    assert anchor["n"] >= 57  # nearly every caption gets one
+    assert {"A", "R", "O"} <= set(anchor["role"]) and anchor["edit"].get("swap", 0) >= anchor["n"] // 10
+    assert {"colour swap", "places swapped", "shape swap"} <= set(anchor["change"])
+    assert set(target["edit"]) == {"replace"} and set(target["change"]) <= {"shape change", "colour change",
+                                                                           "size change"}

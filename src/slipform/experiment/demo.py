@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .layout import DemoLayout
+from .mix import mix_markdown, negative_mix
 from .protocol import (
     DEMO_METHODS,
     FULL_METHODS,
@@ -39,6 +40,7 @@ from .protocol import (
     load_items,
     plant_negatives,
     pretrain,
+    scene_of,
     visual_norms,
     world_data,
 )
@@ -255,13 +257,24 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
         plot_gradients([layout.run(m, seed) for m in pair], out / "gradients.png")
     shown = METHODS["slipform"].negatives if "slipform" in config.methods else next(
         (METHODS[m].negatives for m in config.methods if m in VARIANTS), "concrete")
-    concrete = layout.negatives(shown, seed)
-    if concrete.exists():
+    planted = [k for k in _negative_kinds(config.methods) if k in PLANTS and layout.negatives(k, seed).exists()]
+    if planted:
         from ..plant.output.gallery import write_gallery
 
-        sample_sheet(concrete, data, out / "samples.png")
-        write_gallery(concrete, out / "negatives.html", n=100, seed=seed, image_root=data)
-        link = "\nConcretePlant's negatives, with their images: [negatives.html](negatives.html)\n"
+        mixes = {k: negative_mix(layout.negatives(k, seed), scene_of) for k in planted}
+        text = "\n".join(mix_markdown(m, f"`{k}` (seed {seed})") for k, m in mixes.items())
+        (out / "negatives-mix.md").write_text("# ConcretePlant's world negatives by route, edit and scene change\n\n"
+                                              + text)
+        (out / "negatives-mix.json").write_text(json.dumps(mixes, indent=1))
+        links = []
+        for kind in planted:  # the Slipform row's negatives in negatives.html, the others beside it
+            page = "negatives.html" if kind == shown else f"negatives-{kind}.html"
+            write_gallery(layout.negatives(kind, seed), out / page, n=100, seed=seed, image_root=data)
+            links.append(f"[{page}]({page}) (`{kind}`)")
+        if shown in planted:
+            sample_sheet(layout.negatives(shown, seed), data, out / "samples.png")
+        link = ("\nConcretePlant's negatives, with their images: " + ", ".join(links) +
+                "; their mix by route, edit and scene change: [negatives-mix.md](negatives-mix.md)\n")
         (out / "results.md").write_text((out / "results.md").read_text() + link)
         md += link
     print(md)

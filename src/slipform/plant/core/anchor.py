@@ -76,7 +76,9 @@ class Routed:
     """One try of ``route="anchor"``: change ``route`` (A, R or O) of the thing ``anchor``.
 
     ``cands`` are the caption's candidates, where the route finds the anchor's attribute or
-    relation word; ``edit="swap"`` asks the route for an exchange only (the first pass)."""
+    relation word; ``edit="swap"`` asks the route for an exchange only (the first pass),
+    ``edit="target"`` for a change of the word ``anchor`` itself (a candidate that is no thing),
+    ``edit="last"`` for the last resort (the rewriter's own checks only)."""
 
     anchor: Candidate
     route: str
@@ -233,8 +235,10 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
     made, since swaps teach what replacements do not (issue 28). A person's O route comes last: one gender or age
     for the other is the one object change people-heavy captions offer, and it teaches little
     (README, "What gender and age negatives teach"). After the anchors, the caption's other top-k
-    candidates (adjectives, verbs, prepositions) follow as targets of their own role, as with
-    ``route="target"``; a caption without a rated thing has only those.
+    candidates (adjectives, verbs, prepositions) follow as targets of their own role
+    (``edit="target"``), as with ``route="target"``; a caption without a rated thing has only those.
+    Last, the anchors' A and R routes and those candidates are tried once more with the rewriter's
+    own checks only (``edit="last"``): coverage before balance.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
@@ -258,4 +262,8 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
     order += [Routed(a, r, shared) for a, routes in drawn for r in routes]
     rest = _ranked([c for c in cands if c.role != "O" and weights.get(c.role, 0) > 0], strategy, k)
     rng.shuffle(rest)
-    return order + rest
+    order += [Routed(c, c.role, shared, "target") for c in rest]
+    # the last resort: what the checks above held back for quality or balance, without them
+    order += [Routed(a, r, shared, "last") for a, routes in drawn for r in routes
+              if r != "O" or a.lemma in PERSON_CONTRASTS]
+    return order + [Routed(c, c.role, shared, "last") for c in rest]

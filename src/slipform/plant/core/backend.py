@@ -5,7 +5,8 @@ negative caption and what changed), or into the reason it could not. ConcretePla
 one per-caption loop: it asks the backend for each caption's targets, sends jobs in rounds
 (one target per missing negative), checks what comes back, and records it. Backends:
 
-- ``lexical`` (:mod:`slipform.plant.lexical.rewriter`): related, plausible words, offline;
+- ``lexical`` (:mod:`slipform.plant.lexical.backend`): related, plausible words and the routes
+  around a concrete anchor, offline;
 - ``negclip`` (:mod:`slipform.plant.backends.swap`): NegCLIP's swaps of two parts of the caption;
 - ``hf`` and ``openai`` (:mod:`slipform.plant.backends.llm`): an instruction-tuned LLM rewrites.
 
@@ -104,7 +105,7 @@ class Backend:
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
-_BUILTIN = ("lexical.rewriter", "backends.swap", "backends.llm")  # modules under slipform.plant that register backends
+_BUILTIN = ("lexical.backend", "backends.swap", "backends.llm")  # modules under slipform.plant that register backends
 
 
 def register(name: str):

@@ -145,11 +145,13 @@ KIND_OF: dict[str, str] = {w: kind for kind, words in KINDS.items() for w in wor
 # they are settings, never exchanged with a thing in them.
 SCALES: dict[str, tuple[str, ...]] = {
     "handheld": ("fast food", "baked good", "breakfast", "fruit", "vegetable", "meat", "dish", "drink", "tableware",
-                 "cutlery", "vessel", "cookware", "electronics", "headwear", "neckwear", "footwear", "bag",
-                 "ball game gear", "bat", "toy", "grooming", "hand tool", "flower", "container"),
+                 "cutlery", "vessel", "cookware", "electronics", "bag", "ball game gear", "bat", "toy", "grooming",
+                 "hand tool", "flower", "container"),
+    "worn": ("top", "headwear", "neckwear", "legwear", "footwear"),
     "furniture": ("seat", "table", "storage", "appliance", "bathroom fixture", "soft furnishing", "light",
                   "instrument", "board"),
     "vehicle": ("road vehicle", "aircraft", "watercraft"),
+    "fixture": ("street fixture", "barrier"),
     "shape": ("shape",),
 }
 SCALE_OF: dict[str, str] = {kind: scale for scale, kinds in SCALES.items() for kind in kinds}
@@ -160,9 +162,8 @@ EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
     "dishes": ("tableware", "vessel"),
     "clothes": ("top", "headwear", "neckwear", "legwear", "footwear"),
     "vehicles": ("road vehicle",),
-    "sports gear": ("ball game gear", "board", "bat"),
     "shapes": ("shape",),
-    **{kind: (kind,) for kind in ("electronics", "appliance", "table", "storage", "bag", "toy", "soft furnishing", "container",
+    **{kind: (kind,) for kind in ("electronics", "appliance", "table", "storage", "ball game gear", "board", "bat", "bag", "toy", "soft furnishing", "container",
                                   "instrument", "cutlery", "drink", "aircraft", "watercraft")},
 }
 EXCHANGE_GROUP_OF: dict[str, str] = {kind: g for g, kinds in EXCHANGE_GROUPS.items() for kind in kinds}

@@ -14,15 +14,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
 from ...lexicon import Lexicon
 from ...text.inflect import all_verb_forms, pluralize, verb_form
-from ..core.anchor import Candidate, Routed
-from ..core.backend import Backend, Job, Proposal, register
-from ..core.edit import Edit, apply_edits, same_stem
+from ..core.anchor import Candidate
+from ..core.edit import Edit, same_stem
 from ..knowledge.context import shipped_context
 from ..knowledge.embed import WordVectors
 from ..knowledge.kinds import KIND_OF, KINDS, PERSON_CONTRASTS, same_kind
@@ -384,49 +383,3 @@ class LexicalRewriter:
             return None
         new, score = chosen
         return Rewrite((Edit(t.start, t.end, new),), new, low, new, score)
-
-
-@register("lexical")
-class LexicalBackend(Backend):
-    """Offline: :class:`LexicalRewriter` over the input's vocabulary and slot model."""
-
-    @cached_property
-    def rewriter(self) -> LexicalRewriter:
-        plant, config = self.plant, self.plant.config
-        return LexicalRewriter(plant.lexicon, plant.vocabulary, plant.vectors, config.band,
-                               fallback=config.fallback_vocabulary, plausibility=config.plausibility,
-                               min_plausibility=config.min_plausibility, same_kind=config.same_kind)
-
-    def prepare(self) -> None:
-        self.rewriter  # noqa: B018 - embeds the vocabulary
-
-    def rewrite(self, jobs: list[Job]) -> list[Proposal | str]:
-        rewriter = self.rewriter
-        # embed every possible target in one batch instead of one word at a time
-        rewriter.vectors.ensure({key for j in jobs for key in (j.target.lemma, j.target.text.lower())})
-        out: list[Proposal | str] = []
-        for job in jobs:
-            t = job.target
-            if isinstance(t, Routed):
-                out.append(self._routed(job))
-                continue
-            rw = rewriter.rewrite(job.doc, t, job.rng)
-            if rw is None:
-                out.append("no replacement found")
-                continue
-            out.append(Proposal(apply_edits(job.doc, list(rw.edits)), t.text, t.role, t.concreteness,
-                                rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility))
-        return out
-
-    def _routed(self, job: Job) -> Proposal | str:
-        """A negative of ``route="anchor"`` (:mod:`slipform.plant.lexical.routes`)."""
-        from .routes import route_edit
-
-        t = job.target
-        made = route_edit(self.rewriter, job.doc, t, job.rng)
-        if made is None:
-            return "no edit on any route"
-        rw = made.rewrite
-        return Proposal(apply_edits(job.doc, list(rw.edits)), made.target, made.role, t.anchor.concreteness,
-                        rw.replacement, (rw.target_key, rw.replacement_key), rw.plausibility, edit=made.edit,
-                        anchor=t.anchor.text)

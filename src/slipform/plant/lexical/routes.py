@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from ...text.inflect import pluralize
+from ...text.inflect import all_verb_forms, pluralize
 from ..core.anchor import Candidate, Routed
 from ..core.edit import Edit
 from ..knowledge.kinds import EXCHANGE_GROUP_OF, KIND_OF, SCALE_OF, base
@@ -35,6 +35,7 @@ from ..knowledge.tables import (
     SYMMETRIC_VERBS,
 )
 from .guards import (
+    GROUPS,
     HANDS,
     INVARIANT,
     MASS_NOUNS,
@@ -58,6 +59,8 @@ _SAME = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, {"small"
 _DIMENSION = {**dict.fromkeys(("small", "large", "big", "little", "tiny", "huge", "giant"), "size"),
               **dict.fromkeys(("tall", "short"), "height"), "long": "length"}
 _NOUN_TAGS_PLURAL = ("NNS", "NNPS")
+LAST_RESORT_DRAW = 3.0  # the last resort draws a shared contrast three times as often as a route does
+CONCRETE_PLACE = 4.0  # Brysbaert: "water" 4.97, "table" 4.9, "day" 3.6, "side" 3.6
 PLACE_KINDS = frozenset({"room", "building", "landscape", "body of water", "ground", "way"})
 
 
@@ -78,9 +81,28 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
         if routed.route == "A":
             return attribute_swap(rw, doc, anchor, rng) or attribute_move(rw, doc, anchor, rng)
         return argument_swap(rw, doc, anchor, cands, rng) if routed.route == "R" else None
+    if routed.edit == "last":  # the last resort: the rewriter's own checks only
+        words = [anchor] if anchor.role != "O" or routed.route == "O" else own_attributes(doc, anchor, cands) \
+            if routed.route == "A" else relation_words(doc, anchor, cands)
+        for word in words:
+            rewrite = rw.rewrite(doc, word, rng)
+            if rewrite is None or not _keeps_class(doc[word.start], rewrite.replacement):
+                continue
+            if rng.random() < LAST_RESORT_DRAW * SHARED_CONTRASTS.get(rewrite.replacement, 1.0):
+                return RouteEdit(rewrite, word.text, "replace", word.role)
+        return None
+    if routed.edit == "target":  # a word that is no thing changes itself, as with route="target"
+        rewrite = rw.rewrite(doc, anchor, rng)
+        if rewrite is None or not _keeps_class(doc[anchor.start], rewrite.replacement):
+            return None
+        if anchor.role == "R" and not _fair_contrast(rw, doc, anchor, rewrite, rng):
+            return None
+        return RouteEdit(rewrite, anchor.text, "replace", anchor.role)
     if routed.route == "O":
         rewrite = rw.rewrite(doc, anchor, rng)
-        return RouteEdit(rewrite, anchor.text, "replace", "O") if rewrite else None
+        if rewrite is None or rng.random() >= SHARED_CONTRASTS.get(rewrite.replacement_key, 1.0):
+            return None  # a person's contrast gives way to another edit, and comes back as the last resort
+        return RouteEdit(rewrite, anchor.text, "replace", "O")
     if routed.route == "A":
         swap = attribute_swap(rw, doc, anchor, rng) or attribute_move(rw, doc, anchor, rng)
         if swap is not None:
@@ -93,26 +115,46 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     swap = argument_swap(rw, doc, anchor, cands, rng)
     if swap is not None:
         return swap
-    place = KIND_OF.get(base(anchor.lemma)) in PLACE_KINDS
     for word in relation_words(doc, anchor, cands):
-        if _worn(doc, word) or (word.pos == "ADP" and not _placed(doc, word)):
-            continue  # "a man in a red shirt" -> "behind a red shirt"; "on a sunny day" -> "under a sunny day"
         rewrite = rw.rewrite(doc, word, rng)
-        if rewrite is None or (place and rewrite.replacement in HEIGHT_PLACES):
-            continue  # never "a horse under a beach"
-        if rng.random() < SHARED_CONTRASTS.get(rewrite.replacement, 1.0):
+        if rewrite is not None and _fair_contrast(rw, doc, word, rewrite, rng):
             return RouteEdit(rewrite, word.text, "replace", "R")
     return None
 
 
-def _placed(doc, word: Candidate) -> bool:
-    """A preposition of place between things: its object is a thing of the kinds table or an
-    animate one, and it is no particle ("fenced in field")."""
+def _fair_contrast(rw: LexicalRewriter, doc, word: Candidate, rewrite: Rewrite, rng: random.Random) -> bool:
+    """Whether a relation's contrast may stand: not for what is worn ("a man in a red shirt" ->
+    "behind a red shirt"), not for a place word whose object is no thing ("on a sunny day" ->
+    "under a sunny day"), nothing above or under a place ("a horse under a beach"), no verb form the
+    tagger reads as a noun ("parks"), and a contrast many relations share only by its draw
+    (:data:`SHARED_CONTRASTS`)."""
+    if _worn(doc, word) or (word.pos == "ADP" and not _placed(doc, word, rw.lexicon)):
+        return False
+    if rewrite.replacement_key in NOUN_LIKE_VERBS:
+        return False
+    objects = [c for c in doc[word.end - 1].children if c.dep_ == "pobj"]
+    if rewrite.replacement in HEIGHT_PLACES and any(KIND_OF.get(base(o.lemma_.lower())) in PLACE_KINDS
+                                                    for o in objects):
+        return False
+    return rng.random() < SHARED_CONTRASTS.get(rewrite.replacement, 1.0)
+
+
+def _placed(doc, word: Candidate, lexicon) -> bool:
+    """A preposition of place between things: no particle ("fenced in field"), and its object a
+    concrete thing (rated 4 or more, of the kinds table, or animate) that the caption counts or
+    determines ("on the water", not "on a sunny day", "in hand", "on display")."""
     tok = doc[word.end - 1]
     if doc[word.start].dep_ not in ("prep", "ROOT") and tok.dep_ != "prep":
         return False
-    return any(c.dep_ == "pobj" and (KIND_OF.get(base(c.lemma_.lower())) is not None or animate(c))
-               for c in tok.children)
+    for c in tok.children:
+        if c.dep_ != "pobj":
+            continue
+        known = KIND_OF.get(base(c.lemma_.lower())) is not None or animate(c)
+        rating = lexicon.rating(c.lemma_.lower()) or lexicon.rating(c.lower_)
+        if not (known or (rating is not None and rating >= CONCRETE_PLACE)):
+            return False
+        return c.tag_ in _NOUN_TAGS_PLURAL or any(d.dep_ in ("det", "poss", "nummod", "amod") for d in c.children)
+    return False
 
 
 _CLOTHES = frozenset({"top", "headwear", "neckwear", "legwear", "footwear"})
@@ -130,11 +172,18 @@ def _worn(doc, word: Candidate) -> bool:
 # ("several glasses" -> "three glasses", "a wooden wall" -> "a brick wall"; bench/plant_balance.py
 # counts the replacements that change the word's class)
 _NOT_ADJECTIVES = frozenset({*ATTRIBUTE_FAMILIES["number"][:9], "brick", "stone", "concrete", "cardboard", "paper",
-                             "leather", "steel"})
+                             "leather", "steel", "glass", "metal", "orange", "closed", "plaid"})
+# verb contrasts whose forms the tagger reads as nouns in the negative ("a man parks", "pointing")
+NOUN_LIKE_VERBS = frozenset({"park", "point", "land", "cook", "frown", "smile", "dive", "chase", "prepare", "run"})
 
 
 def _keeps_class(tok, new: str) -> bool:
+    if tok.pos_ == "VERB":
+        return new.split()[0] not in _NOUN_LIKE_FORMS
     return not (tok.pos_ == "ADJ" and (new in _NOT_ADJECTIVES or new.isdigit()))
+
+
+_NOUN_LIKE_FORMS = frozenset(f for v in NOUN_LIKE_VERBS for f in all_verb_forms(v).values())
 
 
 def _root(doc, c: Candidate):
@@ -187,8 +236,16 @@ def _attribute_fits(rw: LexicalRewriter, doc, tok, new: str) -> bool:
         return False
     if _FAMILY_OF.get(new) == "colour" and not colour_options(doc, c, [new]):
         return False
+    if tok.head.dep_ == "compound" or tok.head.lemma_.lower() in COLLECTIVE:
+        return False  # "a flat screen tv" -> "a wooden screen tv"
     if _FAMILY_OF.get(new) == "colour" and _FAMILY_OF.get(tok.lower_) == "colour":
-        return not animate(tok.head) or animal(tok.head)  # "a white woman": a person's colour is no attribute to swap
+        # "a white woman": a person's colour is no attribute to swap; "a yellow terrier": a thing
+        # outside the kinds table has no known colours
+        return KIND_OF.get(base(tok.head.lemma_.lower())) is not None and (not animate(tok.head) or animal(tok.head))
+    if _FAMILY_OF.get(new) != _FAMILY_OF.get(tok.lower_):  # "a brown horse ... an open field" -> "an open horse"
+        slot = rw._relations.slots.get(f"amod<{base(tok.head.lemma_.lower())}", {}) if rw._relations else {}
+        if not slot.get(new) and rw._relations is not None:
+            return False
     family = ATTRIBUTE_FAMILIES.get(_FAMILY_OF.get(new, ""), ())
     if rw._relations is not None and tok.dep_ == "amod" and family:
         return bool(rw._relations.attested(adjective_slots(tok), tok.lower_, [new], family))
@@ -230,7 +287,7 @@ def attribute_swap(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     rng.shuffle(pairs)
     for a, b in pairs:
         if _attribute_fits(rw, doc, a, b.lower_) and _attribute_fits(rw, doc, b, a.lower_):
-            edits = (Edit(a.i, a.i + 1, b.text), Edit(b.i, b.i + 1, a.text))
+            edits = (Edit(a.i, a.i + 1, b.lower_), Edit(b.i, b.i + 1, a.lower_))  # the case stays with the place
             rewrite = Rewrite(edits, b.lower_, a.lower_, b.lower_)
             return RouteEdit(rewrite, a.text, "swap", "A")
     return None
@@ -242,8 +299,8 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     -> "a man in a shirt holding a red cup"): the caption's words, bound otherwise."""
     noun = _root(doc, anchor)
     colours = [t for t in _attribute_tokens(noun) if _family(t) == "colour" and t.dep_ == "amod"]
-    if len(colours) != 1 or animate(noun) and not animal(noun):
-        return None
+    if len(colours) != 1 or not _colourable(noun):
+        return None  # "a blue sky", "a white man": no thing's colour to move
     a = colours[0]
     if in_compound(doc, _single(a, "A")) or a.i + 1 >= len(doc):
         return None
@@ -252,25 +309,37 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     rng.shuffle(others)
     for other in others:
         c = _thing(doc, other, ())
-        if c is None or _bound(other, c[0]) or any(_family(t) == "colour" for t in _attribute_tokens(other)):
+        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == "colour" for t in _attribute_tokens(other)) \
+                or any(k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
             continue
-        if other.i == a.i + 1 or (other.dep_ == "conj" or noun.dep_ == "conj") and other.head.i in (noun.i, noun.head.i):
-            continue  # "a red and blue car", "a red car and a truck": a list says little of whose colour
+        if other.i == a.i + 1:
+            continue
         fits = NATURAL_COLOURS.get(KIND_OF.get(base(other.lemma_.lower()), ""))
         if fits is not None and a.lower_ not in fits:
             continue
         start = c[0].start
-        edits = (Edit(a.i, a.i + 2, doc[a.i + 1].text), Edit(start, start + 1, f"{a.lower_} {doc[start].text}"))
+        while start > 0 and doc[start - 1].head.i == other.i and (doc[start - 1].dep_ == "compound" or _FAMILY_OF.get(
+                doc[start - 1].lower_) == "material"):
+            start -= 1  # "blue metal stools", not "metal blue stools"
+        if start == a.i + 1:
+            continue
+        first = doc[start].text if start or doc[start].pos_ == "PROPN" else doc[start].lower_
+        edits = (Edit(a.i, a.i + 2, doc[a.i + 1].text), Edit(start, start + 1, f"{a.lower_} {first}"))
         return RouteEdit(Rewrite(edits, other.text, a.lower_, a.lower_), a.text, "swap", "A")
     return None
 
 
+# collective and general nouns: their number and reference do not move with them
+COLLECTIVE = GROUPS | {"people", "person", "persons", "crowd", "family", "team", "someone", "somebody", "everyone",
+                       "group", "lot", "variety", "kind", "type", "set", "pile", "assortment"}
 _FOODS = frozenset({"fast food", "baked good", "breakfast", "meat", "dish", "drink"})
 
 
 def _colourable(tok) -> bool:
     """A thing a colour may move to: an animal, or a thing with a scale that is not food of no
-    listed colours ("a blue sandwich"); not a person, not a place."""
+    listed colours ("a blue sandwich"); not a person, not a place, not a group ("a white group")."""
+    if tok.lemma_.lower() in COLLECTIVE or tok.dep_ == "compound":
+        return False
     if animal(tok):
         return True
     kind = KIND_OF.get(base(tok.lemma_.lower()))
@@ -365,6 +434,8 @@ def _thing(doc, tok, cands) -> tuple[Candidate, str] | None:
     move: of a kind with a scale, an animal or a person; not a mass noun or an invariant plural."""
     c = _covering(cands, tok.i, "O") or _single(tok, "O")
     word = base(c.lemma)
+    if word in COLLECTIVE or tok.lower_ in COLLECTIVE:
+        return None  # "a group of people" -> "a people of groups"
     if word in INVARIANT or word in PLURAL_ONLY or word in MASS_NOUNS or tok.lower_ in PLURAL_ONLY:
         return None
     if SCALE_OF.get(KIND_OF.get(word, "")) is None and not animate(tok):
@@ -388,7 +459,6 @@ def _bound(tok, c: Candidate) -> bool:
 # man" -> "a man chasing a dog"); between two people or two animals any verb of action may, except
 # the hand verbs for animals and, for a child and an adult, the verbs where size decides
 PERSON_ANIMAL_VERBS = frozenset({"chase", "follow", "watch", "lead", "approach", "photograph", "face"})
-_SIZE_VERBS = frozenset({"hold", "carry", "lift", "push", "pull", "ride", "feed", "hug", "help"})
 _YOUNG = frozenset({"child", "children", "kid", "kids", "baby", "babies", "toddler", "boy", "girl", "boys", "girls"})
 
 
@@ -403,8 +473,7 @@ def _plausible(a, b, relation: str, verb, is_verb: bool) -> bool:
             return relation in PERSON_ANIMAL_VERBS  # "a man feeding a giraffe" never exchanges
         if animal(a):
             return relation not in HANDS  # "a dog holding a cat"
-        young = (a.lower_ in _YOUNG) != (b.lower_ in _YOUNG)
-        return not (young and relation in _SIZE_VERBS)  # "a child holding a woman"
+        return (a.lower_ in _YOUNG) == (b.lower_ in _YOUNG)  # "a woman holding a child" -> "a child holding a woman"
     if relation in HEIGHT_PLACES:
         kind_a, kind_b = KIND_OF.get(base(a.lemma_.lower())), KIND_OF.get(base(b.lemma_.lower()))
         return kind_a == kind_b == "shape"  # "a plate on a cup" is rarely a photo; drawn shapes are any way up
@@ -454,15 +523,31 @@ def _rebinds(a, b) -> bool:
     elif not (animate(a) and animate(b)) or animal(a) != animal(b):
         return False
     listed = a.head.i == b.i or b.head.i == a.i or (a.dep_ == b.dep_ == "conj" and a.head.i == b.head.i)
-    if listed and _modifiers(a) == _modifiers(b):
-        return False  # "a girl and a boy playing": a list says the same of each; not "a black dog and a white cat"
-    for x, y in ((a, b), (b, a)):
-        for verb in _verbs_of(x):
-            if animal(y) and lemma(verb) in HANDS:
-                return False
-            if (y.lower_ in _YOUNG) != (x.lower_ in _YOUNG) and lemma(verb) in _SIZE_VERBS:
-                return False
+    if listed and not (_modifiers(a) and _modifiers(b) and _modifiers(a) != _modifiers(b)):
+        return False  # "a girl and a boy", "a little boy and girl": a list says the same of each; not "a black dog and a white cat"
     return _context(a) != _context(b)
+
+
+def _can_take(x, y) -> bool:
+    """Whether thing ``y`` can stand in ``x``'s place: do what ``x`` does (no hands for an animal,
+    no child holding or bathing an adult) and wear ``x``'s adjectives (no "brown woman", no
+    "young table")."""
+    for verb in _verbs_of(x):
+        if animal(y) and lemma(verb) in HANDS:
+            return False  # "a dog holding two ski poles"
+        held = [c for c in verb.children if c.dep_ == "dobj" and animate(c) and c.i != y.i]
+        if held and (y.lower_ in _YOUNG) != (x.lower_ in _YOUNG):
+            return False  # "a woman bathing a baby" -> "a baby bathing a woman"
+    for adj in x.children:
+        if adj.dep_ != "amod":
+            continue
+        if _FAMILY_OF.get(adj.lower_) == "colour":
+            fits = NATURAL_COLOURS.get(KIND_OF.get(base(y.lemma_.lower()), ""))
+            if (animate(y) and not animal(y)) or (fits is not None and adj.lower_ not in fits):
+                return False
+        if adj.lower_ in ("young", "elderly", "old") and not animate(y):
+            return False
+    return True
 
 
 def argument_swap(rw: LexicalRewriter, doc, anchor: Candidate, cands, rng: random.Random) -> RouteEdit | None:
@@ -477,8 +562,7 @@ def argument_swap(rw: LexicalRewriter, doc, anchor: Candidate, cands, rng: rando
         return None
     direct = _arguments(noun, cands)
     rng.shuffle(direct)
-    partners = {other.i for _, other, _ in direct}
-    rest = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and t.i != noun.i and t.i not in partners]
+    rest = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and t.i != noun.i]  # a partner again: "next to"
     rng.shuffle(rest)
     tries = [(other, rel, verb) for rel, other, verb in direct] + [(t, None, None) for t in rest]
     for other, rel, verb in tries:
@@ -497,6 +581,8 @@ def argument_swap(rw: LexicalRewriter, doc, anchor: Candidate, cands, rng: rando
             if not _plausible(noun, other, relation, verb, is_verb):
                 continue
         elif not _rebinds(noun, other):
+            continue
+        if not (_can_take(noun, other) and _can_take(other, noun)):
             continue
         if any(animate(t) and not animal(t) for t in (noun, other)) and gendered_pronoun(doc):
             continue  # "a man ... his" with the man moved: whose is it now

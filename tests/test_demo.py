@@ -39,8 +39,11 @@ def test_demo_writes_the_report(demo):
     assert [r["method"] for r in rows] == list(METHODS)
     # the mix of the planted negatives, read by the world: every one verified, so none fails to
     # parse or shows its caption's scene
-    mix = json.loads((out / "negatives-mix.json").read_text())["concrete"]
-    assert mix["n"] == len((out / "negatives" / "concrete-s0.jsonl").read_text().splitlines()) > 0
+    from slipform.experiment.protocol import METHODS as ROWS
+
+    kind = ROWS["slipform"].negatives
+    mix = json.loads((out / "negatives-mix.json").read_text())[kind]
+    assert mix["n"] == len((out / "negatives" / f"{kind}-s0.jsonl").read_text().splitlines()) > 0
     assert not {"unparsable", "same scene"} & set(mix["change"]) and sum(mix["change"].values()) == mix["n"]
     for r in rows:
         for col in ("Retrieval R@1", "ARO relation", "SugarCrepe", "Probe mAP"):

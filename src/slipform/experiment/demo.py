@@ -130,6 +130,11 @@ def _negative_kinds(methods) -> list[str]:
     return kinds
 
 
+def _image_kinds(methods) -> set[str]:
+    """The kinds of negatives whose edited images some method trains on."""
+    return {METHODS[m].negatives for m in methods if METHODS[m].image_negatives}
+
+
 def _needs_norms(methods) -> bool:
     return any(PLANTS[k].visual for k in _negative_kinds(methods) if k in PLANTS)
 
@@ -143,7 +148,7 @@ def _plan(config: DemoConfig) -> list[tuple[str, str]]:
             stages.append(("norms", f"visual norms (seed {seed})"))
         for kind in _negative_kinds(config.methods):
             stages.append(("plant", f"plant {kind} negatives (seed {seed})"))
-            if needs_images and kind == "concrete":
+            if needs_images and kind in _image_kinds(config.methods):
                 stages.append(("images", f"render negative images (seed {seed})"))
         for m in config.methods:
             if METHODS[m].finetune:
@@ -192,16 +197,16 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
             progress.begin("plant", f"plant {kind} negatives (seed {seed})")
             negatives[kind] = plant_negatives(out, data, kind, seed, p, config.progress, norms)
             progress.end()
-            if kind == "concrete" and any(METHODS[m].image_negatives for m in config.methods):
+            if kind in _image_kinds(config.methods):
                 progress.begin("images", f"render negative images (seed {seed})")
-                negatives["concrete+images"], image_counts[seed] = add_negative_images(negatives[kind])
+                negatives[kind + "+images"], image_counts[seed] = add_negative_images(negatives[kind])
                 progress.end()
         for name in config.methods:
             method = METHODS[name]
             checkpoint = base
             if method.finetune:
                 progress.begin("finetune", f"fine-tune {method.label} (seed {seed})")
-                neg = negatives.get("concrete+images" if method.image_negatives else method.negatives)
+                neg = negatives.get(method.negatives + "+images" if method.image_negatives else method.negatives)
                 checkpoint = finetune(out, data, method, base, neg, seed, p, config.progress)
                 if method.negatives:
                     grads.setdefault(name, {})[seed] = gradient_stats(layout.run(name, seed))

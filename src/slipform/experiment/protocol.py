@@ -96,6 +96,7 @@ _CEMENT = LossConfig(kind="cement", schedule=MARGINS[_SEL_MARGIN])
 _NEGCLIP = LossConfig(kind="negclip")
 _HARDEST = SelectConfig("hardest", k=3)
 _FSC_GLOBAL = LossConfig(kind="fsc_clip", options={"local_weight": 0.0})
+# every ConcretePlant row trains on the selected variant's negatives (_SELECTED_NEGATIVES)
 METHODS = {m.name: m for m in (
     Method("pretrained", "Pretrained CLIP", None, finetune=False),
     Method("clip_ft", "CLIP-FT", None),
@@ -108,8 +109,8 @@ METHODS = {m.name: m for m in (
     Method("cement_swaps", "Cement on NegCLIP's swaps", "swap", _CEMENT),
     Method("abstract_target", "Abstract targets + Cement", "abstract", _CEMENT),
     Method("random_target", "Random targets + Cement", "random", _CEMENT),
-    Method("static_margin", "Slipform, static margin", "concrete", LossConfig(kind="cement", schedule="static")),
-    Method("image_negatives", "Slipform + negative images", "concrete", _CEMENT, image_negatives=True),
+    Method("static_margin", "Slipform, static margin", _SELECTED_NEGATIVES, LossConfig(kind="cement", schedule="static")),
+    Method("image_negatives", "Slipform + negative images", _SELECTED_NEGATIVES, _CEMENT, image_negatives=True),
     # positive controls: the benchmark's own swaps as training negatives (an upper bound on what
     # hard negatives can teach the model about that test)
     Method("control_relation", "Control: relation-swap negatives", "relation_swap", LossConfig(kind="negclip")),
@@ -126,17 +127,17 @@ METHODS = {m.name: m for m in (
     # the field's methods side by side (each with its own recipe's defaults, see slipform train
     # --list-losses): with NegCLIP's swap negatives, and with ConcretePlant's
     Method("ce_clip", "CE-CLIP", "swap", LossConfig(kind="ce_clip")),
-    Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", "concrete", LossConfig(kind="ce_clip")),
+    Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", _SELECTED_NEGATIVES, LossConfig(kind="ce_clip")),
     # FSC-CLIP's global loss only: the world's 48-px ResNet ends in a 1x1 grid, where the local
     # token-patch loss has one patch and nothing local to align
     Method("fsc_clip", "FSC-CLIP (global loss)", "swap", _FSC_GLOBAL),
-    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP global loss", "concrete", _FSC_GLOBAL),
+    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP global loss", _SELECTED_NEGATIVES, _FSC_GLOBAL),
     Method("siglip", "SigLIP loss + NegCLIP's negatives", "swap", LossConfig(kind="siglip")),
-    Method("cement_siglip", "ConcretePlant + Cement on SigLIP", "concrete", LossConfig(kind="cement_siglip")),
-    Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", "concrete",
+    Method("cement_siglip", "ConcretePlant + Cement on SigLIP", _SELECTED_NEGATIVES, LossConfig(kind="cement_siglip")),
+    Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", _SELECTED_NEGATIVES,
            LossConfig(kind="tripletclip"), image_negatives=True),
     Method("degla", "DeGLA", "swap", LossConfig(kind="degla")),
-    Method("degla_concrete", "ConcretePlant + DeGLA loss", "concrete", LossConfig(kind="degla")),
+    Method("degla_concrete", "ConcretePlant + DeGLA loss", _SELECTED_NEGATIVES, LossConfig(kind="degla")),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
 CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")

@@ -78,7 +78,7 @@ def variant_plant(reading: str, n: int) -> str:
 
 
 VARIANTS = tuple(variant_name(r, m, n) for r in READINGS for m in MARGINS for n in PER_CAPTION)
-SELECTED = "slipform_target_linear_1"  # chosen on validation by the registered rule; see RESULTS section 5
+SELECTED = "slipform_anchor_calibrated_2"  # chosen on validation by the registered rule (RESULTS section 5)
 _SEL_READING, _SEL_MARGIN, _SEL_N = SELECTED.split("_")[1], SELECTED.split("_")[2], int(SELECTED.split("_")[3])
 
 PLANTS = {**{variant_plant(r, n): Plant("concrete", per_caption=n, route=r) for r in READINGS for n in PER_CAPTION},

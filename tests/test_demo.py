@@ -33,10 +33,18 @@ def test_demo_writes_the_report(demo):
     config, report, lines, root = demo
     out = root / "report"
     for name in ("results.md", "results.csv", "results.json", "benchmarks.png", "gradients.png", "samples.png",
-                 "negatives.html"):
+                 "negatives.html", "negatives-mix.md", "negatives-mix.json"):
         assert (out / name).stat().st_size > 0, name
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["method"] for r in rows] == list(METHODS)
+    # the mix of the planted negatives, read by the world: every one verified, so none fails to
+    # parse or shows its caption's scene
+    from slipform.experiment.protocol import METHODS as ROWS
+
+    kind = ROWS["slipform"].negatives
+    mix = json.loads((out / "negatives-mix.json").read_text())[kind]
+    assert mix["n"] == len((out / "negatives" / f"{kind}-s0.jsonl").read_text().splitlines()) > 0
+    assert not {"unparsable", "same scene"} & set(mix["change"]) and sum(mix["change"].values()) == mix["n"]
     for r in rows:
         for col in ("Retrieval R@1", "ARO relation", "SugarCrepe", "Probe mAP"):
             assert 0 <= float(r[col]) <= 100
@@ -264,3 +272,66 @@ def test_compare_rows_train_with_their_own_loss(tmp_path):
     assert set(report["results"]) == set(methods)
     pairs = {(c["a"], c["b"]) for c in report["comparisons"]}
     assert {("fsc_clip_concrete", "negclip"), ("tripletclip", "negclip")} <= pairs
+
+
+def test_slipform_variants_are_world_methods_with_their_negatives_and_margin():
+    """The variants registered in docs/RESULTS.md section 5 run through the same protocol: each names
+    its plant (reading, negatives per caption) and its Cement margin; the Slipform row is the selected one."""
+    from slipform.experiment.protocol import (
+        COMPARE_METHODS,
+        MARGINS,
+        METHODS,
+        PLANTS,
+        SELECTED,
+        VALIDATE_METHODS,
+        VARIANTS,
+    )
+
+    assert VALIDATE_METHODS == ("clip_ft", *VARIANTS) and len(VARIANTS) == 2 * len(MARGINS) * 2
+    for name in VARIANTS:
+        _, reading, margin, n = name.split("_")
+        method, plant = METHODS[name], PLANTS[METHODS[name].negatives]
+        assert (plant.route, plant.per_caption, plant.strategy) == (reading, int(n), "concrete")
+        assert method.loss.kind == "cement" and method.loss.schedule == MARGINS[margin]
+    slipform, selected = METHODS["slipform"], METHODS[SELECTED]
+    assert (slipform.negatives, slipform.loss) == (selected.negatives, selected.loss)
+    # claims (a) and (b) compare against the selected variant's negatives and loss
+    assert METHODS["concrete_negclip"].negatives == selected.negatives
+    for kind in ("abstract", "random"):
+        assert (PLANTS[kind].route, PLANTS[kind].per_caption) == (PLANTS[selected.negatives].route,
+                                                                  PLANTS[selected.negatives].per_caption)
+    # the loss apart from the negatives: Slipform's loss on NegCLIP's swaps, a row of --compare
+    assert "cement_swaps" in COMPARE_METHODS
+    assert (METHODS["cement_swaps"].negatives, METHODS["cement_swaps"].loss) == ("swap", selected.loss)
+
+
+def test_cli_validate_runs_the_variants_on_the_validation_split(monkeypatch):
+    from slipform.experiment import demo as demo_module
+    from slipform.experiment.protocol import VALIDATE_METHODS
+
+    seen = {}
+    monkeypatch.setattr(demo_module, "run_demo", lambda config: seen.setdefault("config", config))
+    assert main(["demo", "--validate", "--finetune-steps", "25", "--eval-limit", "1000", "-o", "x"]) == 0
+    config = seen["config"]
+    assert config.split == "val" and config.methods == VALIDATE_METHODS
+    assert config.protocol.finetune_steps == 25 and config.protocol.finetune_warmup == 5
+    assert main(["demo", "--finetune-steps", "0"]) != 0
+
+
+@pytest.mark.slow  # two small trainings and their validation: ~25 s idle, minutes on the shared machine
+def test_validation_run_scores_the_validation_scenes_and_applies_the_rule(tmp_path):
+    """``--validate`` on a miniature world: the models are scored on the validation scenes only, and
+    the rule selects nothing from an incomplete set of variants (and says why)."""
+    config = DemoConfig(output=str(tmp_path / "v"), methods=("clip_ft", "slipform_target_linear_1"), protocol=MINI,
+                        cache=str(tmp_path / "cache"), progress=False, split="val")
+    report = run_demo(config, log=lambda m: None)
+    out = tmp_path / "v"
+    assert sorted(p.name for p in (out / "eval").glob("*.json")) == ["clip_ft-s0.val.json",
+                                                                     "slipform_target_linear_1-s0.val.json"]
+    assert (tmp_path / "cache" / "world" / "images" / "val").is_dir()
+    assert not (tmp_path / "cache" / "world" / "images" / "test").exists()
+    selection = json.loads((out / "selection.json").read_text())
+    assert selection["selected"] is None and "slipform_anchor_linear_1" in selection["reason"]
+    assert [r["variant"] for r in selection["rows"]] == ["slipform_target_linear_1"]
+    assert "Nothing selected" in (out / "selection.md").read_text()
+    assert report["results"]["clip_ft"][0]["world_aro"]["relation_swap"] >= 0

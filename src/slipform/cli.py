@@ -534,13 +534,19 @@ def _add_demo(sub) -> None:
     p.add_argument("--compare", action="store_true",
                    help="the field's training methods side by side (CE-CLIP, FSC-CLIP, SigLIP, TripletCLIP, ...) "
                         "with NegCLIP's and ConcretePlant's negatives, paired against NegCLIP")
-    p.add_argument("--methods", help="comma-separated, overrides --full/--compare/--controls: " + ", ".join(METHODS))
+    p.add_argument("--validate", action="store_true",
+                   help="CLIP-FT and Slipform's variants on the validation scenes (no test benchmark reads them), "
+                        "and the selection rule registered in docs/RESULTS.md section 5 (selection.md)")
+    p.add_argument("--methods", help="comma-separated, overrides --full/--compare/--controls/--validate's methods: "
+                   + ", ".join(METHODS))
     p.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1); the table shows mean ± 95%% CI")
     p.add_argument("--cache", help="world data and pretrained models (default: ~/.cache/slipform/world)")
     defaults = ProtocolConfig()
     p.add_argument("--n-train", type=int, help=f"training scenes (default {defaults.n_train})")
     p.add_argument("--pretrain-epochs", type=int, help=f"default {defaults.pretrain_epochs}")
     p.add_argument("--finetune-epochs", type=int, help=f"default {defaults.finetune_epochs}")
+    p.add_argument("--finetune-steps", type=int, help="cap on fine-tuning steps, the same for every method "
+                                                      "(a reduced budget; default: the epochs' steps)")
     p.add_argument("--batch-size", type=int, help=f"default {defaults.batch_size}")
     p.add_argument("--eval-limit", type=int, help=f"test scenes per benchmark (default {defaults.eval_limit})")
     p.add_argument("--workers", type=int, help="data-loading processes (default 2)")
@@ -557,22 +563,24 @@ def _run_demo(args) -> int:
         CONTROL_METHODS,
         DEMO_METHODS,
         FULL_METHODS,
+        VALIDATE_METHODS,
         ProtocolConfig,
     )
 
     overrides = {k: v for k, v in (("n_train", args.n_train), ("pretrain_epochs", args.pretrain_epochs),
                                    ("finetune_epochs", args.finetune_epochs), ("eval_limit", args.eval_limit),
+                                   ("finetune_steps", args.finetune_steps),
                                    ("batch_size", args.batch_size),
                                    ("workers", args.workers)) if v is not None}
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else \
-        FULL_METHODS if args.full else COMPARE_METHODS if args.compare else CONTROL_METHODS if args.controls \
-        else DEMO_METHODS
+        VALIDATE_METHODS if args.validate else FULL_METHODS if args.full else COMPARE_METHODS if args.compare \
+        else CONTROL_METHODS if args.controls else DEMO_METHODS
     try:
         if args.seeds < 1:
             raise ValueError("--seeds must be >= 1")
         config = DemoConfig(output=args.output, methods=methods, seeds=tuple(range(args.seeds)),
                             protocol=replace(ProtocolConfig(), **overrides), cache=args.cache,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, split="val" if args.validate else "test")
     except ValueError as exc:
         print(f"slipform demo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

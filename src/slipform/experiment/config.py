@@ -28,6 +28,7 @@ class ProtocolConfig:
     pretrain_lr: float = 1e-3
     finetune_epochs: int = 1  # 125 steps, the same for every method
     finetune_lr: float = 1e-3
+    finetune_steps: int | None = None  # cap on fine-tuning steps (a reduced budget, the same for every method)
     batch_size: int = 128
     eval_limit: int = 2000  # test scenes per benchmark
     workers: int = 0  # on 2 cores, loader processes only compete with the model for them
@@ -38,10 +39,17 @@ class ProtocolConfig:
     embed_dim: int = 64
 
     def __post_init__(self):
+        if self.finetune_steps is not None and self.finetune_steps < 1:
+            raise ValueError(f"finetune_steps must be >= 1, got {self.finetune_steps}")
         if self.tower not in ("resnet", "vit"):
             raise ValueError(f"tower must be 'resnet' or 'vit', got {self.tower!r}")
         if self.pretrain_captions not in ("list", "relation"):
             raise ValueError(f"pretrain_captions must be 'list' or 'relation', got {self.pretrain_captions!r}")
+
+    @property
+    def finetune_warmup(self) -> int:
+        """20 warm-up steps; a fifth of a capped budget under 100 steps."""
+        return 20 if self.finetune_steps is None else max(1, min(20, self.finetune_steps // 5))
 
     def model_config(self) -> dict:
         if self.tower == "vit":

@@ -9,6 +9,10 @@ The default runs pretraining, CLIP-FT, NegCLIP and Slipform with one seed; ``ful
 Figs. 2-4 (``imbalance.png``, ``gradient_magnitudes.png``, ``margin_fit.png``: :mod:`.figures`),
 ``samples.png``, ``negatives.html`` (a gallery of ConcretePlant's negatives) and ``runs/``, ``negatives/`` with the training logs and planted negatives.
 Re-running the same command reuses every finished stage.
+
+``split="val"`` (``slipform demo --validate``) evaluates on the validation scenes instead of the
+test ones and applies the selection rule registered in docs/RESULTS.md section 5 to Slipform's
+variants (``selection.md``); no reported test benchmark reads those scenes.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from pathlib import Path
 
 from .figures import paper_figures
 from .layout import DemoLayout
+from .mix import mix_markdown, negative_mix
 from .protocol import (
     DEMO_METHODS,
     FULL_METHODS,
     METHODS,
     PLANTS,
+    VALIDATE_METHODS,
+    VARIANTS,
     ProtocolConfig,
     add_negative_images,
     evaluate_checkpoint,
@@ -35,11 +42,13 @@ from .protocol import (
     load_items,
     plant_negatives,
     pretrain,
+    scene_of,
     visual_norms,
     world_data,
 )
 from .report import bar_chart, gradient_stats, sample_sheet, write_comparisons, write_table
 from .summary import aggregate, paired, paired_over_items
+from .validation import selection_markdown
 
 # rough relative cost of each stage on 2 CPU cores, for the ETA
 _COST = {"data": 0.5, "pretrain": 2.5, "plant": 0.5, "images": 0.3, "norms": 0.4, "finetune": 1.4, "evaluate": 0.5,
@@ -61,8 +70,11 @@ class DemoConfig:
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     cache: str | None = None  # default: $SLIPFORM_CACHE/world or ~/.cache/slipform/world
     progress: bool = True
+    split: str = "test"  # "val": evaluate on the validation scenes and select among Slipform's variants
 
     def __post_init__(self):
+        if self.split not in ("test", "val"):
+            raise ValueError(f"split must be 'test' or 'val', got {self.split!r}")
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
@@ -72,6 +84,11 @@ class DemoConfig:
     @classmethod
     def full(cls, **kw) -> DemoConfig:
         return cls(methods=FULL_METHODS, **kw)
+
+    @classmethod
+    def validate(cls, **kw) -> DemoConfig:
+        """CLIP-FT and Slipform's variants on the validation split (docs/RESULTS.md section 5)."""
+        return cls(methods=VALIDATE_METHODS, split="val", **kw)
 
 
 class _Progress:
@@ -115,6 +132,11 @@ def _negative_kinds(methods) -> list[str]:
     return kinds
 
 
+def _image_kinds(methods) -> set[str]:
+    """The kinds of negatives whose edited images some method trains on."""
+    return {METHODS[m].negatives for m in methods if METHODS[m].image_negatives}
+
+
 def _needs_norms(methods) -> bool:
     return any(PLANTS[k].visual for k in _negative_kinds(methods) if k in PLANTS)
 
@@ -128,7 +150,7 @@ def _plan(config: DemoConfig) -> list[tuple[str, str]]:
             stages.append(("norms", f"visual norms (seed {seed})"))
         for kind in _negative_kinds(config.methods):
             stages.append(("plant", f"plant {kind} negatives (seed {seed})"))
-            if needs_images and kind == "concrete":
+            if needs_images and kind in _image_kinds(config.methods):
                 stages.append(("images", f"render negative images (seed {seed})"))
         for m in config.methods:
             if METHODS[m].finetune:
@@ -177,23 +199,23 @@ def run_demo(config: DemoConfig = DemoConfig(), log=None) -> dict:
             progress.begin("plant", f"plant {kind} negatives (seed {seed})")
             negatives[kind] = plant_negatives(out, data, kind, seed, p, config.progress, norms)
             progress.end()
-            if kind == "concrete" and any(METHODS[m].image_negatives for m in config.methods):
+            if kind in _image_kinds(config.methods):
                 progress.begin("images", f"render negative images (seed {seed})")
-                negatives["concrete+images"], image_counts[seed] = add_negative_images(negatives[kind])
+                negatives[kind + "+images"], image_counts[seed] = add_negative_images(negatives[kind])
                 progress.end()
         for name in config.methods:
             method = METHODS[name]
             checkpoint = base
             if method.finetune:
                 progress.begin("finetune", f"fine-tune {method.label} (seed {seed})")
-                neg = negatives.get("concrete+images" if method.image_negatives else method.negatives)
+                neg = negatives.get(method.negatives + "+images" if method.image_negatives else method.negatives)
                 checkpoint = finetune(out, data, method, base, neg, seed, p, config.progress)
                 if method.negatives:
                     grads.setdefault(name, {})[seed] = gradient_stats(layout.run(name, seed))
                 progress.end()
             progress.begin("evaluate", f"evaluate {method.label} (seed {seed})")
-            results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed), cache, p,
-                                                      items=layout.items(name, seed))
+            results[name][seed] = evaluate_checkpoint(checkpoint, layout.eval(name, seed, config.split), cache, p,
+                                                      items=layout.items(name, seed, config.split), split=config.split)
             progress.end()
     progress.begin("report", "report")
     report = write_report(out, config, results, grads, data, image_counts)
@@ -218,14 +240,20 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
     if len(config.seeds) > 1:
         comparisons = paired(results)
     else:  # one seed: pair the methods over the test items they all answered
-        items = {m: load_items(layout.items(m, seed)) for m in config.methods if layout.items(m, seed).exists()}
+        items = {m: load_items(layout.items(m, seed, config.split)) for m in config.methods
+                 if layout.items(m, seed, config.split).exists()}
         comparisons = paired_over_items(items, seed)
     if comparisons:
         md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out)
         md += positive_control(comparisons)
         (out / "results.md").write_text((out / "results.md").read_text() + positive_control(comparisons))
+    selection = None
+    if config.split == "val":
+        selection = write_selection(out, table, [m for m in VARIANTS if m in config.methods])
+        md += "\nSelection (selection.md, the rule of docs/RESULTS.md section 5):\n\n" + selection_markdown(selection)
     (out / "results.json").write_text(json.dumps({"results": results, "gradients": grads,
-                                                   "comparisons": comparisons,
+                                                   "comparisons": comparisons, "split": config.split,
+                                                   "selection": selection,
                                                    "negative_images": image_counts}, indent=1))
     bar_chart(table, labels, out / "benchmarks.png")
     pair = [m for m in ("concrete_negclip", "negclip") if m in config.methods][:1] + \
@@ -238,17 +266,47 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
     if figures:
         (out / "results.md").write_text((out / "results.md").read_text() + figures)
         md += figures
-    concrete = layout.negatives("concrete", seed)
-    if concrete.exists():
+    shown = METHODS["slipform"].negatives if "slipform" in config.methods else next(
+        (METHODS[m].negatives for m in config.methods if m in VARIANTS), "concrete")
+    planted = [k for k in _negative_kinds(config.methods) if k in PLANTS and layout.negatives(k, seed).exists()]
+    if planted:
         from ..plant.output.gallery import write_gallery
 
-        sample_sheet(concrete, data, out / "samples.png")
-        write_gallery(concrete, out / "negatives.html", n=100, seed=seed, image_root=data)
-        link = "\nConcretePlant's negatives, with their images: [negatives.html](negatives.html)\n"
+        mixes = {k: negative_mix(layout.negatives(k, seed), scene_of) for k in planted}
+        text = "\n".join(mix_markdown(m, f"`{k}` (seed {seed})") for k, m in mixes.items())
+        (out / "negatives-mix.md").write_text("# ConcretePlant's world negatives by route, edit and scene change\n\n"
+                                              + text)
+        (out / "negatives-mix.json").write_text(json.dumps(mixes, indent=1))
+        links = []
+        for kind in planted:  # the Slipform row's negatives in negatives.html, the others beside it
+            page = "negatives.html" if kind == shown else f"negatives-{kind}.html"
+            write_gallery(layout.negatives(kind, seed), out / page, n=100, seed=seed, image_root=data)
+            links.append(f"[{page}]({page}) (`{kind}`)")
+        if shown in planted:
+            sample_sheet(layout.negatives(shown, seed), data, out / "samples.png")
+        link = ("\nConcretePlant's negatives, with their images: " + ", ".join(links) +
+                "; their mix by route, edit and scene change: [negatives-mix.md](negatives-mix.md)\n")
         (out / "results.md").write_text((out / "results.md").read_text() + link)
         md += link
     print(md)
     return {"table": table, "results": results, "gradients": grads, "comparisons": comparisons, "report": str(out)}
+
+
+def write_selection(out: Path, table: dict, variants: list[str]) -> dict:
+    """The registered rule applied to a validation table: ``selection.md`` and ``selection.json``.
+    Every variant of :data:`VARIANTS` must be in the run, else nothing is selected."""
+    from .validation import select_variant
+
+    missing = [v for v in VARIANTS if v not in variants]
+    selection = select_variant({m: table[m] for m in table if m in (*variants, "clip_ft")}, VARIANTS if not missing
+                               else tuple(variants))
+    if missing:
+        selection = {**selection, "selected": None,
+                     "reason": f"the run lacks {', '.join(missing)}: a selection is made only over all of them"}
+    layout = DemoLayout(out)
+    layout.selection.write_text(selection_markdown(selection))
+    layout.selection.with_suffix(".json").write_text(json.dumps(selection, indent=1))
+    return selection
 
 
 def positive_control(comparisons: list[dict], column: str = "ARO relation") -> str:

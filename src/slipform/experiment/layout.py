@@ -7,6 +7,8 @@
       runs/<method>-s<seed>/           training runs (a slipform.run.RunDir each)
       eval/<method>-s<seed>.json       world benchmark metrics of one model
       eval/<method>-s<seed>.items.npz  per-test-item scores, for paired comparisons
+      eval/<method>-s<seed>.val.json, .val.items.npz  the same on the validation split (--validate)
+      selection.{md,json}              the registered rule applied to a validation run
       results.{md,csv,json}, comparisons.{md,csv}, *.png
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ..run import RunDir
 
+_SPLIT_SUFFIX = {"test": "", "val": ".val"}
 _TAG = re.compile(r"^(?P<name>.+)-s(?P<seed>\d+)$")
 
 
@@ -52,11 +55,16 @@ class DemoLayout:
     def run(self, method: str, seed: int) -> Path:
         return self.root / "runs" / tag(method, seed)
 
-    def eval(self, method: str, seed: int) -> Path:
-        return self.root / "eval" / f"{tag(method, seed)}.json"
+    def eval(self, method: str, seed: int, split: str = "test") -> Path:
+        return self.root / "eval" / f"{tag(method, seed)}{_SPLIT_SUFFIX[split]}.json"
 
-    def items(self, method: str, seed: int) -> Path:
-        return self.root / "eval" / f"{tag(method, seed)}.items.npz"
+    def items(self, method: str, seed: int, split: str = "test") -> Path:
+        return self.root / "eval" / f"{tag(method, seed)}{_SPLIT_SUFFIX[split]}.items.npz"
+
+    @property
+    def selection(self) -> Path:
+        """The selection rule applied to a validation run (``.md``; ``.json`` beside it)."""
+        return self.root / "selection.md"
 
     def runs(self, seed: int) -> dict[str, Path]:
         """Finished runs of one seed: ``{method: run directory}``."""

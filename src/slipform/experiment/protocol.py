@@ -50,33 +50,67 @@ class Method:
 @dataclass(frozen=True)
 class Plant:
     """How one kind of negatives is planted: a ConcretePlant target strategy, negatives per
-    caption, and whether the concreteness comes from visual norms (:mod:`slipform.norms`)
-    measured on the training split instead of Brysbaert's."""
+    caption, whether the concreteness comes from visual norms (:mod:`slipform.norms`) measured on
+    the training split instead of Brysbaert's, and the reading of the A/R/O routes (``route``:
+    ``"target"``, the changed word is the chosen word; ``"anchor"``, the route edits around the
+    chosen anchor; None: the planter's default)."""
 
     strategy: str
     per_caption: int = 1
     visual: bool = False
+    route: str | None = None
 
 
-PLANTS = {"concrete": Plant("concrete"), "abstract": Plant("abstract"), "random": Plant("random"),
-          "concrete3": Plant("concrete", per_caption=3), "visual": Plant("concrete", visual=True),
-          "visual3": Plant("concrete", per_caption=3, visual=True)}
+# Slipform's competing variants (docs/RESULTS.md section 5, registered before their run): the
+# A/R/O reading x the Cement margin x negatives per caption. ``slipform``'s row is SELECTED.
+READINGS = ("target", "anchor")
+MARGINS = {"linear": "adaptive", "calibrated": "calibrated"}
+PER_CAPTION = (1, 2)
 
 
-_CEMENT = LossConfig(kind="cement", schedule="adaptive")
+def variant_name(reading: str, margin: str, n: int) -> str:
+    return f"slipform_{reading}_{margin}_{n}"
+
+
+def variant_plant(reading: str, n: int) -> str:
+    """The kind of negatives of a variant: ``concrete``/``concrete2`` (target), ``anchor``/``anchor2``."""
+    return ("concrete" if reading == "target" else "anchor") + ("" if n == 1 else str(n))
+
+
+VARIANTS = tuple(variant_name(r, m, n) for r in READINGS for m in MARGINS for n in PER_CAPTION)
+SELECTED = "slipform_anchor_calibrated_2"  # chosen on validation by the registered rule (RESULTS section 5)
+_SEL_READING, _SEL_MARGIN, _SEL_N = SELECTED.split("_")[1], SELECTED.split("_")[2], int(SELECTED.split("_")[3])
+
+PLANTS = {**{variant_plant(r, n): Plant("concrete", per_caption=n, route=r) for r in READINGS for n in PER_CAPTION},
+          # the ablations of claim (a) change only the strategy of the selected variant's negatives
+          "abstract": Plant("abstract", per_caption=_SEL_N, route=_SEL_READING),
+          "random": Plant("random", per_caption=_SEL_N, route=_SEL_READING),
+          # so do the rows beyond the paper (visual norms, hardest of 3): the selected reading
+          "concrete3": Plant("concrete", per_caption=3, route=_SEL_READING),
+          "visual": Plant("concrete", visual=True, route=_SEL_READING),
+          "visual3": Plant("concrete", per_caption=3, visual=True, route=_SEL_READING)}
+_SELECTED_NEGATIVES = variant_plant(_SEL_READING, _SEL_N)
+
+
+_CEMENT = LossConfig(kind="cement", schedule=MARGINS[_SEL_MARGIN])
 _NEGCLIP = LossConfig(kind="negclip")
 _HARDEST = SelectConfig("hardest", k=3)
 _FSC_GLOBAL = LossConfig(kind="fsc_clip", options={"local_weight": 0.0})
+# every ConcretePlant row trains on the selected variant's negatives (_SELECTED_NEGATIVES)
 METHODS = {m.name: m for m in (
     Method("pretrained", "Pretrained CLIP", None, finetune=False),
     Method("clip_ft", "CLIP-FT", None),
     Method("negclip", "NegCLIP", "swap", LossConfig(kind="negclip")),
-    Method("concrete_negclip", "ConcretePlant + NegCLIP loss", "concrete", LossConfig(kind="negclip")),
-    Method("slipform", "Slipform (ConcretePlant + Cement)", "concrete", _CEMENT),
+    Method("concrete_negclip", "ConcretePlant + NegCLIP loss", _SELECTED_NEGATIVES, LossConfig(kind="negclip")),
+    Method("slipform", "Slipform (ConcretePlant + Cement)", _SELECTED_NEGATIVES, _CEMENT),
+    *(Method(variant_name(r, m, n), f"Slipform variant: {r}, {m} margin, {n} per caption", variant_plant(r, n),
+             LossConfig(kind="cement", schedule=MARGINS[m])) for r in READINGS for m in MARGINS for n in PER_CAPTION),
+    # the loss apart from the negatives: Slipform's Cement on NegCLIP's own swap negatives
+    Method("cement_swaps", "Cement on NegCLIP's swaps", "swap", _CEMENT),
     Method("abstract_target", "Abstract targets + Cement", "abstract", _CEMENT),
     Method("random_target", "Random targets + Cement", "random", _CEMENT),
-    Method("static_margin", "Slipform, static margin", "concrete", LossConfig(kind="cement", schedule="static")),
-    Method("image_negatives", "Slipform + negative images", "concrete", _CEMENT, image_negatives=True),
+    Method("static_margin", "Slipform, static margin", _SELECTED_NEGATIVES, LossConfig(kind="cement", schedule="static")),
+    Method("image_negatives", "Slipform + negative images", _SELECTED_NEGATIVES, _CEMENT, image_negatives=True),
     # positive controls: the benchmark's own swaps as training negatives (an upper bound on what
     # hard negatives can teach the model about that test)
     Method("control_relation", "Control: relation-swap negatives", "relation_swap", LossConfig(kind="negclip")),
@@ -93,25 +127,27 @@ METHODS = {m.name: m for m in (
     # the field's methods side by side (each with its own recipe's defaults, see slipform train
     # --list-losses): with NegCLIP's swap negatives, and with ConcretePlant's
     Method("ce_clip", "CE-CLIP", "swap", LossConfig(kind="ce_clip")),
-    Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", "concrete", LossConfig(kind="ce_clip")),
+    Method("ce_clip_concrete", "ConcretePlant + CE-CLIP loss", _SELECTED_NEGATIVES, LossConfig(kind="ce_clip")),
     # FSC-CLIP's global loss only: the world's 48-px ResNet ends in a 1x1 grid, where the local
     # token-patch loss has one patch and nothing local to align
     Method("fsc_clip", "FSC-CLIP (global loss)", "swap", _FSC_GLOBAL),
-    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP global loss", "concrete", _FSC_GLOBAL),
+    Method("fsc_clip_concrete", "ConcretePlant + FSC-CLIP global loss", _SELECTED_NEGATIVES, _FSC_GLOBAL),
     Method("siglip", "SigLIP loss + NegCLIP's negatives", "swap", LossConfig(kind="siglip")),
-    Method("cement_siglip", "ConcretePlant + Cement on SigLIP", "concrete", LossConfig(kind="cement_siglip")),
-    Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", "concrete",
+    Method("cement_siglip", "ConcretePlant + Cement on SigLIP", _SELECTED_NEGATIVES, LossConfig(kind="cement_siglip")),
+    Method("tripletclip", "TripletCLIP (ConcretePlant's negatives and their images)", _SELECTED_NEGATIVES,
            LossConfig(kind="tripletclip"), image_negatives=True),
     Method("degla", "DeGLA", "swap", LossConfig(kind="degla")),
-    Method("degla_concrete", "ConcretePlant + DeGLA loss", "concrete", LossConfig(kind="degla")),
+    Method("degla_concrete", "ConcretePlant + DeGLA loss", _SELECTED_NEGATIVES, LossConfig(kind="degla")),
 )}
 DEMO_METHODS = ("pretrained", "clip_ft", "negclip", "slipform")
 CONTROL_METHODS = ("pretrained", "clip_ft", "negclip", "control_relation", "control_attribute")
-FULL_METHODS = tuple(METHODS)
+FULL_METHODS = tuple(m for m in METHODS if m not in VARIANTS)
+# --validate: the variants against CLIP-FT, on the validation split
+VALIDATE_METHODS = ("clip_ft", *VARIANTS)
 # --compare: every published method of the loss registry beside NegCLIP, on the same seeds and data
-COMPARE_METHODS = ("pretrained", "clip_ft", "negclip", "concrete_negclip", "slipform", "ce_clip", "ce_clip_concrete",
-                   "fsc_clip", "fsc_clip_concrete", "siglip", "cement_siglip", "tripletclip", "degla",
-                   "degla_concrete")
+COMPARE_METHODS = ("pretrained", "clip_ft", "negclip", "concrete_negclip", "slipform", "cement_swaps", "ce_clip",
+                   "ce_clip_concrete", "fsc_clip", "fsc_clip_concrete", "siglip", "cement_siglip", "tripletclip",
+                   "degla", "degla_concrete")
 # negatives written from the scenes, not planted: the world_aro swaps of every training caption
 CONTROL_NEGATIVES = ("relation_swap", "attribute_swap")
 BENCHMARKS = ("world_retrieval", "world_aro", "world_sugarcrepe", "world_sugarcrepe_comp", "world_probe")
@@ -201,6 +237,7 @@ def plant_negatives(work: Path, data: Path, kind: str, seed: int, config: Protoc
             raise ValueError(f"{kind} negatives need a visual norms file")
         plant = PlantConfig(backend="negclip" if kind == "swap" else "lexical", strategy=how.strategy, seed=seed,
                             negatives_per_caption=how.per_caption, lexicon_path=str(norms) if how.visual else None,
+                            **({"route": how.route} if how.route else {}),
                             # a closed world: replace with its own words; every combination of its
                             # words is equally plausible by construction, so the slot model would
                             # rank by sampling noise and only narrow the negatives
@@ -302,8 +339,8 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
     out = DemoLayout(work).run(method.name, seed)
     if not RunDir(out).finished:
         train(TrainConfig(output=str(out), epochs=config.finetune_epochs, batch_size=config.batch_size,
-                          lr=config.finetune_lr, warmup=20, seed=seed, workers=config.workers, log_every=5,
-                          save_every=50, progress=progress, model=model_spec(config, pretrained), loss=method.loss,
+                          lr=config.finetune_lr, warmup=config.finetune_warmup, seed=seed, workers=config.workers,
+                          log_every=5, save_every=50, max_steps=config.finetune_steps, progress=progress, model=model_spec(config, pretrained), loss=method.loss,
                           data=DataConfig(train=str(data / "train.csv"), image_root=str(data),
                                           negatives=str(negatives) if negatives else None,
                                           image_negatives=method.image_negatives), select=method.select))
@@ -311,18 +348,30 @@ def finetune(work: Path, data: Path, method: Method, pretrained: Path, negatives
 
 
 def evaluate_checkpoint(checkpoint: Path, result: Path, cache: Path, config: ProtocolConfig,
-                        benchmarks: tuple[str, ...] = BENCHMARKS, items: Path | None = None) -> dict:
+                        benchmarks: tuple[str, ...] = BENCHMARKS, items: Path | None = None,
+                        split: str = "test") -> dict:
     """World benchmarks of one checkpoint, saved to ``result`` (and read back from it when present);
-    with ``items``, the per-test-scene scores too (``.npz``, keys ``benchmark/metric``)."""
+    with ``items``, the per-test-scene scores too (``.npz``, keys ``benchmark/metric``). ``split="val"``
+    computes the same columns on the validation scenes instead (:mod:`.validation`; no probes)."""
     from .. import evaluate
     from ..models import load_model
 
+    if split not in ("test", "val"):
+        raise ValueError(f"split must be 'test' or 'val', got {split!r}")
     if result.exists() and (items is None or items.exists()):
         return json.loads(result.read_text())
     model = load_model(model_spec(config, checkpoint))
     per_item: dict = {}
-    metrics = evaluate.run(model, list(benchmarks), data_root=cache, limit=config.eval_limit,
-                           cache_dir=Path(cache) / "features", workers=0, items=per_item)
+    if split == "test":
+        metrics = evaluate.run(model, list(benchmarks), data_root=cache, limit=config.eval_limit,
+                               cache_dir=Path(cache) / "features", workers=0, items=per_item)
+    else:
+        from .validation import evaluate_validation
+
+        encoder = evaluate.Encoder(model, cache_dir=Path(cache) / "features", workers=0)
+        metrics = evaluate_validation(encoder, Path(cache), config.eval_limit)
+        encoder.save()
+        per_item = {b: m.pop("_items") for b, m in metrics.items()}
     result.parent.mkdir(parents=True, exist_ok=True)
     if items is not None:
         tmp = items.with_name(items.name + ".tmp.npz")

@@ -116,6 +116,12 @@ COMPARISONS = (
     ("tripletclip", "negclip", "TripletCLIP (text and image negatives) vs NegCLIP"),
     ("degla", "negclip", "DeGLA vs NegCLIP, the same swap negatives"),
     ("degla_concrete", "negclip", "DeGLA with ConcretePlant's negatives vs NegCLIP"),
+    # the loss apart from the negatives (issue 29): Cement on NegCLIP's own swaps
+    ("cement_swaps", "negclip", "Cement vs the NegCLIP loss on NegCLIP's swaps: the loss alone"),
+    ("slipform", "cement_swaps", "ConcretePlant's negatives vs NegCLIP's swaps, both with Cement: the negatives alone"),
+    # Slipform's variants on the validation split (slipform demo --validate), each against CLIP-FT
+    *((f"slipform_{r}_{m}_{n}", "clip_ft", f"Slipform variant ({r}, {m} margin, {n} per caption) vs CLIP-FT")
+      for r in ("target", "anchor") for m in ("linear", "calibrated") for n in (1, 2)),
 )
 
 

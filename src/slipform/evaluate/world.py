@@ -125,9 +125,11 @@ def swap_things(scene: Scene) -> Scene:
     return replace(scene, things=(b, a, *rest))
 
 
-@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED, family="world")
-def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
-    scenes, paths = test_scenes(data_root, "test", limit)
+def aro_items(encoder: Encoder, data_root: Path, split: str, limit: int | None = None) -> dict[str, np.ndarray]:
+    """``world_aro``'s per-scene scores on ``split`` (``test`` for the benchmark; the experiment's
+    validation reads ``val``): relation swap, attribute swap (NaN where the two colours are equal)
+    and word order (Precision@1 against four shuffles; a tie loses)."""
+    scenes, paths = test_scenes(data_root, split, limit)
     img = encoder.images(paths)
     pos = encoder.texts([plain_caption(s) for s in scenes])
     a, b = [s.things[0] for s in scenes], [s.things[1] for s in scenes]
@@ -154,8 +156,13 @@ def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) ->
     # strictly first: a tie with a shuffle counts against the model (argmax would give it to the
     # original, so a bag-of-words text tower, blind to order, would score 100%)
     top1 = scores[:, 0] > scores[:, 1:].max(1).values
-    return _summarise({"relation_swap": _correct(img, pos, encoder.texts(rel_swap)), "attribute_swap": attribute,
-                       "order_precision@1": top1.numpy().astype(np.float64) * 100})
+    return {"relation_swap": _correct(img, pos, encoder.texts(rel_swap)), "attribute_swap": attribute,
+            "order_precision@1": top1.numpy().astype(np.float64) * 100}
+
+
+@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED, family="world")
+def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+    return _summarise(aro_items(encoder, data_root, "test", limit))
 
 
 @register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED, family="world")

@@ -16,52 +16,16 @@ Probes are not computed (they are neither compositional nor retrieval columns).
 
 from __future__ import annotations
 
-import random
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..evaluate.metrics import pairwise_accuracy, recall_at_k, retrieval_ranks
-from ..evaluate.world import plain_caption, sugarcrepe_items, swap_things, test_scenes
+from ..evaluate.metrics import recall_at_k, retrieval_ranks
+from ..evaluate.world import aro_items, sugarcrepe_items, test_scenes
 from ..world.caption import caption
 
 VALIDATION_SPLITS = {"world": "val", "world_compositional": "val_compositional"}
-
-
-def _correct(img, pos, neg) -> np.ndarray:
-    return pairwise_accuracy(img, pos, neg).numpy().astype(np.float64) * 100
-
-
-def aro_items(encoder, data_root: Path, split: str, limit: int) -> dict[str, np.ndarray]:
-    """``world_aro``'s per-scene scores on ``split``: relation swap, attribute swap (NaN where the
-    two colours are equal) and word order (Precision@1 against four shuffles; a tie loses)."""
-    scenes, paths = test_scenes(data_root, split, limit)
-    img = encoder.images(paths)
-    pos = encoder.texts([plain_caption(s) for s in scenes])
-    a, b = [s.things[0] for s in scenes], [s.things[1] for s in scenes]
-    att_ok = [i for i, (x, y) in enumerate(zip(a, b)) if x.colour != y.colour]
-    att_swap = [plain_caption(replace(scenes[i], things=(replace(a[i], colour=b[i].colour),
-                                                           replace(b[i], colour=a[i].colour)))) for i in att_ok]
-    attribute = np.full(len(scenes), np.nan)
-    attribute[att_ok] = _correct(img[att_ok], pos[att_ok], encoder.texts(att_swap))
-    options = []
-    for s in scenes:
-        words = plain_caption(s)[:-1].split()
-        rng = random.Random(f"worder:{s.seed}")
-        shuffles = []
-        for _ in range(4):
-            w = list(words)
-            while w == words:
-                rng.shuffle(w)
-            shuffles.append(" ".join(w))
-        options.append([" ".join(words), *shuffles])
-    txt = encoder.texts([o for opts in options for o in opts]).reshape(len(scenes), 5, -1)
-    scores = torch.einsum("nd,nkd->nk", img, txt)
-    top1 = scores[:, 0] > scores[:, 1:].max(1).values
-    return {"relation_swap": _correct(img, pos, encoder.texts([plain_caption(swap_things(s)) for s in scenes])),
-            "attribute_swap": attribute, "order_precision@1": top1.numpy().astype(np.float64) * 100}
 
 
 def retrieval(encoder, data_root: Path, split: str, limit: int) -> dict:

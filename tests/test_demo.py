@@ -84,10 +84,14 @@ def test_demo_resumes_without_redoing_work(demo):
 
 
 def test_image_negatives_render_the_planted_change(demo):
+    from slipform.experiment.protocol import METHODS as ROWS
+    from slipform.experiment.protocol import PLANTS
+
     _, _, _, root = demo
-    neg = root / "report" / "negatives" / "concrete-s0.jsonl"
+    kind = ROWS["image_negatives"].negatives  # the selected variant's negatives
+    neg = root / "report" / "negatives" / f"{kind}-s0.jsonl"
     out, counts = add_negative_images(neg)
-    assert MINI.n_train * 0.8 <= counts["records"] <= MINI.n_train
+    assert MINI.n_train * 0.8 <= counts["records"] <= MINI.n_train * PLANTS[kind].per_caption
     # the world's parser verified every negative the demo planted: each one shows another scene
     assert counts["with_image"] == counts["records"] and counts["unparsable"] == counts["same_scene"] == 0
     import numpy as np

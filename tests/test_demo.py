@@ -223,7 +223,8 @@ def test_visual_norms_and_hardest_of_k_rows(tmp_path):
     norms = out / "negatives" / "visual-norms-s0.csv"
     lexicon = load_lexicon(str(norms))
     recs = [json.loads(x) for x in (out / "negatives" / "visual3-s0.jsonl").read_text().splitlines()]
-    assert recs and all(r["concreteness"] == lexicon.rating(r["target"]) for r in recs if " " not in r["target"])
+    assert recs and all(r["concreteness"] == lexicon.rating(r.get("anchor") or r["target"]) for r in recs
+                    if " " not in (r.get("anchor") or r["target"]))
     per_caption = {}
     for r in recs:
         per_caption[r["id"]] = per_caption.get(r["id"], 0) + 1

@@ -89,10 +89,14 @@ def test_demo_resumes_without_redoing_work(demo):
 
 
 def test_image_negatives_render_the_planted_change(demo):
+    from slipform.experiment.protocol import METHODS as ROWS
+    from slipform.experiment.protocol import PLANTS
+
     _, _, _, root = demo
-    neg = root / "report" / "negatives" / "concrete-s0.jsonl"
+    kind = ROWS["image_negatives"].negatives  # the selected variant's negatives
+    neg = root / "report" / "negatives" / f"{kind}-s0.jsonl"
     out, counts = add_negative_images(neg)
-    assert MINI.n_train * 0.8 <= counts["records"] <= MINI.n_train
+    assert MINI.n_train * 0.8 <= counts["records"] <= MINI.n_train * PLANTS[kind].per_caption
     # the world's parser verified every negative the demo planted: each one shows another scene
     assert counts["with_image"] == counts["records"] and counts["unparsable"] == counts["same_scene"] == 0
     import numpy as np
@@ -129,7 +133,10 @@ def test_analyze_relates_properties_to_contribution(demo):
         control.unlink()
     folder = root / "report" / "analysis"
     rows = list(csv.DictReader(open(folder / "negatives.csv")))
-    assert {r["strategy"] for r in rows} == {"concrete", "swap", "relation_swap"}
+    from slipform.experiment.protocol import METHODS as ROWS
+
+    kind = ROWS["slipform"].negatives  # the selected variant's negatives
+    assert {r["strategy"] for r in rows} == {kind, "swap", "relation_swap"}
     assert all(0 < float(r["grad_share_start"]) < 1 for r in rows)
     corr = list(csv.DictReader(open(folder / "correlations.csv")))
     assert {c["property"] for c in corr} >= {"concreteness", "pixel_distance", "embedding_distance"}
@@ -139,7 +146,7 @@ def test_analyze_relates_properties_to_contribution(demo):
     changed = [float(r["pixel_distance"]) for r in rows if r["changes_scene"] == "1.0"]
     same = [float(r["pixel_distance"]) for r in rows if r["changes_scene"] == "0.0"]
     assert changed and min(changed) > 0 and all(d == 0 for d in same)
-    assert result["by_strategy"]["concrete"]["concreteness"] > 3.5
+    assert result["by_strategy"][kind]["concreteness"] > 3.5
 
 
 def test_mean_ci_uses_student_t():
@@ -221,7 +228,8 @@ def test_visual_norms_and_hardest_of_k_rows(tmp_path):
     norms = out / "negatives" / "visual-norms-s0.csv"
     lexicon = load_lexicon(str(norms))
     recs = [json.loads(x) for x in (out / "negatives" / "visual3-s0.jsonl").read_text().splitlines()]
-    assert recs and all(r["concreteness"] == lexicon.rating(r["target"]) for r in recs if " " not in r["target"])
+    assert recs and all(r["concreteness"] == lexicon.rating(r.get("anchor") or r["target"]) for r in recs
+                    if " " not in (r.get("anchor") or r["target"]))
     per_caption = {}
     for r in recs:
         per_caption[r["id"]] = per_caption.get(r["id"], 0) + 1

@@ -316,14 +316,16 @@ def add_negative_images(negatives: Path) -> tuple[Path, dict]:
         return out, json.loads(out.with_name(out.name + ".counts.json").read_text())
     image_dir.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
+    seen: dict[str, int] = {}
     with open(negatives) as src, open(tmp, "w") as dst:
         for line in src:
             rec = json.loads(line)
             counts["records"] += 1
             kind, neg = planted_change(editor, rec)
             counts[kind] += 1
-            if neg is not None:
-                path = image_dir / f"{rec['id']}.png"
+            if neg is not None:  # one file per negative: a caption may have several
+                k = seen[rec["id"]] = seen.get(rec["id"], -1) + 1
+                path = image_dir / (f"{rec['id']}.png" if k == 0 else f"{rec['id']}-{k}.png")
                 render(neg).save(path)
                 rec["negative_image"] = str(path)  # absolute: read as is, whatever the image root
             dst.write(json.dumps(rec) + "\n")

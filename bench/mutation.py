@@ -151,6 +151,7 @@ EVERYWHERE = {
         "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world")), "evaluate/aro*.py"),
         ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
          "tests/test_eval_by_hand.py", "tests/test_eval_direction.py")),
+    "world_change": Group(_src("world/change.py"), ("tests/test_world_routes.py",)),
     "world_rest": Group(_src("world/scene.py", "world/render.py", "world/dataset.py", "world/__init__.py"),
                         ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py")),
     "experiment": Group(_src("experiment/*.py"), ("tests/test_experiment.py", "tests/test_controls.py")),

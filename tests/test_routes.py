@@ -53,7 +53,8 @@ def test_exchanges_keep_grammar_and_refuse_implausible_scenes(plant, nlp):
     assert _swap(plant, nlp, "A brown dog in front of a woman.", "woman", "R") is None  # no "brown woman"
     assert _swap(plant, nlp, "A group of people on a beach.", "people", "R") is None  # no "a people of groups"
     assert _swap(plant, nlp, "A black cat next to a white dog.", "cat", "A") == "A white cat next to a black dog."
-    assert _swap(plant, nlp, "A blue bus parked behind a truck.", "bus", "A") == "A bus parked behind a blue truck."
+    # no colour moved to a thing the caption gives none: readers found 0 of 77 such moves good
+    assert _swap(plant, nlp, "A blue bus parked behind a truck.", "bus", "A") is None
 
 
 def test_a_swap_is_verified_as_a_rearrangement_and_nothing_else():

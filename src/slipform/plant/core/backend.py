@@ -76,6 +76,9 @@ class Backend:
     needs_vocabulary: ClassVar[bool] = True
     #: its negatives change one place of the caption (checked by :mod:`slipform.plant.core.verify`)
     one_change: ClassVar[bool] = True
+    #: it edits around an anchor (``PlantConfig(route="anchor")`` hands it :class:`Routed` jobs);
+    #: a backend without routes gets the target reading, whatever the config says
+    routes: ClassVar[bool] = False
 
     def __init__(self, plant: Planter):
         self.plant = plant

@@ -164,7 +164,7 @@ class ConcretePlant:
         or its top-k anchors, each with its routes, then its other top-k candidates (``"anchor"``)."""
         cands = candidates(doc, self.lexicon)
         rng = caption_rng(self.config.seed, item.id, "target")
-        if self.config.route == "anchor":
+        if self.config.route == "anchor" and self.backend.routes:
             return anchor_routes(cands, self.config.strategy, self.config.k, rng, self.config.weights)
         return select_targets(cands, self.config.strategy, self.config.k, rng, self.config.weights)
 

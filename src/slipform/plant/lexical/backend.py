@@ -16,6 +16,8 @@ from .routes import route_edit
 class LexicalBackend(Backend):
     """Offline: :class:`LexicalRewriter` over the input's vocabulary and slot model."""
 
+    routes = True
+
     @cached_property
     def rewriter(self) -> LexicalRewriter:
         plant, config = self.plant, self.plant.config

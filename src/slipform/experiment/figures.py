@@ -145,7 +145,10 @@ def paper_figures(out: Path, seed: int, config, labels: dict[str, str] | None = 
         plot_margin_fit(next(iter(calibrated.values())), out / "margin_fit.png")
         md.append("Fig. 4, the calibrated margin's LOESS fits of the similarities against concreteness: "
                   "[margin_fit.png](margin_fit.png)")
-    negatives = {label: layout.negatives(kind, seed) for kind, label in (("concrete", "ConcretePlant"),
+    from .protocol import METHODS
+
+    planted = METHODS["slipform"].negatives  # the Slipform row's negatives (the selected variant's)
+    negatives = {label: layout.negatives(kind, seed) for kind, label in ((planted, "ConcretePlant"),
                                                                          ("swap", "NegCLIP swaps"))
                  if layout.negatives(kind, seed).exists()}
     pretrained, rows = _pretrained_checkpoint(runs), []

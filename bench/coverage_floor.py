@@ -25,6 +25,8 @@ import math
 import sys
 
 # measured 2026-12-07 on main after issues 28-32 merged (the default suite under coverage; docs/BENCHMARKS.md)
+# ray_engine.py's floor is CI's figure (34.6%): CI installs the dev extra, which has no Ray, so the
+# tests that need Ray skip there (with Ray installed it measures ~45%)
 FLOORS = {
     "__init__.py": 60, "cli.py": 90, "data.py": 90, "evaluate/__init__.py": 90, "evaluate/aro.py": 95,
     "evaluate/aro_order.py": 95, "evaluate/colorswap.py": 95, "evaluate/crepe.py": 90,
@@ -44,7 +46,7 @@ FLOORS = {
     "norms.py": 90, "plant/__init__.py": 95, "plant/backends/llm.py": 85, "plant/backends/swap.py": 90,
     "plant/core/anchor.py": 95, "plant/core/backend.py": 95, "plant/core/edit.py": 90,
     "plant/core/planter.py": 90, "plant/core/record.py": 90, "plant/core/verify.py": 95,
-    "plant/engine/files.py": 75, "plant/engine/pool.py": 85, "plant/engine/ray_engine.py": 40,
+    "plant/engine/files.py": 75, "plant/engine/pool.py": 85, "plant/engine/ray_engine.py": 30,
     "plant/engine/runner.py": 85, "plant/engine/sink.py": 85, "plant/engine/source.py": 90,
     "plant/engine/stream.py": 95, "plant/engine/summary.py": 95, "plant/knowledge/context.py": 80,
     "plant/knowledge/embed.py": 85, "plant/knowledge/kinds.py": 90, "plant/knowledge/lmscore.py": 75,

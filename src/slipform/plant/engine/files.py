@@ -46,7 +46,7 @@ from ...text.shards import (
 from ...text.tarstream import TarOut, header_info
 from ..core.record import sample_negatives, sidecar_schema, sidecar_table
 from .sink import ShardSink, done_shards
-from .stream import Chunk, account, chunks
+from .stream import Chunk, account, chunks, report_unshown
 from .summary import Summary
 
 OUTPUT_FORMATS = ("jsonl", "wds", "parquet")
@@ -373,9 +373,7 @@ def plant_files(spec, output: Path, config, *, fmt: str | None, columns: ShardCo
             bar.close()
         if pool is not None:
             pool.close()
-    bad = sum(k for reason, k in summary.skipped.items() if reason in BAD_INPUT_KINDS)
-    if bad > shown:
-        log(f"warning: {bad - shown} more input problems not shown; see {output}/*.skipped.jsonl")
+    report_unshown(summary, shown, f"{output}/*.skipped.jsonl", log)
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -36,7 +36,7 @@ from ..core.planter import PlantConfig
 from .pool import _WORKER, init_worker, limit_threads, plant_chunk
 from .sink import ShardSink, concatenate, done_shards, shards_dir, skipped_path
 from .source import Shard, Source, build_vocabulary, input_key, plan_shards
-from .stream import account, chunks
+from .stream import account, chunks, report_unshown
 from .summary import Summary
 
 RETRIES = 3  # restarts of a dead actor, and retries of the shard it was planting
@@ -226,9 +226,7 @@ def plant_ray(input: Path, output: Path, config: PlantConfig, *, fmt: str | None
     finally:
         if started:
             ray.shutdown()
-    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
-    if bad > shown:
-        log(f"warning: {bad - shown} more input problems not shown; see {skipped_path(output)}")
+    report_unshown(summary, shown, skipped_path(output), log)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -344,8 +342,6 @@ def plant_files_ray(spec, output: Path, config: PlantConfig, *, fmt: str | None,
     finally:
         if started and todo:
             ray.shutdown()
-    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
-    if bad > shown:
-        log(f"warning: {bad - shown} more input problems not shown; see {output}/*.skipped.jsonl")
+    report_unshown(summary, shown, f"{output}/*.skipped.jsonl", log)
     summary.seconds = time.perf_counter() - start
     return summary

@@ -20,14 +20,14 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ...text.io import BAD_INPUT_KINDS, Columns
+from ...text.io import Columns
 from ...text.shards import ShardColumns
 from ..core.backend import get_backend
 from ..core.planter import ConcretePlant, PlantConfig
 from .pool import LocalPool, fork_state
 from .sink import AppendSink, check_rerun, skipped_path
 from .source import Source, build_vocabulary, count_lines, input_key, plan_shards
-from .stream import account, chunks
+from .stream import account, chunks, report_unshown
 from .summary import Summary
 
 ENGINES = ("local", "ray")
@@ -132,12 +132,6 @@ def _plant_shards(input, output: Path, config, fmt, columns, workers, num_shards
     return plant_files(input, output, config, fmt=fmt, columns=columns, output_format=output_format, workers=workers,
                        num_shards=num_shards, shard_id=shard_id, chunk_size=chunk_size, progress=progress,
                        max_messages=max_messages, log=log, before=fork_state())
-
-
-def report_unshown(summary: Summary, shown: int, skip_file: Path, log) -> None:
-    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
-    if bad > shown:
-        log(f"warning: {bad - shown} more input problems not shown; see {skip_file}")
 
 
 __all__ = ["ENGINES", "Summary", "build_vocabulary", "plant_file", "skipped_path"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...text.io import BadLine, Caption
+from ...text.io import BAD_INPUT_KINDS, BadLine, Caption
 from ..core.planter import screen
 from .summary import Summary, skip_kind
 
@@ -69,3 +69,10 @@ def account(summary: Summary, sink, file: str, chunk: Chunk, records: list[dict]
     summary.rejected.update(rejected)
     for s in chunk.skips + skipped:
         summary.skipped[skip_kind(s["reason"])] += 1
+
+
+def report_unshown(summary: Summary, shown: int, skip_file, log) -> None:
+    """Warn once about the bad input lines beyond the ``shown`` ones that were logged one by one."""
+    bad = sum(n for reason, n in summary.skipped.items() if reason in BAD_INPUT_KINDS)
+    if bad > shown:
+        log(f"warning: {bad - shown} more input problems not shown; see {skip_file}")

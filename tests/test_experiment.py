@@ -114,6 +114,11 @@ def test_paired_over_items_marks_the_positive_control(tmp_path):
     assert "detects the known effect" in positive_control(comps)
     assert "FAILS" in positive_control(paired_over_items({"negclip": items(base), "clip_ft": items(base)}))
     assert "2000 test scenes" in (tmp_path / "comparisons.md").read_text()
+    # a validation run says so: its items come from the val split, not the test scenes
+    write_comparisons(comps, tmp_path, split="val")
+    assert "2000 validation scenes" in (tmp_path / "comparisons.md").read_text()
+    assert "test" not in (tmp_path / "comparisons.md").read_text().split("\n")[2]
+    assert "2000 validation scenes" in positive_control(comps, split="val")
 
 
 def test_layout_is_spelled_once(tmp_path):

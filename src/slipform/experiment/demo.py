@@ -244,9 +244,10 @@ def write_report(out: Path, config: DemoConfig, results: dict, grads: dict, data
                  if layout.items(m, seed, config.split).exists()}
         comparisons = paired_over_items(items, seed)
     if comparisons:
-        md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out)
-        md += positive_control(comparisons)
-        (out / "results.md").write_text((out / "results.md").read_text() + positive_control(comparisons))
+        md += "\nPaired differences (comparisons.md):\n\n" + write_comparisons(comparisons, out, config.split)
+        md += positive_control(comparisons, split=config.split)
+        (out / "results.md").write_text((out / "results.md").read_text()
+                                        + positive_control(comparisons, split=config.split))
     selection = None
     if config.split == "val":
         selection = write_selection(out, table, [m for m in VARIANTS if m in config.methods])
@@ -309,7 +310,7 @@ def write_selection(out: Path, table: dict, variants: list[str]) -> dict:
     return selection
 
 
-def positive_control(comparisons: list[dict], column: str = "ARO relation") -> str:
+def positive_control(comparisons: list[dict], column: str = "ARO relation", split: str = "test") -> str:
     """One sentence on whether the instrument detects the effect known to exist: NegCLIP's
     hard negatives lift relation swap over CLIP-FT (Yuksekgonul et al., 2023)."""
     found = [c for c in comparisons if (c["a"], c["b"]) == ("negclip", "clip_ft")]
@@ -317,7 +318,7 @@ def positive_control(comparisons: list[dict], column: str = "ARO relation") -> s
         return ""
     c = found[0]
     m, ci = c["diff"][column]
-    over = f"{c['n']} test scenes" if c.get("over") == "items" else f"{c['seeds']} seeds"
+    over = f"{c['n']} {'validation' if split == 'val' else split} scenes" if c.get("over") == "items" else f"{c['seeds']} seeds"
     sig = c["excludes_zero"][column] if "excludes_zero" in c else abs(m) > ci
     verdict = ("the 95% interval excludes 0: the instrument detects the known effect" if sig and m > 0 else
                "the 95% interval does not exclude a null or negative effect: the instrument FAILS its positive "

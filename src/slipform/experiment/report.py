@@ -67,9 +67,10 @@ def write_table(table: dict, labels: dict[str, str], folder: Path, extra: dict[s
     return md
 
 
-def write_comparisons(comparisons: list[dict], folder: Path) -> str:
+def write_comparisons(comparisons: list[dict], folder: Path, split: str = "test") -> str:
     """``comparisons.md`` and ``.csv``: paired differences a − b (points) with 95% intervals and,
-    in brackets, the minimum detectable difference (80% power, α = 0.05)."""
+    in brackets, the minimum detectable difference (80% power, α = 0.05). ``split`` names the
+    scenes the items come from (``test``, or ``val`` for a validation run)."""
     names = [c[0] for c in COLUMNS]
     lines = ["| a − b | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     with open(folder / "comparisons.csv", "w", newline="") as f:
@@ -94,7 +95,8 @@ def write_comparisons(comparisons: list[dict], folder: Path) -> str:
                           for n in names for x in (*c["diff"][n], c.get("mdd", {}).get(n, math.nan))]
                        + [";".join(sig_cols)])
     over_items = comparisons and comparisons[0].get("over") == "items"
-    how = (f"over the {comparisons[0]['n']} test scenes of seed {comparisons[0]['seed']} (paired bootstrap, "
+    scenes = "validation" if split == "val" else split
+    how = (f"over the {comparisons[0]['n']} {scenes} scenes of seed {comparisons[0]['seed']} (paired bootstrap, "
            "2,000 resamples; the two models see the same scenes)") if over_items else \
         "over seeds (mean ± 95% t-interval of the per-seed differences)"
     md = "\n".join(lines) + ("\n\n* the 95% interval of the paired difference excludes 0. [x]: the smallest "

@@ -258,6 +258,9 @@ def test_compare_rows_cover_every_registered_loss():
     assert set(list_losses()) <= kinds
     paired_with_negclip = {a for a, b, _ in COMPARISONS if b == "negclip"}
     assert {m for m in COMPARE_METHODS if ROWS[m].negatives} - {"negclip"} <= paired_with_negclip
+    # and the selected Slipform is paired with every other method of the table (issue 29)
+    paired_with_slipform = {b for a, b, _ in COMPARISONS if a == "slipform"}
+    assert set(COMPARE_METHODS) - {"slipform", "pretrained"} <= paired_with_slipform
 
 
 @pytest.mark.slow  # six small trainings: ~2 min on an idle 2-core machine

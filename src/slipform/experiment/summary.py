@@ -119,6 +119,10 @@ COMPARISONS = (
     # the loss apart from the negatives (issue 29): Cement on NegCLIP's own swaps
     ("cement_swaps", "negclip", "Cement vs the NegCLIP loss on NegCLIP's swaps: the loss alone"),
     ("slipform", "cement_swaps", "ConcretePlant's negatives vs NegCLIP's swaps, both with Cement: the negatives alone"),
+    # the selected Slipform against every other method of --compare (issue 29: the 5-seed table)
+    *(("slipform", m, f"Slipform vs {m}") for m in ("ce_clip", "ce_clip_concrete", "fsc_clip", "fsc_clip_concrete",
+                                                    "siglip", "cement_siglip", "tripletclip", "degla",
+                                                    "degla_concrete")),
     # Slipform's variants on the validation split (slipform demo --validate), each against CLIP-FT
     *((f"slipform_{r}_{m}_{n}", "clip_ft", f"Slipform variant ({r}, {m} margin, {n} per caption) vs CLIP-FT")
       for r in ("target", "anchor") for m in ("linear", "calibrated") for n in (1, 2)),

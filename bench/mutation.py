@@ -160,6 +160,18 @@ EVERYWHERE = {
     "losses_all": Group(_src("losses/*.py"), GROUPS["losses"].tests),
 }
 GROUPS |= EVERYWHERE
+# every module of evaluate/ without a hand-made group, one group each (issue 31: each its own sample,
+# ``--sample 25 --seed 0``), with every evaluation test file (about a minute together: mutmut runs only
+# the tests that executed the mutated function, so the extra files cost the one stats run)
+EVAL_TESTS = ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
+              "tests/test_eval_by_hand.py", "tests/test_eval_reference.py", "tests/test_eval_reference_pairs.py",
+              "tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_evaluate.py",
+              "tests/test_eval_direction.py")
+EVAL_MODULES = ("__init__", "colorswap", "crepe", "encode", "eqben", "imagecode", "mmvp", "overlap", "probe",
+                "published", "report", "retrieval", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist", "vl_compo",
+                "whatsup", "world", "zeroshot")
+for _mod in EVAL_MODULES:
+    GROUPS["eval_" + _mod.strip("_")] = Group(_src(f"evaluate/{_mod}.py"), EVAL_TESTS)
 # issue 31's paths, each with the tests written for it (fast enough to run in minutes, sampled)
 GROUPS |= {
     "accumulation": Group(_src("train.py"), ("tests/test_train_paths.py",),

@@ -99,8 +99,6 @@ register("zeroshot_cifar100", "zero-shot CIFAR-100 with the 80 OpenAI prompts (t
     _cifar("cifar100"))
 
 
-@register("zeroshot_imagefolder", "zero-shot on any ImageFolder, class names from folders (top-1/5)",
-          "imagefolder/<name>/test/<class>/<image>", family="classification")
 def evaluate_folders(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     """Every dataset under DATA_ROOT/imagefolder/ (its ``test`` split)."""
     root = data_root / "imagefolder"
@@ -112,3 +110,7 @@ def evaluate_folders(encoder: Encoder, data_root: Path, limit: int | None = None
         for k, v in accuracy(encoder.images(paths), labels, class_weights(encoder, classes)).items():
             out[f"{ds.name}_{k}"] = v
     return out
+
+
+register("zeroshot_imagefolder", "zero-shot on any ImageFolder, class names from folders (top-1/5)",
+         "imagefolder/<name>/test/<class>/<image>", family="classification")(evaluate_folders)

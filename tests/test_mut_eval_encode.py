@@ -123,12 +123,14 @@ def test_the_cache_file_is_per_model_and_written_only_when_something_new_was_enc
 
 
 def test_a_changed_image_file_is_encoded_again(tmp_path):
-    a = _colour(tmp_path / "a.png", (10, 0, 0))
+    a = _colour(tmp_path / "a.bmp", (10, 0, 0))  # a bitmap: the same size whatever its colour
     enc = Encoder(_PixelModel(), tmp_path / "c", workers=0)
     assert enc.images([a]).tolist() == [[10, 0, 0]]
     enc.save()
+    size = a.stat().st_size
     _colour(a, (0, 40, 0))
     st = a.stat()
+    assert st.st_size == size  # only the modification time tells the new image from the old
     os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new modification time
     again = Encoder(_PixelModel(), tmp_path / "c", workers=0)
     assert again.images([a]).tolist() == [[0, 40, 0]] and again.encoded_images == 1

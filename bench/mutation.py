@@ -151,11 +151,13 @@ EVERYWHERE = {
         "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
         "whatsup", "retrieval", "zeroshot"))),
         ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
-         "tests/test_eval_by_hand.py")),
+         "tests/test_eval_by_hand.py", "tests/test_mut_eval_classification.py")),
     "evaluate_rest": Group(_src(*(f"evaluate/{m}.py" for m in (
         "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world")), "evaluate/aro*.py"),
         ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
-         "tests/test_eval_by_hand.py", "tests/test_eval_direction.py")),
+         "tests/test_eval_by_hand.py", "tests/test_eval_direction.py", "tests/test_mut_eval_classification.py",
+         "tests/test_mut_eval_encode.py", "tests/test_mut_eval_overlap.py", "tests/test_mut_eval_registry.py",
+         "tests/test_mut_eval_report.py")),
     "world_change": Group(_src("world/change.py"), ("tests/test_world_routes.py",)),
     "world_rest": Group(_src("world/scene.py", "world/render.py", "world/dataset.py", "world/__init__.py"),
                         ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py")),
@@ -171,7 +173,8 @@ GROUPS |= EVERYWHERE
 EVAL_TESTS = ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
               "tests/test_eval_by_hand.py", "tests/test_eval_reference.py", "tests/test_eval_reference_pairs.py",
               "tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_evaluate.py",
-              "tests/test_eval_direction.py")
+              "tests/test_eval_direction.py", *(f"tests/test_mut_eval_{m}.py" for m in (
+                  "classification", "encode", "overlap", "registry", "report")))
 EVAL_MODULES = ("__init__", "colorswap", "crepe", "encode", "eqben", "imagecode", "mmvp", "overlap", "probe",
                 "published", "report", "retrieval", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist", "vl_compo",
                 "whatsup", "world", "zeroshot")

@@ -53,13 +53,15 @@ def test_published_values_cover_suites_subsets_and_retrieval_but_not_incomplete_
 def test_differences_only_for_numbers_and_the_count_table_only_for_suites_that_ran(tmp_path):
     p = find_published("ViT-B-32 openai")[0]
     theirs = p.subsets["winoground"]["text"]
-    results = {"winoground": {"text_score": 30.0, "n": 400, "note": "a string"},
-               "colorswap": {"error": "files missing"}}
+    results = {"winoground": {"text_score": 30.0, "n": 400, "note": "a string", "image_score": None},
+               "colorswap": {"error": "files missing"}}  # image_score: not a number, where a figure is published
     table = markdown(results, "mine", p)
     assert table.splitlines()[:2] == ["| benchmark | metric | mine | published (ViT-B-32 openai) | difference |",
                                       "|---|---|---|---|---|"]
     assert f"| winoground | text_score | 30.00 | {theirs:.2f} | {30.0 - theirs:+.2f} |" in table
     assert "| winoground | n | 400 |  |  |" in table and "| winoground | note | a string |  |  |" in table
+    image = p.subsets["winoground"]["image"]
+    assert f"| winoground | image_score | None | {image:.2f} |  |" in table  # a figure, no difference
     assert "| colorswap |" not in table.split("Items scored")[1]  # an errored suite has no count row
     assert "| winoground | winoground | 400 | 400 |" in table and "Incomplete" not in table
     assert table.endswith("ViT-B-32 openai (OpenCLIP); cited, the tables carry no licence.")
@@ -67,6 +69,8 @@ def test_differences_only_for_numbers_and_the_count_table_only_for_suites_that_r
     rows = {(r["benchmark"], r["metric"]): r for r in csv.DictReader(open(tmp_path / "r.csv"))}
     assert float(rows[("winoground", "text_score")]["difference"]) == pytest.approx(30.0 - theirs)
     assert rows[("winoground", "note")]["difference"] == "" and rows[("winoground", "note")]["published"] == ""
+    assert rows[("winoground", "image_score")]["difference"] == "" and rows[("winoground", "image_score")]["value"] == ""
+    assert float(rows[("winoground", "image_score")]["published"]) == pytest.approx(p.subsets["winoground"]["image"])
     meta = json.loads((tmp_path / "r.json").read_text())["published"]
     assert meta == {"source": "github.com/ytaek-oh/vl_compo@43e2eae", "checkpoint": p.name}
     assert markdown({"mmvp_vlm": {"error": "x"}}, "m", p).count("Items scored") == 0

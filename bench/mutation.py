@@ -151,7 +151,7 @@ EVERYWHERE = {
         "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
         "whatsup", "retrieval", "zeroshot"))),
         ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
-         "tests/test_eval_by_hand.py", "tests/test_mut_eval_classification.py")),
+         "tests/test_eval_by_hand.py", "tests/test_mut_eval_classification.py", "tests/test_mut_eval_suites.py")),
     "evaluate_rest": Group(_src(*(f"evaluate/{m}.py" for m in (
         "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world")), "evaluate/aro*.py"),
         ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
@@ -174,7 +174,7 @@ EVAL_TESTS = ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tes
               "tests/test_eval_by_hand.py", "tests/test_eval_reference.py", "tests/test_eval_reference_pairs.py",
               "tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_evaluate.py",
               "tests/test_eval_direction.py", *(f"tests/test_mut_eval_{m}.py" for m in (
-                  "classification", "encode", "overlap", "registry", "report")))
+                  "classification", "encode", "overlap", "registry", "report", "suites")))
 EVAL_MODULES = ("__init__", "colorswap", "crepe", "encode", "eqben", "imagecode", "mmvp", "overlap", "probe",
                 "published", "report", "retrieval", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist", "vl_compo",
                 "whatsup", "world", "zeroshot")

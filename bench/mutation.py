@@ -6,6 +6,8 @@
     python bench/mutation.py --list             # the groups, their modules and tests
     python bench/mutation.py --changed          # the modules a diff against main touches (before submitting)
     python bench/mutation.py plant_engine --sample 60 --seed 0   # 60 of the group's mutants, drawn with seed 0
+    python bench/mutation.py eval_modules --sample 20 --per-module   # 20 of each module's mutants
+    python bench/mutation.py eval_report --mutants '*x_markdown__mutmut_7'   # these mutants only (a re-run)
     python bench/mutation.py --uncovered        # modules of src/slipform in no group (none, checked by a test)
 
 mutmut (https://github.com/boxed/mutmut, 3.x) makes small changes to the code -- ``>`` to
@@ -22,7 +24,10 @@ survivors were worked through one by one) and, for the rest, one group per packa
 when a new module is in none. A group too slow to run whole is sampled: ``--sample N`` draws N of
 its mutants with ``random.Random(--seed)`` (after mutmut has generated them all), and the table
 says "N of M sampled, seed S"; a kill rate from a sample is an estimate (a 95% Wilson interval is
-printed with it).
+printed with it). With ``--per-module`` each module of the group gets its own N, drawn with a seed of
+its own (``"S:module"``), so a module's sample is the same in any group that mutates it: a group of
+many modules pays mutmut's start (its stats run over every test) once. ``--mutants`` runs only the
+named mutants (mutmut names, ``*`` allowed): the survivors of a sample, again, after new tests.
 
 Per module it prints killed / mutants and the kill rate; "no tests" (a mutant in code that no
 selected test executes) counts as surviving. Survivors and why each is harmless or which test
@@ -146,11 +151,13 @@ EVERYWHERE = {
         "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
         "whatsup", "retrieval", "zeroshot"))),
         ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
-         "tests/test_eval_by_hand.py")),
+         "tests/test_eval_by_hand.py", "tests/test_mut_eval_classification.py", "tests/test_mut_eval_suites.py")),
     "evaluate_rest": Group(_src(*(f"evaluate/{m}.py" for m in (
         "__init__", "encode", "overlap", "probe", "published", "report", "vl_compo", "world")), "evaluate/aro*.py"),
         ("tests/test_evaluate.py", "tests/test_eval_vl_compo.py", "tests/test_eval_edges_more.py",
-         "tests/test_eval_by_hand.py", "tests/test_eval_direction.py")),
+         "tests/test_eval_by_hand.py", "tests/test_eval_direction.py", "tests/test_mut_eval_classification.py",
+         "tests/test_mut_eval_encode.py", "tests/test_mut_eval_overlap.py", "tests/test_mut_eval_registry.py",
+         "tests/test_mut_eval_report.py")),
     "world_change": Group(_src("world/change.py"), ("tests/test_world_routes.py",)),
     "world_rest": Group(_src("world/scene.py", "world/render.py", "world/dataset.py", "world/__init__.py"),
                         ("tests/test_world.py", "tests/test_world_parts.py", "tests/test_editor_plumbing.py")),
@@ -160,6 +167,21 @@ EVERYWHERE = {
     "losses_all": Group(_src("losses/*.py"), GROUPS["losses"].tests),
 }
 GROUPS |= EVERYWHERE
+# every module of evaluate/ without a hand-made group, one group each (issue 31: each its own sample,
+# ``--sample 25 --seed 0``), with every evaluation test file (about a minute together: mutmut runs only
+# the tests that executed the mutated function, so the extra files cost the one stats run)
+EVAL_TESTS = ("tests/test_eval_suites.py", "tests/test_eval_edges_more.py", "tests/test_eval_scoring_edges.py",
+              "tests/test_eval_by_hand.py", "tests/test_eval_reference.py", "tests/test_eval_reference_pairs.py",
+              "tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_evaluate.py",
+              "tests/test_eval_direction.py", *(f"tests/test_mut_eval_{m}.py" for m in (
+                  "classification", "encode", "overlap", "registry", "report", "suites")))
+EVAL_MODULES = ("__init__", "colorswap", "crepe", "encode", "eqben", "imagecode", "mmvp", "overlap", "probe",
+                "published", "report", "retrieval", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist", "vl_compo",
+                "whatsup", "world", "zeroshot")
+for _mod in EVAL_MODULES:
+    GROUPS["eval_" + _mod.strip("_")] = Group(_src(f"evaluate/{_mod}.py"), EVAL_TESTS)
+# all of them in one workspace: ``--sample N --per-module`` draws each module's sample as its own group would
+GROUPS["eval_modules"] = Group(_src(*(f"evaluate/{m}.py" for m in EVAL_MODULES)), EVAL_TESTS)
 # issue 31's paths, each with the tests written for it (fast enough to run in minutes, sampled)
 GROUPS |= {
     "accumulation": Group(_src("train.py"), ("tests/test_train_paths.py",),
@@ -262,28 +284,42 @@ def _results(ws: Path, env: dict) -> dict[str, str]:
     return status
 
 
+def draw(every: list[str], sample: int, seed: int, per_module: bool = False) -> list[str]:
+    """``sample`` of the mutants ``every``, drawn with ``seed``; with ``per_module``, ``sample`` of
+    each module's, each module drawn with its own seed ``"seed:module"`` (the same in any group)."""
+    if not per_module:
+        return sorted(random.Random(seed).sample(every, min(sample, len(every))))
+    by_module = collections.defaultdict(list)
+    for mutant in sorted(every):
+        by_module[module_of(mutant)].append(mutant)
+    return sorted(m for module, mutants in by_module.items()
+                  for m in random.Random(f"{seed}:{module}").sample(mutants, min(sample, len(mutants))))
+
+
 def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False,
-              sample: int | None = None, seed: int = 0) -> tuple[dict[str, str], int]:
+              sample: int | None = None, seed: int = 0, per_module: bool = False,
+              mutants: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
     """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...) and
-    the number of mutants the group has; ``sample``: only that many of them, drawn with ``seed``;
+    the number of mutants the group has; ``sample``: only that many of them, drawn with ``seed`` (per
+    module with ``per_module``); ``mutants``: only these (mutmut names or patterns);
     ``report_only`` reads the results of an earlier (possibly interrupted) run in ``workdir``."""
     from fnmatch import fnmatch
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
     env["OMP_NUM_THREADS"] = "1"
     ws = workdir / name.replace("/", "_").replace(":", "_")
-    names = list(group.functions)
+    names = list(mutants) or list(group.functions)
     if not report_only:
         ws = _workspace(ws.name, group, workdir)
         log = ws / "mutmut.log"
-        if sample is not None:  # generate every mutant (a filter that matches none), then draw the sample
+        if sample is not None and not mutants:  # generate every mutant (a filter that matches none), then draw the sample
             with open(log, "w") as out:
                 subprocess.run([*_mutmut(), "run", "--max-children", str(workers), "no-such-mutant-*"], cwd=ws,
                                env=env, stdout=out, stderr=subprocess.STDOUT)
             every = sorted(k for k in _results(ws, env) if not names or any(fnmatch(k, p) for p in names))
             if not every:
                 raise RuntimeError(f"mutmut generated no mutants for {name}; see {log}")
-            names = sorted(random.Random(seed).sample(every, min(sample, len(every))))
+            names = draw(every, sample, seed, per_module)
         with open(log, "a") as out:
             proc = subprocess.run([*_mutmut(), "run", "--max-children", str(workers), *names], cwd=ws,
                                   env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -324,6 +360,9 @@ def main(argv=None) -> int:
                    help="mutate only the modules `git diff BASE` touches (default main), each with its group's tests")
     p.add_argument("--sample", type=int, help="mutate only this many of each group's mutants, drawn at random")
     p.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
+    p.add_argument("--per-module", action="store_true", help="--sample N draws N of each module's mutants")
+    p.add_argument("--mutants", nargs="+", default=(), metavar="NAME",
+                   help="run only these mutants (mutmut names, * allowed), e.g. a sample's survivors again")
     p.add_argument("--uncovered", action="store_true", help="list the modules in no group and exit (1 if any)")
     args = p.parse_args(argv)
     if args.uncovered:
@@ -349,8 +388,10 @@ def main(argv=None) -> int:
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
         status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
-                                  args.seed)
-        sampled = f"{len(status)} of {every} sampled, seed {args.seed}" if args.sample is not None else ""
+                                  args.seed, args.per_module, tuple(args.mutants))
+        sampled = (f"{len(status)} named of {every}" if args.mutants else
+                   f"{len(status)} of {every} sampled{' per module' * args.per_module}, seed {args.seed}"
+                   if args.sample is not None else "")
         minutes = (time.perf_counter() - t0) / 60
         by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for mutant, st in status.items():

@@ -43,3 +43,18 @@ def test_the_samples_interval():
     lo, hi = mutation.wilson(85, 100)
     assert 76 < lo < 78 and 90 < hi < 92  # the Wilson interval of 85/100
     assert mutation.wilson(10, 10)[1] == pytest.approx(100.0)
+
+
+def test_each_evaluate_module_has_a_group_of_its_own():
+    alone = {g.mutate[0] for g in mutation.GROUPS.values() if len(g.mutate) == 1 and not g.functions}
+    assert [f for f in mutation.module_files() if "/evaluate/" in f and f not in alone] == []
+
+
+def test_a_per_module_sample_is_the_same_in_any_group():
+    a = [f"slipform.evaluate.zeroshot.x_accuracy__mutmut_{i}" for i in range(40)]
+    b = [f"slipform.evaluate.probe.x_fit__mutmut_{i}" for i in range(7)]
+    both = mutation.draw(a + b, 10, seed=0, per_module=True)
+    assert len(both) == 17 and set(b) <= set(both)  # a module with fewer mutants: all of them
+    assert mutation.draw(a, 10, seed=0, per_module=True) == [m for m in both if m in a]
+    assert mutation.draw(a, 10, seed=1, per_module=True) != mutation.draw(a, 10, seed=0, per_module=True)
+    assert len(mutation.draw(a + b, 10, seed=0)) == 10

@@ -27,7 +27,6 @@ TEST_ROWS = 300  # the published test.json
 LAYOUT = "DATA_ROOT/colorswap/test.json and DATA_ROOT/colorswap/<image_1>, <image_2> (e.g. images/img_0_1.png)"
 
 
-@register("colorswap", "ColorSwap: colour-swapped caption pairs (text, image and group scores)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     path = data_root / "colorswap" / "test.json"
     rows = read_json(path, "colorswap", LAYOUT)
@@ -39,3 +38,6 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     txt = encoder.texts([r[f"caption_{i}"] for r in rows for i in (1, 2)]).reshape(len(rows), 2, -1)
     out = {**winoground_scores(torch.einsum("ncd,nid->nci", txt, img)), "n": len(rows)}
     return {**out, "note": note} if note else out
+
+
+register("colorswap", "ColorSwap: colour-swapped caption pairs (text, image and group scores)", LAYOUT)(evaluate)

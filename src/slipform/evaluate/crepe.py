@@ -85,7 +85,6 @@ def caption_ranks(encoder: Encoder, data_root: Path, rows: list[dict]) -> list[i
     return ranks
 
 
-@register("crepe", "CREPE productivity: Recall@1 of the caption among hard negatives (atom/swap/negate)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out = {}
     base = data_root / "crepe" / "prod_hard_negatives"
@@ -108,3 +107,6 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     present = [t for t in TYPES if t in out]
     out["mean"] = sum(out[t] for t in present) / len(present)
     return out
+
+
+register("crepe", "CREPE productivity: Recall@1 of the caption among hard negatives (atom/swap/negate)", LAYOUT)(evaluate)

@@ -68,6 +68,12 @@ def _open_rgb(path):
         return im.convert("RGB")
 
 
+def _cache_key(path, box) -> str:
+    """An image's key in the feature cache: its path, size, modification time and crop box."""
+    st = os.stat(path)
+    return f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{box}"
+
+
 class _Images(Dataset):
     def __init__(self, items, transform):
         self.items, self.transform = items, transform
@@ -100,16 +106,10 @@ class Encoder:
         self._dirty = False
         self.encoded_images = 0  # how many were computed rather than read from the cache
 
-    @staticmethod
-    def _key(path, box) -> str:
-        st = os.stat(path)
-        return f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{box}"
-
-    @torch.no_grad()
     def images(self, paths: list, boxes: list | None = None) -> torch.Tensor:
         """Features (N, D) of image files, optionally cropped to (left, top, right, bottom)."""
         boxes = boxes or [None] * len(paths)
-        keys = [self._key(p, tuple(b) if b is not None else None) for p, b in zip(paths, boxes)]
+        keys = [_cache_key(p, tuple(b) if b is not None else None) for p, b in zip(paths, boxes)]
         todo = sorted({k: (p, tuple(b) if b is not None else None) for k, p, b in zip(keys, paths, boxes)
                        if k not in self._images}.items())
         if todo:
@@ -120,20 +120,21 @@ class Encoder:
                 from tqdm import tqdm
 
                 loader = tqdm(loader, desc="images", unit="batch")
-            for batch in loader:
-                feats.append(self.model.encode_image(batch.to(self.device)).float().cpu())
+            with torch.no_grad():
+                for batch in loader:
+                    feats.append(self.model.encode_image(batch.to(self.device)).float().cpu())
             for (key, _), f in zip(todo, torch.cat(feats)):
                 self._images[key] = f.clone()
             self.encoded_images += len(todo)
             self._dirty = True
         return torch.stack([self._images[k] for k in keys])
 
-    @torch.no_grad()
     def texts(self, texts: list[str]) -> torch.Tensor:
         todo = sorted({t for t in texts if t not in self._texts})
         for s in range(0, len(todo), 256):
             chunk = todo[s:s + 256]
-            feats = self.model.encode_text(self.model.tokenize(chunk).to(self.device)).float().cpu()
+            with torch.no_grad():
+                feats = self.model.encode_text(self.model.tokenize(chunk).to(self.device)).float().cpu()
             self._texts.update(zip(chunk, feats))
         return torch.stack([self._texts[t] for t in texts]) if texts else torch.zeros(0)
 

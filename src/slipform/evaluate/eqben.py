@@ -63,7 +63,6 @@ def _subset(encoder: Encoder, data_root: Path, subset: str, limit) -> dict:
     return {f"{subset}_{k.removesuffix('_score')}": v for k, v in scores.items()} | {f"{subset}_n": len(rows)}
 
 
-@register("eqben", "EqBen: visual-minimal change pairs, text/image/group per subset", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out, errors = {}, []
     for subset in SUBSETS:
@@ -79,3 +78,6 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
         sources = [out[f"{s}_group"] for s in ("eqbenag", "eqbenyoucook2", "eqbengebc", "eqbensd")] + [kubric]
         out["vl_compo_group"] = sum(sources) / 5
     return out
+
+
+register("eqben", "EqBen: visual-minimal change pairs, text/image/group per subset", LAYOUT)(evaluate)

@@ -68,7 +68,6 @@ def is_static(set_name: str) -> bool:
     return "open-images" in set_name
 
 
-@register("imagecode", "ImageCoDe: the described image among 10 (valid split; accuracy, video and static)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     path = annotation_path(data_root)
     items = load_descriptions(path, limit)
@@ -94,3 +93,6 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     return {"accuracy": pct(right), "video_accuracy": pct(video_right), "static_accuracy": pct(static_right),
             "n": len(right), "n_video": len(video_right), "n_static": len(static_right),
             "skipped_sets": len(sets) - len(complete), **({"note": note} if note else {})}
+
+
+register("imagecode", "ImageCoDe: the described image among 10 (valid split; accuracy, video and static)", LAYOUT)(evaluate)

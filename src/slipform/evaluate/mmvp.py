@@ -57,8 +57,6 @@ def load_pairs(path: Path, limit: int | None = None) -> list[tuple[tuple[int, st
     return pairs[:limit] if limit else pairs
 
 
-@register("mmvp_vlm", "MMVP-VLM: 9 visual patterns x 15 CLIP-blind pairs (official pair accuracy; text/group)",
-          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     pairs = load_pairs(data_root / "mmvp_vlm" / "Questions.csv", limit)
     folder = data_root / "mmvp_vlm" / "MLLM_VLM Images"
@@ -88,3 +86,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
         out[f"{key}_mean"] = sum(out[f"{c}_{key}"] for c in present) / len(present)
     out["pairs"], out["categories"] = len(pairs), len(present)
     return out
+
+
+register("mmvp_vlm", "MMVP-VLM: 9 visual patterns x 15 CLIP-blind pairs (official pair accuracy; text/group)",
+         LAYOUT)(evaluate)

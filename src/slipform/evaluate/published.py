@@ -137,8 +137,7 @@ def published_count(p: Published, suite: str, column: str) -> int | None:
                 next((n for n in counts if is_whole_count(figure, n, rounded=True)), counts[0]))
 
 
-@lru_cache(maxsize=1)
-def load_published() -> tuple[Published, ...]:
+def _load_published() -> tuple[Published, ...]:
     """Every checkpoint of the tables (the two files list them in the same order)."""
     rows, per_subset = _read("results.csv"), _read("individual_results.csv")
     out = []
@@ -153,6 +152,9 @@ def load_published() -> tuple[Published, ...]:
                 subsets.setdefault(suite, {})[subset] = _number(value)
         out.append(Published(row["arch"], row["pretrained"], row["family"], suites, subsets))
     return tuple(out)
+
+
+load_published = lru_cache(maxsize=1)(_load_published)  # a call, not a decorator: mutmut mutates it
 
 
 def find_published(query: str, pretrained: str | None = None) -> list[Published]:

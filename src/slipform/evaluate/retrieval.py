@@ -50,13 +50,17 @@ def _evaluate(dataset: str, encoder: Encoder, data_root: Path, limit: int | None
     return {**recall_at_k(sim, owner), "n_images": len(paths), "n_texts": len(texts)}
 
 
-@register("retrieval_coco", "image<->text retrieval, COCO 5k test (Karpathy), R@1/5/10",
-          "karpathy/dataset_coco.json, coco/<filepath>/<filename>", family="retrieval")
 def evaluate_coco(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     return _evaluate("coco", encoder, data_root, limit)
 
 
-@register("retrieval_flickr30k", "image<->text retrieval, Flickr30k 1k test (Karpathy), R@1/5/10",
-          "karpathy/dataset_flickr30k.json, flickr30k/images/<filename>", family="retrieval")
+register("retrieval_coco", "image<->text retrieval, COCO 5k test (Karpathy), R@1/5/10",
+         "karpathy/dataset_coco.json, coco/<filepath>/<filename>", family="retrieval")(evaluate_coco)
+
+
 def evaluate_flickr(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     return _evaluate("flickr30k", encoder, data_root, limit)
+
+
+register("retrieval_flickr30k", "image<->text retrieval, Flickr30k 1k test (Karpathy), R@1/5/10",
+         "karpathy/dataset_flickr30k.json, flickr30k/images/<filename>", family="retrieval")(evaluate_flickr)

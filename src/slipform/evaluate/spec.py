@@ -56,7 +56,6 @@ def _subset(encoder: Encoder, root: Path, limit) -> dict:
     return out
 
 
-@register("spec", "SPEC: size, position, existence, count (image-to-text and text-to-image accuracy)", LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out = {}
     for subset in SUBSETS:
@@ -73,3 +72,6 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     out["t2i_mean"] = sum(out[f"{s}_t2i"] for s in present) / len(present)
     out["subsets"] = len(present)
     return out
+
+
+register("spec", "SPEC: size, position, existence, count (image-to-text and text-to-image accuracy)", LAYOUT)(evaluate)

@@ -38,8 +38,6 @@ def _items(path: Path, limit):
     return (items[:limit] if limit else items), note
 
 
-@register("sugarcrepe_pp", "SugarCrepe++: two paraphrases vs one negative, image-to-text and text-only",
-          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out = {}
     for name in SUBSETS:
@@ -58,3 +56,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     out["itt_mean"] = sum(out[f"{s}_itt"] for s in SUBSETS) / len(SUBSETS)
     out["tot_mean"] = sum(out[f"{s}_tot"] for s in SUBSETS) / len(SUBSETS)
     return out
+
+
+register("sugarcrepe_pp", "SugarCrepe++: two paraphrases vs one negative, image-to-text and text-only",
+         LAYOUT)(evaluate)

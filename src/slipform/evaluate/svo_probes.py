@@ -87,8 +87,6 @@ def key_accuracy(rows: list[tuple[str, str, str, float, float]]) -> float:
     return (sum(pos.values()) / len(pos) + sum(neg.values()) / len(neg)) / 2 * 100
 
 
-@register("svo_probes", "SVO-Probes: subject/verb/object negative images (pairwise accuracy per type; key-based too)",
-          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     rows = load_rows(data_root / "svo_probes" / "svo_probes.csv", limit)
     root = data_root / "svo_probes" / "images"
@@ -116,3 +114,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     out["mean"] = sum(out[t] for t in present) / len(present)
     out["dropped_rows"] = len(rows) - len(kept)
     return out
+
+
+register("svo_probes", "SVO-Probes: subject/verb/object negative images (pairwise accuracy per type; key-based too)",
+         LAYOUT)(evaluate)

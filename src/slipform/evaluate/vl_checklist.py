@@ -69,8 +69,6 @@ def _file(encoder: Encoder, data_root: Path, rel: str, source: str, limit) -> tu
     return float(right.float().mean() * 100), short
 
 
-@register("vl_checklist", "VL-CheckList: 13 axes of objects, attributes, relations (ITC accuracy, POS[0] vs NEG[0])",
-          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out, missing, short = {}, [], 0
     for axis, sources in AXES.items():
@@ -104,3 +102,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     if missing:
         out["missing_first"] = missing[0]
     return out
+
+
+register("vl_checklist", "VL-CheckList: 13 axes of objects, attributes, relations (ITC accuracy, POS[0] vs NEG[0])",
+         LAYOUT)(evaluate)

@@ -91,8 +91,6 @@ def _subset(encoder: Encoder, data_root: Path, subset: str, limit) -> dict:
     return out
 
 
-@register("whatsup", "What'sUp: spatial relations, Controlled A/B (accuracy, pair, set), COCO-QA and VG-QA 1/2-object",
-          LAYOUT)
 def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     out, errors = {}, []
     for subset in SUBSETS:
@@ -107,3 +105,7 @@ def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dic
     out["macro"] = sum(out[s] for s in present) / len(present)
     out["subsets"] = len(present)
     return out
+
+
+register("whatsup", "What'sUp: spatial relations, Controlled A/B (accuracy, pair, set), COCO-QA and VG-QA 1/2-object",
+         LAYOUT)(evaluate)

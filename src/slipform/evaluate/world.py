@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -104,19 +105,18 @@ def sugarcrepe_items(encoder: Encoder, data_root: Path, split: str = "test", lim
     return out
 
 
-def _sugarcrepe(split):
-    def evaluate(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
-        items = sugarcrepe_items(encoder, data_root, split, limit)
-        macro = float(np.mean([np.nanmean(v) for v in items.values()]))
-        return _summarise(items, macro=macro)
-    return evaluate
+def evaluate_sugarcrepe(split: str, encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
+    """``world_sugarcrepe`` on ``split`` (registered with ``partial``: see zeroshot's ``evaluate_cifar``)."""
+    items = sugarcrepe_items(encoder, data_root, split, limit)
+    macro = float(np.mean([np.nanmean(v) for v in items.values()]))
+    return _summarise(items, macro=macro)
 
 
 _GENERATED = "none: rendered on first use under world/ (the built-in world)"
 register("world_sugarcrepe", "world: SugarCrepe-like replace/swap/add negatives, test scenes", _GENERATED, family="world")(
-    _sugarcrepe("test"))
+    partial(evaluate_sugarcrepe, "test"))
 register("world_sugarcrepe_comp", "world: the same on held-out colour-shape combinations", _GENERATED, family="world")(
-    _sugarcrepe("compositional"))
+    partial(evaluate_sugarcrepe, "compositional"))
 
 
 def swap_things(scene: Scene) -> Scene:
@@ -160,12 +160,13 @@ def aro_items(encoder: Encoder, data_root: Path, split: str, limit: int | None =
             "order_precision@1": top1.numpy().astype(np.float64) * 100}
 
 
-@register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED, family="world")
 def evaluate_aro(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     return _summarise(aro_items(encoder, data_root, "test", limit))
 
 
-@register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED, family="world")
+register("world_aro", "world: relation swap, attribute swap, word order (Precision@1)", _GENERATED, family="world")(evaluate_aro)
+
+
 def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     scenes, paths = test_scenes(data_root, "test", limit)
     texts = [caption(s, k) for s in scenes for k in range(2)]
@@ -180,6 +181,9 @@ def evaluate_retrieval(encoder: Encoder, data_root: Path, limit: int | None = No
     return {**out, "_items": {"image_to_text_R@1": i2t, "text_to_image_R@1": t2i, "mean_R@1": (i2t + t2i) / 2}}
 
 
+register("world_retrieval", "world: image<->text retrieval R@1/5/10", _GENERATED, family="world")(evaluate_retrieval)
+
+
 def _labels(scenes):
     # the left (or upper) thing: canonical scenes put it first, so the label is visible in the image
     single = np.array([SHAPES.index(s.canonical().things[0].shape) for s in scenes])
@@ -191,7 +195,6 @@ def _labels(scenes):
     return single, multi
 
 
-@register("world_probe", "world: linear probes, image (left shape, mAP) and text (word order)", _GENERATED, family="world")
 def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) -> dict:
     # the probes fit on at most 1,000 training scenes (64-d features: enough to fit, and the C sweep
     # stays a few seconds); they are scored on all ``limit`` test scenes
@@ -210,6 +213,9 @@ def evaluate_probe(encoder: Encoder, data_root: Path, limit: int | None = None) 
     text = fit_single_label(ta, sa, tb[differ], sb[differ])
     return {"left_shape_top1": single["top1"], "colours_shapes_mAP": multi["mAP"],
             "text_left_shape_top1": text["top1"]}
+
+
+register("world_probe", "world: linear probes, image (left shape, mAP) and text (word order)", _GENERATED, family="world")(evaluate_probe)
 
 
 def negatives_are_false(scene: Scene) -> bool:

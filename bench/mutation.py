@@ -183,16 +183,27 @@ GROUPS |= {
 GROUPS |= {
     "calibrated": Group(_src("losses/calibrated.py"), ("tests/test_margin_calibrated.py",
                                                        "tests/test_mut_calibrated.py"), timeout_multiplier=4),
-    "losses_base": Group(_src("losses/base.py"), GROUPS["losses"].tests),
-    "losses_init": Group(_src("losses/__init__.py"), GROUPS["losses"].tests),
+    "losses_base": Group(_src("losses/base.py"), (*GROUPS["losses"].tests, "tests/test_margin_calibrated.py",
+                                                  "tests/test_mut_calibrated.py", "tests/test_mut_losses.py")),
+    # train.py outside the groups resume and accumulation (which name their functions)
     "train_rest": Group(_src("train.py"), ("tests/test_train_paths.py", "tests/test_resume_state.py",
                                            "tests/test_resume_parts.py", "tests/test_mut_train.py"),
-                        timeout_multiplier=4),
+                        ("*.x_init_distributed__*", "*.x_seed_everything__*", "*.x_param_groups__*",
+                         "*.x__ema_teacher__*", "*.x__token_kwargs__*", "*.x__jsonable__*", "*.x_train__mutmut_*",
+                         "*ǁDistInfoǁ*", "*ǁTrainerǁ__init____*", "*ǁTrainerǁ_loader__*", "*ǁTrainerǁ_teacher_features__*",
+                         "*ǁTrainerǁ_select__*", "*ǁTrainerǁfit__*", "*ǁTrainerǁ_warn__*", "*ǁTrainerǁ_write_*",
+                         "*ǁ_Loggerǁ*", "*ǁ_nullcontextǁ*"), timeout_multiplier=4),
+    # data.py outside the groups sampler and shards
     "data_rest": Group(_src("data.py"), ("tests/test_data.py", "tests/test_data_paths.py", "tests/test_resume_parts.py",
-                                         "tests/test_mut_data.py"), timeout_multiplier=4),
+                                         "tests/test_mut_data.py", "-k", "not split_over_two_processes"),
+                       ("*.x_*", "*ǁSkipReportǁ*", "*ǁPairDatasetǁ*", "*ǁ_Drawǁ*", "*ǁSidecarǁ*", "*ǁCollateǁ*"),
+                       timeout_multiplier=4),
 }
-GROUPS["accumulation"] = Group(GROUPS["accumulation"].mutate, GROUPS["accumulation"].tests,
+GROUPS["accumulation"] = Group(GROUPS["accumulation"].mutate, (*GROUPS["accumulation"].tests, "tests/test_mut_train.py"),
                                GROUPS["accumulation"].functions, timeout_multiplier=4)
+GROUPS["shards"] = Group(GROUPS["shards"].mutate, ("tests/test_data_paths.py", "tests/test_data.py",
+                                                   "tests/test_mut_data.py", "-k", "paths or tar or resampl or mut"),
+                         GROUPS["shards"].functions, timeout_multiplier=4)
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -174,6 +174,7 @@ GROUPS |= {
     "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
     "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_safeload_more.py",
+                                                "tests/test_mut_safeload.py",
                                                 "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }
@@ -199,7 +200,8 @@ GROUPS |= {
                          "*ǁ_Loggerǁ*", "*ǁ_nullcontextǁ*"), timeout_multiplier=4),
     # data.py outside the groups sampler and shards
     "data_rest": Group(_src("data.py"), ("tests/test_data.py", "tests/test_data_paths.py", "tests/test_resume_parts.py",
-                                         "tests/test_mut_data.py", "-k", "not split_over_two_processes"),
+                                         "tests/test_mut_data.py", "tests/test_wds_plant.py", "-k",
+                                         "not split_over_two_processes and (not wds_plant or sidecar)"),
                        ("*.x_*", "*ǁSkipReportǁ*", "*ǁPairDatasetǁ*", "*ǁ_Drawǁ*", "*ǁSidecarǁ*", "*ǁCollateǁ*"),
                        timeout_multiplier=4),
 }

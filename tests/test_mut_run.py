@@ -16,3 +16,9 @@ def test_write_config_makes_the_run_folder_with_its_parents_and_writes_again(tmp
     config["batch_size"] = 16
     run.write_config(config)
     assert json.loads(run.config.read_text())["batch_size"] == 16
+
+
+def test_the_margin_fit_files_have_their_documented_names(tmp_path):
+    run = RunDir(tmp_path)  # properties: mutmut does not mutate decorated functions, so this pins them
+    assert (run.margin_fit.name, run.margin_fit_plot.name) == ("margin_fit.json", "margin_fit.png")
+    assert run.margin_fit.parent == tmp_path == run.margin_fit_plot.parent

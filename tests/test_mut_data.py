@@ -127,3 +127,18 @@ def test_a_pair_dataset_hands_its_edited_image_setting_to_the_draw(tmp_path):
     assert PairDataset([sample], to_tensor)[0]["neg_pixels"] is None
     bare = PairDataset([Sample(str(tmp_path / "a.jpg"), "a red square")], to_tensor)[0]
     assert (bare["negative"], bare["role"]) == (None, "") and math.isnan(bare["concreteness"])
+
+
+def test_an_unreadable_row_is_skipped_by_kind_with_its_reason_and_negclip_is_read_when_named(tmp_path):
+    from slipform.data import DataConfig, read_samples
+
+    path = _jsonl(tmp_path / "caps.jsonl", [{"id": "1", "image": "a.jpg", "caption": "a cat"}, "{broken"])
+    skips = SkipReport()
+    assert [s.caption for s in read_samples(DataConfig(str(path)), skips)] == ["a cat"]
+    assert skips.counts == {"malformed JSON": 1}  # the row's kind, and its reason naming file and line
+    assert skips.examples["malformed JSON"] == [f"{path}:2: malformed JSON (Expecting property name enclosed in "
+                                                "double quotes)"]
+    tsv = tmp_path / "negclip.txt"  # not guessed from its name: read as NegCLIP only when named
+    tsv.write_text("title\tfilepath\tneg_caption\na dog\td.jpg\t['a cat']\n", encoding="utf-8")
+    (s,) = read_samples(DataConfig(str(tsv), format="negclip"))
+    assert (s.caption, s.image, s.negatives[0][0]) == ("a dog", "d.jpg", "a cat")

@@ -141,11 +141,11 @@ class CalibratedMargin(torch.nn.Module):
         self._append(rows[keep, :4])
 
     def _append(self, samples: torch.Tensor) -> None:
-        w = self.window.shape[0]
-        samples = samples[-w:]
+        w, observed = self.window.shape[0], len(samples)
+        samples = samples[-w:]  # a batch larger than the window: its last w samples are kept
         idx = (self.next + torch.arange(len(samples))) % w
         self.window[idx] = samples
-        self.next, self.seen = (self.next + len(samples)) % w, self.seen + len(samples)
+        self.next, self.seen = (self.next + len(samples)) % w, self.seen + observed
 
     def samples(self) -> torch.Tensor:
         """The window's samples, oldest first, (S, 4): c, s_ii, s_ii', s_easy."""

@@ -135,8 +135,9 @@ EVERYWHERE = {
                          "tests/test_kinds.py", "tests/test_routes.py")),
     "plant_knowledge": Group(_src("plant/knowledge/*.py"), ("tests/test_kinds.py", "tests/test_relations.py",
                                                             "tests/test_plausibility.py", "tests/test_rewrite.py")),
-    "plant_lexical": Group(_src("plant/lexical/*.py"), ("tests/test_guards_forms.py", "tests/test_rewrite.py",
-                                                        "tests/test_relations.py", "tests/test_routes.py")),
+    "plant_lexical": Group(_src("plant/lexical/*.py", "plant/lexical/routes/*.py"),
+                           ("tests/test_guards_forms.py", "tests/test_rewrite.py", "tests/test_relations.py",
+                            "tests/test_routes.py")),
     "plant_backends": Group(_src("plant/backends/*.py"), ("tests/test_llm.py", "tests/test_rewrite.py")),
     "plant_engine": Group(_src("plant/engine/*.py"), ("tests/test_plant_reruns.py", "tests/test_ray.py",
                                                       "tests/test_sharding.py")),
@@ -169,6 +170,8 @@ GROUPS |= {
                     ("*ǁShardDatasetǁ*",)),
     "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
     "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
+    # the routes around the anchor, one module per route (plant/lexical/routes/)
+    "routes": Group(_src("plant/lexical/routes/*.py"), ("tests/test_routes.py",)),
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }

@@ -1,4 +1,4 @@
-"""The routes around a concrete anchor (plant/lexical/routes.py, plant/core/anchor.py) on real parses."""
+"""The routes around a concrete anchor (plant/lexical/routes/, plant/core/anchor.py) on real parses."""
 
 import json
 import random

@@ -90,7 +90,7 @@ SHARED_CONTRASTS: dict[str, float] = {"behind": 0.12, "without": 0.12, "beside":
                                       "under": 0.35, "in front of": 0.6, "far from": 0.6,
                                       # one gender for the other (README: what gender and age negatives teach)
                                       "woman": 0.6, "man": 0.7, "women": 0.7, "men": 0.7}
-# Relations whose two arguments may exchange places (route R, lexical/routes.py): the places that
+# Relations whose two arguments may exchange places (route R, lexical/routes/exchange.py): the places that
 # say which thing is where *beside* the other, and those that say which is higher. Symmetric ones
 # ("next to", "near", "with") make no negative when exchanged; containment and support ("in", "on")
 # rarely make a plausible one ("a table on a cat").

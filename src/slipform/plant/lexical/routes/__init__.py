@@ -27,8 +27,8 @@ import random
 from ...core.anchor import Routed
 from ...knowledge.tables import SHARED_CONTRASTS
 from ..rewriter import LexicalRewriter
-from .attribute import attribute_move, attribute_swap, own_attributes
-from .common import RouteEdit, _keeps_class
+from .attribute import _same, attribute_move, attribute_swap, own_attributes
+from .common import RouteEdit, _keeps_class, draws
 from .exchange import argument_swap
 from .object import object_replace
 from .relation import LAST_RESORT_DRAW, _fair_contrast, _sane, relation_words
@@ -47,21 +47,32 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     if routed.edit == "last":  # the last resort: the rewriter's own checks only
         words = [anchor] if anchor.role != "O" or routed.route == "O" else own_attributes(doc, anchor, cands) \
             if routed.route == "A" else relation_words(doc, anchor, cands)
+        doubtful = None  # a contrast no photo may settle: the very last edit, for coverage
         for word in words:
-            rewrite = rw.rewrite(doc, word, rng)
-            if rewrite is None or not _keeps_class(doc[word.start], rewrite.replacement) \
-                    or (word.role == "R" and not _sane(doc, word, rewrite)):
-                continue
-            if rng.random() < LAST_RESORT_DRAW * SHARED_CONTRASTS.get(rewrite.replacement, 1.0):
-                return RouteEdit(rewrite, word.text, "replace", word.role)
+            for rewrite in draws(rw, doc, word, rng):
+                if not _keeps_class(doc[word.start], rewrite.replacement) \
+                        or (word.role == "R" and not _sane(doc, word, rewrite, rw.lexicon, decided=False)):
+                    continue
+                if word.role == "R" and not _sane(doc, word, rewrite, rw.lexicon):
+                    doubtful = doubtful or RouteEdit(rewrite, word.text, "replace", word.role)
+                    continue  # another of the word's contrasts may be one a photo settles
+                if rng.random() < LAST_RESORT_DRAW * SHARED_CONTRASTS.get(rewrite.replacement, 1.0):
+                    return RouteEdit(rewrite, word.text, "replace", word.role)
+                break
+        if doubtful is not None and rng.random() < LAST_RESORT_DRAW * SHARED_CONTRASTS.get(
+                doubtful.rewrite.replacement, 1.0):
+            return doubtful
         return None
     if routed.edit == "target":  # a word that is no thing changes itself, as with route="target"
-        rewrite = rw.rewrite(doc, anchor, rng)
-        if rewrite is None or not _keeps_class(doc[anchor.start], rewrite.replacement):
-            return None
-        if anchor.role == "R" and not _fair_contrast(rw, doc, anchor, rewrite, rng):
-            return None
-        return RouteEdit(rewrite, anchor.text, "replace", anchor.role)
+        for rewrite in draws(rw, doc, anchor, rng):
+            if not _keeps_class(doc[anchor.start], rewrite.replacement):
+                return None
+            if anchor.role == "R" and not _sane(doc, anchor, rewrite, rw.lexicon):
+                continue
+            if anchor.role == "R" and not _fair_contrast(rw, doc, anchor, rewrite, rng):
+                return None
+            return RouteEdit(rewrite, anchor.text, "replace", anchor.role)
+        return None
     if routed.route == "O":
         return object_replace(rw, doc, anchor, rng)
     if routed.route == "A":
@@ -70,14 +81,18 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
             return swap
         for word in own_attributes(doc, anchor, cands):
             rewrite = rw.rewrite(doc, word, rng)
-            if rewrite is not None and _keeps_class(doc[word.start], rewrite.replacement):
+            if rewrite is not None and _keeps_class(doc[word.start], rewrite.replacement) \
+                    and not _same(word.text.lower(), rewrite.replacement.lower()):  # "modern" -> "new"
                 return RouteEdit(rewrite, word.text, "replace", "A")
         return None
     swap = argument_swap(rw, doc, anchor, cands, rng)
     if swap is not None:
         return swap
     for word in relation_words(doc, anchor, cands):
-        rewrite = rw.rewrite(doc, word, rng)
-        if rewrite is not None and _fair_contrast(rw, doc, word, rewrite, rng):
-            return RouteEdit(rewrite, word.text, "replace", "R")
+        for rewrite in draws(rw, doc, word, rng):
+            if not _sane(doc, word, rewrite, rw.lexicon):
+                continue  # "down the road" -> "up the road": perhaps "along" instead
+            if _fair_contrast(rw, doc, word, rewrite, rng):
+                return RouteEdit(rewrite, word.text, "replace", "R")
+            break
     return None

@@ -15,7 +15,8 @@ from .common import _FAMILY_OF, COLLECTIVE, RouteEdit, _covering, _root, _single
 from .exchange import _thing
 
 _SAME = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
-         {"tan", "brown", "beige"}, {"golden", "yellow"}, {"several", "many"}, {"old", "ancient", "antique"})
+         {"tan", "brown", "beige"}, {"golden", "yellow"}, {"several", "many"}, {"old", "ancient", "antique"},
+         {"new", "modern"})
 # sizes along one dimension: "a tall man beside a small dog" does not exchange
 _DIMENSION = {**dict.fromkeys(("small", "large", "big", "little", "tiny", "huge", "giant"), "size"),
               **dict.fromkeys(("tall", "short"), "height"), "long": "length"}

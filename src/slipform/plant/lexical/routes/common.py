@@ -62,3 +62,15 @@ def _single(tok, role: str) -> Candidate:
 # collective and general nouns: their number and reference do not move with them
 COLLECTIVE = GROUPS | {"people", "person", "persons", "crowd", "family", "team", "someone", "somebody", "everyone",
                        "group", "lot", "variety", "kind", "type", "set", "pile", "assortment"}
+
+
+DRAWS = 3  # a route asks the rewriter this many times for an edit its own checks accept
+
+
+def draws(rw, doc, word: Candidate, rng, n: int = DRAWS):
+    """Up to ``n`` of the rewriter's edits of ``word`` (each drawn afresh), until it has none."""
+    for _ in range(n):
+        rewrite = rw.rewrite(doc, word, rng)
+        if rewrite is None:
+            return
+        yield rewrite

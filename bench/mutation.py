@@ -171,7 +171,7 @@ GROUPS |= {
     "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
     "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
     # the routes around the anchor, one module per route (plant/lexical/routes/)
-    "routes": Group(_src("plant/lexical/routes/*.py"), ("tests/test_routes.py",)),
+    "routes": Group(_src("plant/lexical/routes/*.py"), ("tests/test_routes.py", "tests/test_route_contrasts.py")),
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }

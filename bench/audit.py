@@ -17,7 +17,10 @@ family (round 7 on: *replace*, *attribute swap*, *relation/argument swap*, :func
 - ``ours-sugarcrepe``: ours planted from all 4,345 unique captions of SugarCrepe's files;
 - ``ours-sample``: ours on the bundled 500-caption sample (``slipform plant``'s default input);
 - ``ours-negclip``: ours on titles of NegCLIP's COCO validation TSV (150 a round; 400 in round 7),
-  held out of the shipped priors (:data:`AUDIT_SEEDS`).
+  held out of the shipped priors (:data:`AUDIT_SEEDS`);
+- ``ours-sugarcrepe-pp``: ours on the ``caption2`` field of SugarCrepe++ (fixtures/sugarcrepe_pp: a
+  second real COCO caption of each image), the held-out COCO-style input of round 8 on
+  (``--sources sugarcrepe,sample,sugarcrepe-pp``): no rule was tuned on it.
 
 Ours are drawn from the three sources in turn, up to ``--per-family`` per family.
 Lexical backend, concrete strategy, seed 0, the package defaults otherwise.
@@ -107,15 +110,35 @@ def _sugarcrepe_pairs(subset: str) -> list[tuple[str, str]]:
     return [(item["caption"].strip(), item["negative_caption"].strip()) for item in data.values()]
 
 
-def make(folder: Path, per_family: int, theirs: int, parts: int, seed: int = 0) -> None:
+def sugarcrepe_pp_captions() -> list[str]:
+    """The unique ``caption2`` of SugarCrepe++'s five files (fixtures/sugarcrepe_pp), in file order."""
+    seen: dict[str, None] = {}
+    for path in sorted((FIXTURES / "sugarcrepe_pp").glob("*.json")):
+        for item in json.loads(path.read_text()):
+            cap = str(item.get("caption2", "")).strip()
+            if cap:
+                seen.setdefault(cap, None)
+    return list(seen)
+
+
+SOURCES = ("sugarcrepe", "sample", "negclip", "sugarcrepe-pp")
+
+
+def make(folder: Path, per_family: int, theirs: int, parts: int, seed: int = 0,
+         sources: tuple[str, ...] = ("sugarcrepe", "sample", "negclip")) -> None:
     """Items per route family: ``per_family`` of ours, drawn in turn from the three sources, and
     ``theirs`` of SugarCrepe's own of the matching subsets; shuffled, numbered afresh, split in
     ``parts`` files."""
     rng = random.Random(seed)
     tmp = Path(tempfile.mkdtemp(prefix="slipform-audit-"))
     sample = Path(__file__).parents[1] / "src" / "slipform" / "data" / "coco_captions_sample.txt"
-    sources = {"ours-sugarcrepe": sugarcrepe()[0], "ours-sample": [c for c in sample.read_text().splitlines() if c.strip()],
-               "ours-negclip": negclip_titles(seed=seed)}
+    readers = {"sugarcrepe": lambda: sugarcrepe()[0],
+               "sample": lambda: [c for c in sample.read_text().splitlines() if c.strip()],
+               "negclip": lambda: negclip_titles(seed=seed), "sugarcrepe-pp": sugarcrepe_pp_captions}
+    unknown = set(sources) - set(readers)
+    if unknown:
+        raise ValueError(f"unknown audit sources {sorted(unknown)}; choose from {SOURCES}")
+    sources = {f"ours-{name}": readers[name]() for name in sources}
     pools: dict[str, dict[str, list]] = {f: {} for f in FAMILIES}
     for name, caps in sources.items():
         for cap, r in _plant(caps, tmp, name).items():
@@ -252,11 +275,13 @@ def main(argv=None) -> int:
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--seed", type=int, default=0, help="which captions are drawn (one of AUDIT_SEEDS)")
+    ap.add_argument("--sources", default="sugarcrepe,sample,negclip",
+                    help=f"where ours come from, comma-separated, of {SOURCES} (round 8: sugarcrepe,sample,sugarcrepe-pp)")
     args = ap.parse_args(argv)
     if args.action == "make":
-        if args.seed not in AUDIT_SEEDS:
+        if args.seed not in AUDIT_SEEDS and "negclip" in args.sources.split(","):  # the seed draws NegCLIP's titles
             ap.error(f"--seed {args.seed}: add it to AUDIT_SEEDS and rebuild the priors first")
-        make(args.folder, args.per_family, args.theirs, args.parts, args.seed)
+        make(args.folder, args.per_family, args.theirs, args.parts, args.seed, tuple(args.sources.split(",")))
         return 0
     result = score(args.folder)
     if args.json:

@@ -72,7 +72,7 @@ def main() -> None:
 PARTS = {  # function -> what it is, for the profile's cumulative times
     "plant/core/planter.py:plant": "ConcretePlant.plant (everything after parsing)",
     "plant/core/planter.py:targets": "  candidates and target selection",
-    "plant/lexical/routes.py:route_edit": "  the routes around the anchor (route=anchor)",
+    "plant/lexical/routes/__init__.py:route_edit": "  the routes around the anchor (route=anchor)",
     "plant/lexical/rewriter.py:_neighbours": "  related words: similarity band, exclusions",
     "plant/knowledge/plausibility.py:score_many": "  plausibility of the options in the slot",
     "plant/knowledge/plausibility.py:slot_features": "  the target's slot features",

@@ -238,7 +238,8 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
     (README, "What gender and age negatives teach"). After the anchors, the caption's other top-k
     candidates (adjectives, verbs, prepositions) follow as targets of their own role
     (``edit="target"``), as with ``route="target"``; a caption without a rated thing has only those.
-    Last, the anchors' A and R routes and those candidates are tried once more with the rewriter's
+    Then the caption's other things, each with its routes ("a woman getting dessert from a food
+    truck": the woman, when the top-k things have no edit). Last, the anchors' A and R routes and those candidates are tried once more with the rewriter's
     own checks only (``edit="last"``): coverage before balance.
     """
     if strategy not in STRATEGIES:
@@ -279,7 +280,15 @@ def anchor_routes(cands: list[Candidate], strategy: str, k: int, rng: random.Ran
     rest = _ranked([c for c in cands if c.role != "O" and weights.get(c.role, 0) > 0], strategy, k)
     rng.shuffle(rest)
     order += [Routed(c, c.role, shared, "target") for c in rest]
+    # the caption's other things, each with its routes, before any edit that the checks held back
+    for a in more:
+        routes = _draw_order(rng, weights)
+        if a.lemma in PERSON_CONTRASTS and "O" in routes:
+            routes.remove("O")
+            routes.append("O")
+        order += [Routed(a, r, shared) for r in routes]
     # the last resort: what the checks above held back for quality or balance, without them
     order += [Routed(a, r, shared, "last") for a, routes in drawn for r in routes
               if r != "O" or a.lemma in PERSON_CONTRASTS]
+    order += [Routed(a, "O", shared, "last") for a in more if a.lemma in PERSON_CONTRASTS and weights.get("O", 0) > 0]
     return order + [Routed(c, c.role, shared, "last") for c in rest]

@@ -86,11 +86,11 @@ RELATION_CONTRASTS = {**PREPOSITION_CONTRASTS, **VERB_CONTRASTS}
 # answer): with route="anchor", a route draws one with this probability and otherwise gives way to
 # the anchor's next route, so that no one word makes more than about 3% of the negatives
 # (bench/plant_balance.py measures it).
-SHARED_CONTRASTS: dict[str, float] = {"behind": 0.12, "without": 0.12, "beside": 0.3, "near": 0.25, "outside": 0.5,
+SHARED_CONTRASTS: dict[str, float] = {"behind": 0.08, "without": 0.12, "beside": 0.15, "near": 0.25, "outside": 0.5,
                                       "under": 0.35, "in front of": 0.6, "far from": 0.6,
                                       # one gender for the other (README: what gender and age negatives teach)
-                                      "woman": 0.6, "man": 0.7, "women": 0.7, "men": 0.7}
-# Relations whose two arguments may exchange places (route R, lexical/routes.py): the places that
+                                      "woman": 0.45, "man": 0.7, "women": 0.7, "men": 0.7}
+# Relations whose two arguments may exchange places (route R, lexical/routes/exchange.py): the places that
 # say which thing is where *beside* the other, and those that say which is higher. Symmetric ones
 # ("next to", "near", "with") make no negative when exchanged; containment and support ("in", "on")
 # rarely make a plausible one ("a table on a cat").

@@ -1,0 +1,82 @@
+"""Which relation contrasts and replacements a photo can settle (plant/lexical/routes/relation.py,
+object.py), on real parses: the causes of the replacements blind readers rejected in audit round 7."""
+
+import pytest
+
+from slipform.plant import PlantConfig
+from slipform.plant.core.anchor import candidates
+from slipform.plant.core.edit import Edit
+from slipform.plant.core.planter import ConcretePlant
+from slipform.plant.lexical.rewriter import Rewrite
+from slipform.plant.lexical.routes.object import keeps_its_modifiers
+from slipform.plant.lexical.routes.relation import _decidable, _sane
+
+
+@pytest.fixture(scope="module")
+def plant():
+    return ConcretePlant(PlantConfig())
+
+
+def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None) -> bool:
+    """Whether the relation ``word`` of ``text`` may take ``new`` (``key``: its base form)."""
+    doc = nlp(text)
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
+    rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, key or new)
+    return _decidable(doc, cand, rewrite, plant.lexicon)
+
+
+@pytest.mark.parametrize("text, word, new, key, ok", [
+    # which way along a path: no photo tells; up or down a slope it does
+    ("a guy gliding down the road on a skateboard", "down", "up", None, False),
+    ("Skiers wait to take a lift up a snowy hill.", "up", "down", None, True),
+    ("some people talking to a referee on a tennis court", "to", "from", None, False),
+    ("A small airplane taking off from an airport runway.", "from", "into", None, False),
+    # a verb's argument is no place; a thing's place is
+    ("A llama is biting on a carrot.", "on", "beside", None, False),
+    ("A cat is sitting on a mat.", "on", "beside", None, True),
+    # inside what has an inside
+    ("A dirt bike rider doing a stunt jump in the air", "in", "outside", None, False),
+    ("A woman with an umbrella in her hand.", "in", "outside", None, False),
+    ("A bus parked in a garage.", "in", "outside", None, True),
+    # under what things go under, and nothing bigger under something smaller
+    ("There are two slices of pizza on a paper plate.", "on", "under", None, False),
+    ("A cat sleeping on a table.", "on", "under", None, True),
+    pytest.param("A woman standing over a table.", "over", "below", None, False, marks=pytest.mark.xfail(
+        strict=True, reason="known gap, found after round 8's freeze: the subject of a participle ('a woman "
+        "standing') is not looked up for 'under', so a grown person's size is not compared")),
+    # an action that is part of the old one, a ride without what is ridden, a lifeless doer
+    ("A woman flying a kite in a blue sky.", "flying", "holding", "hold", False),
+    ("A man is holding a surfboard on the beach.", "holding", "dropping", "drop", True),
+    ("A woman riding on a boat filled with supplies.", "riding", "walking", "walk", False),
+    ("A man riding a horse on the beach.", "riding", "walking", "walk", True),
+    ("A steaming pot cooking many vegetables.", "cooking", "eating", "eat", False),
+    pytest.param("A Pooh bear is sitting in a high chair.", "sitting", "walking", "walk", False,
+                 marks=pytest.mark.xfail(strict=True, reason="known bug, found after round 8's freeze: "
+                                         "_decidable's list of the verb's places tests the preposition's dep "
+                                         "for 'pobj' (c.dep_, not o.dep_), so it is always empty")),
+])
+def test_a_contrast_stands_where_a_photo_settles_it(plant, nlp, text, word, new, key, ok):
+    assert _contrast(plant, nlp, text, word, new, key) is ok
+
+
+def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(plant, nlp):
+    doc = nlp("A living area with several chairs.")
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
+    rewrite = Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without")
+    assert not _sane(doc, cand, rewrite, plant.lexicon)
+    assert _sane(doc, cand, rewrite, plant.lexicon, decided=False)  # the very last edit, for coverage
+    doc = nlp("A bedroom with a large bed.")
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
+    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
+                 plant.lexicon)
+
+
+@pytest.mark.parametrize("text, new, ok", [
+    ("A child holding a sippy cup.", "tray", False),  # a sippy cup is a sort of cup, not of tray
+    ("A child holding a red cup.", "tray", True),  # a colour fits any thing
+])
+def test_a_replacement_keeps_the_adjectives_that_name_a_sort(plant, nlp, text, new, ok):
+    doc = nlp(text)
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "cup")
+    rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, "cup", new)
+    assert keeps_its_modifiers(plant.backend.rewriter, doc, cand, rewrite) is ok

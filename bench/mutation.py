@@ -172,6 +172,25 @@ GROUPS |= {
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }
+# plant/ outside plant/lexical, a few modules at a time (issue 31): the package groups above take minutes
+# per mutant where their tests plant whole caption files; these run the fast tests that stand for each part
+_PLANT_ENGINE = ("tests/test_plant_reruns.py", "tests/test_sharding.py", "tests/test_wds_plant.py",
+                 "tests/test_mut_plant_engine.py")
+GROUPS |= {
+    "plant_record": Group(_src("plant/core/record.py"), ("tests/test_record.py", "tests/test_llm.py",
+                                                          "tests/test_mut_plant_core.py")),
+    "plant_verify": Group(_src("plant/core/verify.py"), ("tests/test_kinds.py", "tests/test_llm.py",
+                                                          "tests/test_routes.py", "tests/test_mut_plant_core.py")),
+    "plant_anchor": Group(_src("plant/core/anchor.py"), ("tests/test_anchor.py", "tests/test_routes.py",
+                                                          "tests/test_mut_plant_core.py")),
+    "plant_edit": Group(_src("plant/core/edit.py", "plant/core/planter.py", "plant/core/backend.py",
+                             "plant/__init__.py"),
+                        ("tests/test_routes.py", "tests/test_plausibility.py", "tests/test_rewrite.py",
+                         "tests/test_mut_plant_core.py")),
+    "plant_engine_local": Group(_src(*(f"plant/engine/{m}.py" for m in (
+        "runner", "sink", "source", "stream", "summary", "files", "pool", "__init__"))), _PLANT_ENGINE),
+    "plant_ray": Group(_src("plant/engine/ray_engine.py"), ("tests/test_ray.py", "tests/test_plant_reruns.py")),
+}
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}

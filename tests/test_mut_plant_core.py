@@ -12,10 +12,18 @@ import json
 import pytest
 
 from slipform.plant.core.edit import (
-    changed_spans, is_single_change, is_swap, same_stem, word_edit_distance, words,
+    changed_spans,
+    is_single_change,
+    is_swap,
+    same_stem,
+    word_edit_distance,
+    words,
 )
 from slipform.plant.core.record import (
-    SIDECAR_FIELDS, NegativeRecord, read_records, sample_negatives,
+    SIDECAR_FIELDS,
+    NegativeRecord,
+    read_records,
+    sample_negatives,
 )
 from slipform.plant.core.verify import check_negative, get_verifier, verifier_names
 

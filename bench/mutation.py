@@ -282,20 +282,21 @@ def _results(ws: Path, env: dict) -> dict[str, str]:
 
 
 def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False,
-              sample: int | None = None, seed: int = 0) -> tuple[dict[str, str], int]:
+              sample: int | None = None, seed: int = 0, mutants: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
     """``{mutant name: status}`` of one group (mutmut's statuses: killed, survived, no tests, ...) and
     the number of mutants the group has; ``sample``: only that many of them, drawn with ``seed``;
+    ``mutants``: only these (mutmut names, e.g. an earlier run's survivors, against today's tests);
     ``report_only`` reads the results of an earlier (possibly interrupted) run in ``workdir``."""
     from fnmatch import fnmatch
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
     env["OMP_NUM_THREADS"] = "1"
     ws = workdir / name.replace("/", "_").replace(":", "_")
-    names = list(group.functions)
+    names = list(mutants) or list(group.functions)
     if not report_only:
         ws = _workspace(ws.name, group, workdir)
         log = ws / "mutmut.log"
-        if sample is not None:  # generate every mutant (a filter that matches none), then draw the sample
+        if sample is not None and not mutants:  # generate every mutant (a filter that matches none), then draw the sample
             with open(log, "w") as out:
                 subprocess.run([*_mutmut(), "run", "--max-children", str(workers), "no-such-mutant-*"], cwd=ws,
                                env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -324,6 +325,12 @@ def module_of(mutant: str) -> str:
     return ".".join(p for p in parts[:-1])
 
 
+def _paths_of(mutant: str) -> list[str]:
+    """The source files a mutmut name can come from (``slipform.plant.core.record.x_f__mutmut_3``)."""
+    module = module_of(mutant).replace(".", "/")
+    return [f"src/{module}.py", f"src/{module}/__init__.py"]
+
+
 def show(ws: Path, mutant: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([*_mutmut(), "show", mutant], cwd=ws, env=env, capture_output=True, text=True).stdout
@@ -344,6 +351,8 @@ def main(argv=None) -> int:
     p.add_argument("--sample", type=int, help="mutate only this many of each group's mutants, drawn at random")
     p.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
     p.add_argument("--uncovered", action="store_true", help="list the modules in no group and exit (1 if any)")
+    p.add_argument("--mutants", nargs="+", default=(), metavar="NAME",
+                   help="run only these mutants (mutmut names; e.g. an earlier sample's survivors, after new tests)")
     args = p.parse_args(argv)
     if args.uncovered:
         missing = uncovered()
@@ -367,9 +376,11 @@ def main(argv=None) -> int:
     rows, failed = [], False
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
+        mine = tuple(m for m in args.mutants if any(_covers(GROUPS[name], p) for p in _paths_of(m)))
         status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
-                                  args.seed)
-        sampled = f"{len(status)} of {every} sampled, seed {args.seed}" if args.sample is not None else ""
+                                  args.seed, mine)
+        sampled = (f"{len(status)} named mutants of {every}" if mine else
+                   f"{len(status)} of {every} sampled, seed {args.seed}" if args.sample is not None else "")
         minutes = (time.perf_counter() - t0) / 60
         by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for mutant, st in status.items():

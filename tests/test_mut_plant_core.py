@@ -70,16 +70,6 @@ def test_read_records_skips_blank_lines_and_counts_them_in_line_numbers(tmp_path
         next(it)
 
 
-def test_read_records_reads_utf8_whatever_the_locale(tmp_path, monkeypatch):
-    path = tmp_path / "n.jsonl"
-    path.write_bytes((json.dumps({"id": "1", "caption": "Café au lait.", "negative": "Thé au lait."},
-                                 ensure_ascii=False) + "\n").encode("utf-8"))
-    import locale
-
-    monkeypatch.setattr(locale, "getpreferredencoding", lambda *a: "ascii")
-    assert [r.caption for r in read_records(path)] == ["Café au lait."]
-
-
 def test_sample_negatives_leaves_out_the_samples_own_fields():
     recs = [{"id": "1", "caption": "c", "image": "i", "negative": "n", "role": "O", "raw": 1}]
     assert sample_negatives(recs) == [{"negative": "n", "role": "O", "raw": 1}]

@@ -97,6 +97,21 @@ def test_sidecar_round_trip_keeps_each_field_and_the_extras(tmp_path):
     assert list(back["7"][0])[-2:] == ["raw", "n"]
 
 
+def test_read_sidecar_reads_a_null_list_and_caption_as_empty(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from slipform.plant.core.record import read_sidecar, sidecar_schema
+
+    entry = {name: None for name, _ in SIDECAR_FIELDS} | {"negative": "A cat."}
+    table = pa.table({"key": ["1", "2"], "caption": [None, "A dog."], "negatives": [[entry], None]},
+                     schema=sidecar_schema())
+    pq.write_table(table, tmp_path / "s.parquet")
+    assert read_sidecar(tmp_path / "s.parquet") == {
+        "1": [{k: v for k, v in NegativeRecord(id="1", caption="", negative="A cat.").to_dict().items()
+               if k not in ("id", "caption")}], "2": []}
+
+
 def test_read_sidecar_refuses_a_file_without_its_columns(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

@@ -322,3 +322,86 @@ def test_a_small_run_counts_warns_and_shows_its_bar(tmp_path, capsys, echo_backe
     # a rerun resumes: the captions are counted as done; the bad lines already recorded are not read again
     again = plant_file(src, out, PlantConfig(backend="echo"), progress=False, log=said.append)
     assert (again.read, again.resumed, again.negatives) == (4, 4, 0)
+
+
+# ---- the source -----------------------------------------------------------------------------------
+
+
+def _shards(path, n, fmt=None):
+    from slipform.plant.engine.source import plan_shards
+
+    return [(s.start, s.stop, s.first_line, s.lines) for s in plan_shards(path, fmt, n)]
+
+
+def test_line_shards_cut_at_line_starts_with_their_first_lines(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"aa\nbbb\nc\ndddd\n")  # lines start at bytes 0, 3, 7, 9; 14 bytes
+    assert _shards(path, 1) == [(0, 14, 1, 4)]
+    assert _shards(path, 2) == [(0, 7, 1, 2), (7, 14, 3, 2)]            # target 7: a line start
+    assert _shards(path, 3) == [(0, 7, 1, 2), (7, 9, 3, 1), (9, 14, 4, 1)]  # targets 4 and 9
+    path = tmp_path / "d.txt"
+    path.write_bytes(b"aa\nbbb")  # the last line without its end
+    assert _shards(path, 2) == [(0, 3, 1, 1), (3, 6, 2, 1)]
+    path = tmp_path / "e.txt"
+    path.write_bytes(b"a\nb")  # targets 0, 1, 2 of 3 bytes
+    assert _shards(path, 4) == [(0, 0, 1, 0), (0, 2, 1, 1), (2, 2, 2, 0), (2, 3, 2, 1)]
+
+
+def test_item_shards_and_the_shards_names(tmp_path):
+    from slipform.plant.engine.source import Shard, plan_shards
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"annotations": [{"image_id": i, "id": 10 + i, "caption": f"A dog number {i}."}
+                                                for i in range(5)],
+                                "images": [{"id": i, "file_name": f"{i}.jpg"} for i in range(5)]}))
+    assert _shards(path, 2) == [(0, 2, 0, 2), (2, 5, 2, 3)]
+    assert plan_shards(path, None, 2)[1].name == "part-00001-of-00002"
+    assert Shard(12, 345, 0, 0, 0, 0).name == "part-00012-of-00345"
+
+
+def test_a_shards_source_reads_its_own_items_with_global_ids(tmp_path):
+    from slipform.plant.engine.source import Source, plan_shards
+
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"aa\nbbb\nc\ndddd\n")
+    shards = plan_shards(path, None, 3)
+    assert [[(c.id, c.caption, c.line) for c in Source(path, shard=s)] for s in shards] == [
+        [("1", "aa", 1), ("2", "bbb", 2)], [("3", "c", 3)], [("4", "dddd", 4)]]
+    assert [c.id for c in Source(path)] == ["1", "2", "3", "4"] and Source(path).fmt == "txt"
+    coco = tmp_path / "c.json"
+    coco.write_text(json.dumps({"annotations": [{"image_id": i, "id": 10 + i, "caption": f"cap {i}"}
+                                                for i in range(5)],
+                                "images": [{"id": i, "file_name": f"{i}.jpg"} for i in range(5)]}))
+    assert [[c.id for c in Source(coco, shard=s)] for s in plan_shards(coco, None, 2)] == [["10", "11"],
+                                                                                        ["12", "13", "14"]]
+
+
+def test_the_plan_is_cached_per_input_and_a_damaged_cache_is_planned_again(tmp_path):
+    from slipform.plant.engine.source import input_key, plan_shards
+    from slipform.plant.knowledge.embed import cache_dir
+
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"aa\nbbb\nc\ndddd\n")
+    key = input_key(path, "txt", 2, None)
+    assert len(key) == 20 and key != input_key(path, "txt", 3, None)
+    cache = cache_dir() / f"shards2-{key}.json"
+    cache.unlink(missing_ok=True)
+    first = plan_shards(path, None, 2)
+    assert [s["start"] for s in json.loads(cache.read_text())] == [0, 7]
+    cache.write_text(json.dumps([{**s, "lines": 99} for s in json.loads(cache.read_text())]))
+    assert [s.lines for s in plan_shards(path, None, 2)] == [99, 99]  # read back, not planned again
+    cache.write_text("{oops")
+    assert plan_shards(path, None, 2) == first
+    cache.write_text('[{"index": 0}]')
+    assert plan_shards(path, None, 2) == first
+    path.write_bytes(b"aa\nbbb\nc\ndddd\ne\n")  # another size: another key
+    assert input_key(path, "txt", 2, None) != key
+
+
+def test_count_lines(tmp_path):
+    from slipform.plant.engine.source import count_lines
+
+    for name, data, n in [("a.txt", b"x\ny\n", 2), ("b.TXT", b"x\ny", 2), ("c.csv", b"", 0), ("d.tsv", b"\n", 1),
+                          ("e.jsonl", b"x\r\ny\rz", 3), ("f.json", b"[]", None)]:
+        (tmp_path / name).write_bytes(data)
+        assert count_lines(tmp_path / name) == n, name

@@ -103,7 +103,7 @@ def test_read_sidecar_reads_a_null_list_and_caption_as_empty(tmp_path):
 
     from slipform.plant.core.record import read_sidecar, sidecar_schema
 
-    entry = {name: None for name, _ in SIDECAR_FIELDS} | {"negative": "A cat."}
+    entry = {name: None for name, _ in SIDECAR_FIELDS} | {"negative": "A cat.", "edit": "replace"}
     table = pa.table({"key": ["1", "2"], "caption": [None, "A dog."], "negatives": [[entry], None]},
                      schema=sidecar_schema())
     pq.write_table(table, tmp_path / "s.parquet")

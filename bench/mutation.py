@@ -178,7 +178,7 @@ GROUPS |= {
 # plant/ outside plant/lexical, a few modules at a time (issue 31): the package groups above take minutes
 # per mutant where their tests plant whole caption files; these run the fast tests that stand for each part
 _PLANT_ENGINE = ("tests/test_plant_reruns.py", "tests/test_sharding.py", "tests/test_wds_plant.py",
-                 "tests/test_mut_plant_engine.py")
+                 "tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py")
 GROUPS |= {
     "plant_record": Group(_src("plant/core/record.py"), ("tests/test_record.py", "tests/test_llm.py",
                                                           "tests/test_mut_plant_core.py")),

@@ -89,3 +89,36 @@ def test_the_negclip_backend_plants_swaps_through_the_planter(docs, monkeypatch)
     assert by_kind["noun_phrase"]["concreteness"] == max(planter.lexicon.lookup(w, w) for w in ("red", "umbrella"))
     out = planter.plant([Caption("8", "A dog and a dog.")], [docs["A dog and a dog."]])
     assert out.skipped == [{"id": "8", "reason": "nothing to swap"}]
+
+
+# ---- the LLM backends' checks of an untrusted answer ----------------------------------------------
+
+
+@pytest.mark.parametrize("negative, target, reason", [
+    ("", "dog", "empty output"),
+    ("a DOG, on a mat", "dog", "output equals the caption"),
+    ("A dog on a rug.", "dog", "target not changed"),
+    ("A cat.", "dog", "length out of bounds"),                       # 2 words < 0.5 * 5
+    ("A cat sits.", "dog", None),                                    # 3 words; 4 edits
+    ("A cat on a mat with a b c d e.", "dog", "length out of bounds"),  # 12 words > 1.6 * 5 + 2
+    ("A cat on a mat with a b c.", "dog", "too many words changed"),   # 10 words: in bounds; 5 edits
+    ("A cat under the big blue mat.", "dog", "too many words changed"),  # 3 changed, 2 added: 5
+    ("A cat under the blue mat.", "dog", None),                       # 4 edits
+    ("A cat under the blue mat.", "!!", None),                        # a target of no words is not counted
+])
+def test_validate_bounds(negative, target, reason):
+    from slipform.plant.backends.llm import validate
+
+    assert validate("A dog on a mat.", negative, target) == reason
+
+
+def test_validate_lets_a_long_target_change_more_words():
+    from slipform.plant.backends.llm import _count, validate
+
+    caption = "A cat sitting on top of a car."
+    # on -> beside, top -> the, of -> big, a -> old, "red" added: 5 edits, allowed for a 3-word target only
+    assert validate(caption, "A cat sitting beside the big old red car.", "on top of") is None
+    assert validate(caption, "A cat sitting beside the big old red car.", "on") == "too many words changed"
+    assert validate(caption, "A cat sitting on top of a car.", "sitting") == "output equals the caption"
+    assert validate(caption, "A dog sitting on top of a cat.", "cat") == "target not changed"  # still one "cat"
+    assert _count("a a a".split(), ["a", "a"]) == 2 and _count([], ["a"]) == 0

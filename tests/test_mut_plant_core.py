@@ -38,6 +38,8 @@ def test_from_dict_names_where_and_every_missing_field():
         NegativeRecord.from_dict({"id": "", "caption": None, "negative": 1.5}, "x:2")
     with pytest.raises(ValueError, match=r"\(missing caption\)$"):
         NegativeRecord.from_dict({"id": "1", "negative": "b"}, "x:3")
+    with pytest.raises(ValueError, match=r"^: not a JSON object$"):  # no place given: none named
+        NegativeRecord.from_dict(None)
 
 
 def test_from_dict_reads_integer_fields_as_text_and_defaults_edit_and_anchor():

@@ -262,6 +262,7 @@ def test_screen_names_why_a_caption_is_not_planted(lexicon):
     assert screen("собака на dog", lexicon, 10) == "not English"   # 1 of 3 letters-words ASCII
     assert screen("собака dog", lexicon, 10) is None                 # half ASCII is enough
     assert screen("zorblax quuxing flimbat dog", lexicon, 10) == "not English"  # 1 of 4 known
+    assert screen("zorblax quuxing dog", lexicon, 10) == "not English"  # 1 of 3 known: three words are judged
     assert screen("zorblax quuxing dog cat", lexicon, 10) is None    # half known is enough
     assert screen("zorblax quuxing", lexicon, 10) is None            # under three words: not judged
     assert screen("Zorblax DOG CAT", lexicon, 10) is None            # known in any case

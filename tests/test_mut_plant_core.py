@@ -385,6 +385,7 @@ def test_a_target_queued_twice_is_tried_once(stub_backend):
     out = _plant(stub_backend, {"c0": ["dog", "mat"], "c1": []}, need=3)
     assert stub_backend.calls == [[(0, "dog"), (0, "mat"), (0, "dog")]]
     assert [r["target"] for r in out.records] == ["dog", "mat"]
+    assert out.rejected == {}  # the second answer for "dog" is dropped as done, not counted as a repeat
 
 
 def test_checks_follow_the_backend_and_the_config(stub_backend):

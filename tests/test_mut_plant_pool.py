@@ -27,16 +27,17 @@ def test_fork_is_safe_only_without_torch_before_minilm_or_new_threads(monkeypatc
 
 def test_limit_threads_sets_the_env_and_torchs_pool(monkeypatch):
     torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
+    import threadpoolctl
+
+    limits = []
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", limits.append)  # BLAS left as it is for the suite
     monkeypatch.setenv("SLIPFORM_TORCH_THREADS", "9")
+    before = torch.get_num_threads()
     try:
         pool.limit_threads(1)
-        assert os.environ["SLIPFORM_TORCH_THREADS"] == "1" and torch.get_num_threads() == 1
+        assert limits == [1] and os.environ["SLIPFORM_TORCH_THREADS"] == "1" and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(None)
 
 
 def test_an_empty_chunk_is_answered_without_the_planter():

@@ -43,3 +43,10 @@ def test_the_samples_interval():
     lo, hi = mutation.wilson(85, 100)
     assert 76 < lo < 78 and 90 < hi < 92  # the Wilson interval of 85/100
     assert mutation.wilson(10, 10)[1] == pytest.approx(100.0)
+
+
+def test_named_mutants_are_run_by_the_group_that_mutates_their_module():
+    name = "slipform.plant.core.record.x_read_sidecar__mutmut_1"
+    assert mutation._paths_of(name)[0] == "src/slipform/plant/core/record.py"
+    owners = [g for g, grp in mutation.GROUPS.items() if any(mutation._covers(grp, p) for p in mutation._paths_of(name))]
+    assert "plant_record" in owners and "plant_engine_local" not in owners

@@ -135,6 +135,10 @@ def test_check_negative_swaps_and_the_kinds_check():
     assert check_negative(cap, "  a DOG chasing a cat.  ", "O", "dog", "dog") == "output equals the caption"
     # a swap is checked as a swap, and an object swap is not a replacement of kind
     assert check_negative(cap, "A cat chasing a dog.", "O", "dog", "cat", edit="swap") is None
+    # two things of other kinds exchanging places is a swap, not a replacement of kind
+    assert check_negative("A dog chasing a ball.", "A ball chasing a dog.", "O", "dog", "ball", edit="swap") is None
+    assert check_negative("A dog chasing a ball.", "A ball chasing a ball.", "O", "dog", "ball") == \
+        "object replaced by another kind of thing"
     assert check_negative(cap, "A cat chasing a cat.", "O", "dog", "cat", edit="swap") == \
         "swap that does not exchange two places"
     assert check_negative(cap, "A cat chasing a cat.", "O", "dog", "cat", edit="swap", one_change=False) is None

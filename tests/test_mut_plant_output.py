@@ -97,6 +97,10 @@ def test_gallery_page_in_full_for_two_negatives(tmp_path):
                  {"id": "4", "caption": "A dog.", "negative": "A cat."}])
     text = write_gallery(neg, tmp_path / "g.html", image_root=tmp_path / "imgs").read_text()
     assert '<img src="imgs/1.png" alt="1.png">' in text and "</td><td></td></tr>" in text
+    # without an image root, images are found beside the negatives as soon as one shown record names one
+    _write(neg, [{"id": "6", "image": "imgs/1.png", "caption": "A dog.", "negative": "A cat."},
+                 {"id": "7", "caption": "A dog.", "negative": "A cat."}])
+    assert '<img src="imgs/1.png" alt="imgs/1.png">' in write_gallery(neg, tmp_path / "g.html").read_text()
     _write(neg, [{"id": "5", "caption": "A dog.", "negative": "A cat."}])
     assert "<td class=n>5</td>" in write_gallery(neg, tmp_path / "g.html").read_text()
 

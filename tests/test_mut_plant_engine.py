@@ -259,8 +259,7 @@ def test_done_shards_and_concatenate(tmp_path):
 def test_plant_file_refuses_bad_options_before_any_work(tmp_path):
     from slipform.plant import plant_file
 
-    src = tmp_path / "c.txt"
-    src.write_text("A dog on a mat.\n")
+    src = tmp_path / "missing.txt"  # never read: a check let through fails fast on the missing file instead
     out = tmp_path / "o.jsonl"
     for options, message in [({"engine": "spark"}, r"^unknown engine 'spark'; choose from \('local', 'ray'\)$"),
                              ({"num_shards": 2, "shard_id": 2}, r"^shard id must be in \[0, 2\), got 2$"),

@@ -102,6 +102,7 @@ def test_the_negclip_backend_plants_swaps_through_the_planter(docs, monkeypatch)
     ("A cat sits.", "dog", None),                                    # 3 words; 4 edits
     ("A cat on a mat with a b c d e.", "dog", "length out of bounds"),  # 12 words > 1.6 * 5 + 2
     ("A cat on a mat with a b c.", "dog", "too many words changed"),   # 10 words: in bounds; 5 edits
+    ("A cat on a mat with a b c d.", "dog", "too many words changed"),  # 10 words: the longest in bounds
     ("A cat under the big blue mat.", "dog", "too many words changed"),  # 3 changed, 2 added: 5
     ("A cat under the blue mat.", "dog", None),                       # 4 edits
     ("A cat under the blue mat.", "!!", None),                        # a target of no words is not counted

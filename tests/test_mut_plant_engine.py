@@ -341,6 +341,9 @@ def test_line_shards_cut_at_line_starts_with_their_first_lines(tmp_path):
     path = tmp_path / "d.txt"
     path.write_bytes(b"aa\nbbb")  # the last line without its end
     assert _shards(path, 2) == [(0, 3, 1, 1), (3, 6, 2, 1)]
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"a\nbbbb")  # the target (3) falls inside the unterminated last line: shard 1 is empty
+    assert _shards(path, 2) == [(0, 6, 1, 2), (6, 6, 3, 0)]
     path = tmp_path / "e.txt"
     path.write_bytes(b"a\nb")  # targets 0, 1, 2 of 3 bytes
     assert _shards(path, 4) == [(0, 0, 1, 0), (0, 2, 1, 1), (2, 2, 2, 0), (2, 3, 2, 1)]

@@ -49,10 +49,11 @@ def test_clash_thresholds(n_t, n_r, together, n_w, seen_r, clash):
 
 
 def test_clash_reads_words_in_order_and_leaves_out_the_targets_own_words():
-    model = ContextModel(things=Counter({"hot dog": 10, "cake": 10}), words=Counter({"hot": 10, "bun": 10, "a": 10}),
-                         pairs={"hot dog": Counter({"hot": 9, "bun": 9, "a": 9}), "cake": Counter()}, captions=100)
-    assert model._clash("hot dog", "cake", {"hot", "bun", "a", "hot dog"}) == "a"  # sorted: "a" before "bun"
-    assert model._clash("hot dog", "cake", {"hot", "bun", "hot dog"}) == "bun"  # "hot" is the target's own word
+    model = ContextModel(things=Counter({"hot dog": 10, "cake": 10}),
+                         words=Counter({"hot": 10, "mustard": 10, "a": 10}),
+                         pairs={"hot dog": Counter({"hot": 9, "mustard": 9, "a": 9}), "cake": Counter()}, captions=100)
+    assert model._clash("hot dog", "cake", {"hot", "mustard", "a", "hot dog"}) == "a"  # sorted: "a" first
+    assert model._clash("hot dog", "cake", {"hot", "mustard", "hot dog"}) == "mustard"  # "hot": the target's own
 
 
 def test_add_counts_captions_things_and_pairs_and_round_trips():

@@ -21,8 +21,10 @@ def test_fork_is_safe_only_without_torch_before_minilm_or_new_threads(monkeypatc
     assert pool.fork_is_safe((False, -1)) is False       # threads unknown
     monkeypatch.setattr(pool, "encoder_loaded", lambda: True)
     assert pool.fork_is_safe((False, now)) is False      # MiniLM ran here
+    monkeypatch.setattr(pool, "encoder_loaded", lambda: False)
     monkeypatch.setattr(pool, "os_threads", lambda: -1)
     assert pool.fork_state()[1] == -1
+    assert pool.fork_is_safe((False, -1)) is False  # threads unknown before and now: not safe
 
 
 def test_limit_threads_sets_the_env_and_torchs_pool(monkeypatch):

@@ -115,4 +115,4 @@ def test_gallery_shows_the_summarys_skips_and_rejections_and_the_top_twelve(tmp_
     assert "rejected by reason" not in text
     block = text.split("<h3>most used replacements</h3>")[1].split("</table>")[0]
     assert block.count("<tr>") == 12 and block.startswith("<table><tr><td>w0</td><td>4</td></tr>")
-    assert text.count("<tr><td class=n>") == 4
+    assert text.count("<tr><td class=n>") == 4 and "<h2>4 drawn at random (seed 0)</h2>" in text  # the default seed

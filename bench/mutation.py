@@ -143,15 +143,18 @@ EVERYWHERE = {
                         ("tests/test_anchor.py", "tests/test_record.py", "tests/test_rewrite.py",
                          "tests/test_kinds.py", "tests/test_routes.py")),
     "plant_knowledge": Group(_src("plant/knowledge/*.py"), ("tests/test_kinds.py", "tests/test_relations.py",
-                                                            "tests/test_plausibility.py", "tests/test_rewrite.py")),
+                                                            "tests/test_plausibility.py", "tests/test_rewrite.py",
+                                                            "tests/test_mut_plant_knowledge.py")),
     "plant_lexical": Group(_src("plant/lexical/*.py", "plant/lexical/routes/*.py"),
                            ("tests/test_guards_forms.py", "tests/test_rewrite.py", "tests/test_relations.py",
                             "tests/test_routes.py")),
-    "plant_backends": Group(_src("plant/backends/*.py"), ("tests/test_llm.py", "tests/test_rewrite.py")),
+    "plant_backends": Group(_src("plant/backends/*.py"), ("tests/test_llm.py", "tests/test_rewrite.py",
+                                                          "tests/test_mut_plant_backends.py")),
     "plant_engine": Group(_src("plant/engine/*.py"), ("tests/test_plant_reruns.py", "tests/test_ray.py",
                                                       "tests/test_sharding.py")),
-    "plant_output": Group(_src("plant/output/*.py"), ("tests/test_gallery.py", "tests/test_runner.py", "-k",
-                                                      "gallery or negclip")),
+    "plant_output": Group(_src("plant/output/*.py"), ("tests/test_gallery.py", "tests/test_runner.py",
+                                                      "tests/test_mut_plant_output.py", "-k",
+                                                      "gallery or negclip or mut_plant_output")),
     "evaluate_suites": Group(_src(*(f"evaluate/{m}.py" for m in (
         "colorswap", "crepe", "eqben", "imagecode", "mmvp", "spec", "sugarcrepe_pp", "svo_probes", "vl_checklist",
         "whatsup", "retrieval", "zeroshot"))),
@@ -235,6 +238,25 @@ GROUPS["accumulation"] = Group(GROUPS["accumulation"].mutate, (*GROUPS["accumula
 GROUPS["shards"] = Group(GROUPS["shards"].mutate, ("tests/test_data_paths.py", "tests/test_data.py",
                                                    "tests/test_mut_data.py", "-k", "paths or tar or resampl or mut"),
                          GROUPS["shards"].functions, timeout_multiplier=4)
+# plant/ outside plant/lexical, a few modules at a time (issue 31): the package groups above take minutes
+# per mutant where their tests plant whole caption files; these run the fast tests that stand for each part
+_PLANT_ENGINE = ("tests/test_plant_reruns.py", "tests/test_sharding.py", "tests/test_wds_plant.py",
+                 "tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py")
+GROUPS |= {
+    "plant_record": Group(_src("plant/core/record.py"), ("tests/test_record.py", "tests/test_llm.py",
+                                                          "tests/test_mut_plant_core.py")),
+    "plant_verify": Group(_src("plant/core/verify.py"), ("tests/test_kinds.py", "tests/test_llm.py",
+                                                          "tests/test_routes.py", "tests/test_mut_plant_core.py")),
+    "plant_anchor": Group(_src("plant/core/anchor.py"), ("tests/test_anchor.py", "tests/test_routes.py",
+                                                          "tests/test_mut_plant_core.py")),
+    "plant_edit": Group(_src("plant/core/edit.py", "plant/core/planter.py", "plant/core/backend.py",
+                             "plant/__init__.py"),
+                        ("tests/test_routes.py", "tests/test_plausibility.py", "tests/test_rewrite.py",
+                         "tests/test_mut_plant_core.py")),
+    "plant_engine_local": Group(_src(*(f"plant/engine/{m}.py" for m in (
+        "runner", "sink", "source", "stream", "summary", "files", "pool", "__init__"))), _PLANT_ENGINE),
+    "plant_ray": Group(_src("plant/engine/ray_engine.py"), ("tests/test_ray.py", "tests/test_plant_reruns.py")),
+}
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}

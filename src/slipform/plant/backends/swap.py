@@ -69,9 +69,11 @@ def propose_swaps(doc, rng: random.Random) -> list[Swap]:
 def swap_edits(doc, swap: Swap) -> tuple[Edit, Edit]:
     (a0, a1), (b0, b1) = swap.first, swap.second
     a_text, b_text = doc[a0:a1].text, doc[b0:b1].text
-    # the word that moves to the front of the caption takes the capital, the other loses it
-    if a0 == 0 and a_text[:1].isupper() and not doc[b0].pos_ == "PROPN":
-        b_text, a_text = b_text[:1].upper() + b_text[1:], a_text[:1].lower() + a_text[1:]
+    # the word that moves to the front of the caption takes the capital, the other loses it (a name keeps it)
+    if a0 == 0 and a_text[:1].isupper():
+        b_text = b_text[:1].upper() + b_text[1:]
+        if doc[a0].pos_ != "PROPN":
+            a_text = a_text[:1].lower() + a_text[1:]
     return Edit(a0, a1, b_text), Edit(b0, b1, a_text)
 
 

@@ -54,6 +54,9 @@ class Group:
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
     functions: tuple[str, ...] = field(default=())
+    #: MiniLM's word vectors cached on disk across the group's mutants (``SLIPFORM_CACHE`` in the
+    #: workspace): only for groups that do not mutate the cache's writer (plant/knowledge/embed.py)
+    warm_cache: bool = False
 
 
 GROUPS = {
@@ -168,7 +171,12 @@ GROUPS |= {
     "shards": Group(_src("data.py"), ("tests/test_data_paths.py", "tests/test_data.py", "-k", "paths or tar or resampl"),
                     ("*ǁShardDatasetǁ*",)),
     "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
-    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
+    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py", "tests/test_mut_guards.py")),
+    # the rewriter and the backend with their focused tests (a module's parses and one planter, in
+    # seconds), not tests/test_rewrite.py (minutes per mutant); the word vectors are cached across mutants
+    "rewriter": Group(_src("plant/lexical/rewriter.py"), ("tests/test_mut_rewriter.py",), warm_cache=True),
+    "lexical_backend": Group(_src("plant/lexical/backend.py", "plant/lexical/__init__.py"),
+                             ("tests/test_mut_rewriter.py",), warm_cache=True),
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_train_paths.py", "-k",
                                                "not micro and not copies and not clipping and not accumulation")),
 }
@@ -272,6 +280,8 @@ def run_group(name: str, group: Group, workdir: Path, workers: int, report_only:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
     env["OMP_NUM_THREADS"] = "1"
     ws = workdir / name.replace("/", "_").replace(":", "_")
+    if group.warm_cache:
+        env["SLIPFORM_CACHE"] = str(ws / "slipform-cache")
     names = list(group.functions)
     if not report_only:
         ws = _workspace(ws.name, group, workdir)

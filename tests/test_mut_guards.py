@@ -90,6 +90,12 @@ def test_countable_options(parse, caption, word, want):
     assert guards.countable_options(doc, _target(doc, word), list(OPTIONS)) == want
 
 
+def test_countable_options_on_a_capitalised_plural(parse):
+    doc = parse("Two Bananas On A Plate.")  # the parser reads a name in the plural: NNPS
+    assert doc[1].tag_ == "NNPS"
+    assert guards.countable_options(doc, _target(doc, "Bananas"), list(OPTIONS)) == ["dog", "skis"]
+
+
 def test_countable_options_on_an_upper_case_plural(parse):
     doc = parse("DOGS ON A BENCH")  # the parser reads a name: NNP, not NNPS; a bare singular to it
     assert doc[0].tag_ == "NNP"
@@ -139,6 +145,8 @@ def test_in_room_inventory(parse, caption, word, want):
     ("A pizza topped with cheese.", "pizza", True),  # the participle "topped"
     ("A plate filled with pastries.", "plate", True),
     ("A plate on a table.", "plate", False),  # a place, not contents
+    ("A plate sitting on a table.", "plate", False),  # a participle, not of contents
+    ("A full cup on a table.", "cup", True),  # "full" (amod)
     ("A bunch of bananas.", "bananas", True),  # a food in its measure
     ("A picture of bananas.", "bananas", False),  # no measure
     ("A bunch of people.", "people", False),  # a measure of no known kind
@@ -160,6 +168,14 @@ def test_holds_stated_contents(parse, caption, word, want):
 def test_repeated(parse, caption, word, want):
     doc = parse(caption)
     assert guards.repeated(doc, _target(doc, word)) is want
+
+
+def test_repeated_from_the_compound_mention_and_not_by_another_noun(parse):
+    doc = parse("A cat and a cat toy.")
+    assert doc[4].dep_ == "compound"
+    assert not guards.repeated(doc, Candidate(4, 5, "cat", "cat", "NOUN", "NN", "", None))  # the other is no part
+    doc = parse("A dog on the couch.")
+    assert not guards.repeated(doc, _target(doc, "dog"))  # "the" belongs to the couch
 
 
 @pytest.mark.parametrize("caption,word,want", [
@@ -190,6 +206,18 @@ def test_abstract_object(parse, lexicon, caption, word, pos, want):
     assert guards.abstract_object(doc, _target(doc, word, pos), lexicon) is want
 
 
+@pytest.mark.parametrize("caption,word,subject", [
+    ("A bench where a dog sits.", "sits", "dog"),  # a relative clause's own subject, not its noun
+    ("A man sleeping in bed.", "sleeping", "man"),  # the noun a participle modifies
+    ("A dog is called Rex.", "called", "dog"),  # a passive subject
+    ("A man stands by a bus while waiting for it.", "waiting", "man"),  # through an adverbial clause
+    ("A dog sits after catching a frisbee.", "catching", "dog"),  # through "after" (pcomp, prep)
+])
+def test_subject(parse, caption, word, subject):
+    doc = parse(caption)
+    assert guards.subject(doc, _target(doc, word)).text == subject
+
+
 @pytest.mark.parametrize("caption,word,options,want", [
     # an object: no intransitive verb; an animal subject: no verb of hands
     ("A dog catches a frisbee.", "catches", ["walk", "hold", "kick", "chase"], ["kick", "chase"]),
@@ -212,6 +240,8 @@ def test_verb_options(parse, caption, word, options, want):
     ("A dog jumps to catch a frisbee.", "jumps", "jump", True),  # the parser makes "to catch" an xcomp
     ("A man is standing by the bus to board it.", "standing", "stand", True),  # a purpose (advcl + "to")
     ("A man is standing by the bus as it leaves.", "standing", "stand", False),  # a clause, no purpose
+    ("A man is standing by the bus while he is waiting.", "standing", "stand", False),  # an aux, not "to"
+    ("A man paints the fence white.", "paints", "paint", True),  # an object predicate (oprd)
     ("A dog stands up.", "stands", "stand", True),  # a particle
     ("A horse standing in the field.", "standing", "stand", False),  # an animal may change posture
     ("A plate sits on a table.", "sits", "sit", True),  # a thing may not

@@ -386,8 +386,192 @@ def test_the_backend_rewrites_targets_and_routes(world, nlp, lexicon):
                               direct.replacement, ("red", direct.replacement), direct.plausibility)
     assert got[1].negative == "A white car next to a red truck." and got[1].edit == "swap"
     assert got[1].anchor == "car" and got[1].concreteness == car.concreteness
+    from slipform.plant.lexical.routes import route_edit
+
+    made = route_edit(world["rewriter"], doc, Routed(car, "A", tuple(cands), "swap"), random.Random(0))
+    m = made.rewrite
+    assert got[1] == Proposal(apply_edits(doc, list(m.edits)), made.target, made.role, car.concreteness,
+                              m.replacement, (m.target_key, m.replacement_key), m.plausibility, edit=made.edit,
+                              anchor="car")
     happy_doc = nlp("A happy dog.")
     happy = next(c for c in candidates(happy_doc, lexicon) if c.text == "happy")
     assert backend.rewrite([Job(0, item, happy_doc, happy, random.Random(0))]) == ["no replacement found"]
     assert backend.rewrite([Job(0, item, happy_doc, Routed(happy, "R", (happy,), "swap"), random.Random(0))]) == \
         ["no edit on any route"]
+
+
+# -- the rewriter without guards (same_kind=False), against the draw recomputed from the slot model
+
+def _draw(r, options, features, rng):
+    """:meth:`LexicalRewriter._choose` by hand: the ``pool`` best-scored (ties in order), one drawn."""
+    if not options:
+        return None
+    scores = r.slots.score_many(features, options)
+    order = sorted(range(len(options)), key=lambda i: -scores[i])[: r.pool]
+    i = rng.choice(order)
+    return options[i], round(scores[i], 3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_loose_object_is_drawn_from_its_neighbours(world, nlp, lexicon, seed):
+    from slipform.text.inflect import pluralize
+
+    r = world["loose"]
+    for caption, text in (("A horse and a goat standing in a field.", "horse"),
+                          ("Two giraffes eat grass near a fence.", "giraffes"),
+                          ("A man eating a hot dog at a stand.", "hot dog")):
+        doc = nlp(caption)
+        t = _cand(doc, lexicon, text)
+        avoid = frozenset(w for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+        near = tuple(doc[i].lower_ for i in (t.start - 1, t.end) if 0 <= i < len(doc))
+        options = r._neighbours(t.lemma, "n", t.concreteness, avoid, near)
+        new, score = _draw(r, options, slot_features(doc, t.start, t.end), random.Random(seed))
+        surface = pluralize(new) if t.tag in ("NNS", "NNPS") else new
+        got = r.rewrite(doc, t, random.Random(seed))
+        assert (got.replacement, got.target_key, got.replacement_key, got.plausibility) == \
+            (surface, t.lemma, new, score), caption
+        assert [(e.start, e.end, e.text) for e in got.edits] == [(t.start, t.end, surface)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_loose_attribute_of_a_family_and_of_none(world, nlp, lexicon, seed):
+    r = world["loose"]
+    doc = nlp("A brown cat sleeping on a red bed.")
+    t = _cand(doc, lexicon, "brown")
+    avoid = frozenset(w for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+    options = [w for w in ATTRIBUTE_FAMILIES["colour"] if w not in {"tan", "brown", "beige"} and w not in avoid]
+    features = slot_features(doc, t.start, t.end)
+    new, score = _draw(r, options, features, random.Random(seed))
+    assert r.rewrite(doc, t, random.Random(seed)) == Rewrite((r.rewrite(doc, t, random.Random(seed)).edits[0],),
+                                                             new, "brown", new, score)
+    assert "red" not in options and "blue" in options  # no colour filter without the guards; the caption's red
+    doc = nlp("A happy dog on a beach.")
+    t = _cand(doc, lexicon, "happy")
+    avoid = frozenset(w for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+    new, score = _draw(r, r._neighbours("happy", "a", t.concreteness, avoid), slot_features(doc, t.start, t.end),
+                       random.Random(seed))
+    got = r.rewrite(doc, t, random.Random(seed))
+    assert (got.replacement, got.target_key, got.replacement_key, got.plausibility) == (new, "happy", new, score)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_loose_verb_joins_the_table_and_related_verbs(world, nlp, lexicon, seed):
+    from slipform.plant.knowledge.tables import VERB_CONTRASTS
+    from slipform.text.inflect import verb_form
+
+    r = world["loose"]
+    doc = nlp("A man holding a phone in a park.")
+    t = _cand(doc, lexicon, "holding")
+    avoid = frozenset(w for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+    table = [w for w in VERB_CONTRASTS["hold"] if w not in avoid]
+    related = [w for w in r._neighbours("hold", "v", t.concreteness, avoid) if w not in table]
+    assert related  # the input's verbs join the table's
+    new, score = _draw(r, table + related, slot_features(doc, t.start, t.end), random.Random(seed))
+    got = r.rewrite(doc, t, random.Random(seed))
+    assert (got.replacement, got.target_key, got.replacement_key, got.plausibility) == \
+        (verb_form(new, "VBG"), "hold", new, score)
+
+
+def test_a_verb_outside_the_table(world, nlp, lexicon):
+    from slipform.plant.knowledge.tables import VERB_CONTRASTS
+    from slipform.text.inflect import verb_form
+
+    doc = nlp("A woman knits a scarf on a sofa.")
+    t = _cand(doc, lexicon, "knits")
+    assert "knit" not in VERB_CONTRASTS and t.tag == "VBZ"
+    assert world["rewriter"].rewrite(doc, t, random.Random(0)) is None  # no contrast known to be of its kind
+    r = world["loose"]
+    avoid = frozenset(w for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+    options = r._neighbours("knit", "v", t.concreteness, avoid)
+    new, score = _draw(r, options, slot_features(doc, t.start, t.end), random.Random(0))
+    got = r.rewrite(doc, t, random.Random(0))
+    assert (got.replacement, got.target_key, got.replacement_key) == (verb_form(new, "VBZ"), "knit", new)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ablation_verb_is_any_of_the_tables_contrasts(world, nlp, lexicon, seed):
+    from slipform.plant.knowledge.tables import VERB_CONTRASTS
+    from slipform.text.inflect import verb_form
+
+    r = world["ablation"]
+    doc = nlp("A dog catches a frisbee in a park.")
+    t = _cand(doc, lexicon, "catches")
+    contrasts = list(VERB_CONTRASTS["catch"])
+    i = random.Random(seed).choice(range(len(contrasts)))
+    got = r.rewrite(doc, t, random.Random(seed))
+    assert (got.replacement, got.replacement_key) == (verb_form(contrasts[i], "VBZ"), contrasts[i])
+
+
+def test_a_relation_outside_the_table_or_a_particle(world, nlp):
+    doc = nlp("A cup of tea on a table.")
+    of = Candidate(2, 3, "of", "of", "ADP", "IN", "R", 2.0)
+    assert world["rewriter"].rewrite(doc, of, random.Random(0)) is None
+    assert world["loose"].rewrite(doc, of, random.Random(0)) is None
+
+
+# -- what the constructor builds
+
+def test_the_rewriters_vocabulary_and_priors(world, lexicon):
+    from slipform.plant.knowledge.context import shipped_context
+    from slipform.plant.knowledge.tables import GENERIC_NOUNS
+
+    vocab, r, closed, loose = world["vocab"], world["rewriter"], world["closed"], world["loose"]
+    merged = vocab.merged(True)
+    assert r._by_role["n"] == [w for w in merged.nouns if w not in GENERIC_NOUNS] and r._by_role["n"]
+    assert r._by_role["a"] == merged.adjectives and r._by_role["v"] == merged.verbs
+    assert closed._by_role["n"] == [w for w in sorted(set(vocab.nouns)) if w not in GENERIC_NOUNS]
+    assert closed._nouns_in_domain == set(vocab.nouns) and closed._in_domain == set(vocab.adjectives)
+    assert r._nouns_in_domain is None and r._in_domain is None
+    assert r._context is shipped_context() and r._relations is not None
+    assert closed._context is None and closed._relations is None and loose._context is None
+    assert loose._relations is None
+    for kind in ("n", "a", "v"):
+        words = r._by_role[kind]
+        assert np.allclose(r._matrix[kind], world["vectors"].matrix(words))
+        want = [lexicon.rating(w) for w in words]
+        assert [None if np.isnan(x) else x for x in r._conc[kind]] == want
+        assert (r._letters[kind] == np.stack([rw_mod._letter_counts(w) for w in words])).all()
+        assert list(r._lengths[kind]) == [len(w) for w in words]
+    assert (r.band, r.pool, r.shortlist, r.min_plausibility, r.use_plausibility, r.same_kind) == \
+        ((0.30, 0.75), 3, 40, None, True, True)
+    assert (world["ablation"].use_plausibility, loose.same_kind) == (False, False)
+
+
+def test_a_role_with_no_words(world, lexicon):
+    from slipform.plant.knowledge.vocabulary import Vocabulary
+
+    empty = LexicalRewriter(lexicon, Vocabulary(), world["vectors"], fallback=False)
+    assert empty._letters["a"].shape == (0, 27) and empty._band("red", "a", 4.0) == []
+    assert empty._neighbours("red", "a", 4.0) == []
+
+
+def test_the_band_cache_is_bounded(world):
+    r = copy.copy(world["rewriter"])
+    r._band_cache = {("k", "n", float(i)): [] for i in range(50_001)}
+    r._band("dog", "n", 4.85)
+    assert list(r._band_cache) == [("dog", "n", 4.85)]  # cleared past 50,000 entries, then filled
+    r._band_cache = {("k", "n", float(i)): [] for i in range(50_000)}
+    r._band("dog", "n", 4.85)
+    assert len(r._band_cache) == 50_001
+
+
+# -- the backend's rewriter follows the planter's settings
+
+def test_the_backends_rewriter_follows_the_config(world, lexicon):
+    from slipform.plant.lexical.backend import LexicalBackend
+
+    assert LexicalBackend.routes is True and LexicalBackend.name == "lexical"
+    config = PlantConfig(band=(0.2, 0.8), fallback_vocabulary=False, plausibility=False, min_plausibility=-7.5,
+                         same_kind=False)
+    plant = ConcretePlant(config, world["vocab"])
+    plant.__dict__["vectors"] = world["vectors"]
+    backend = plant.backend
+    assert "rewriter" not in backend.__dict__
+    backend.prepare()
+    r = backend.__dict__["rewriter"]
+    assert (r.band, r.use_plausibility, r.min_plausibility, r.same_kind) == ((0.2, 0.8), False, -7.5, False)
+    assert r._nouns_in_domain == set(world["vocab"].nouns) and r.lexicon is plant.lexicon
+    assert r.vectors is world["vectors"] and r.slots is world["vocab"].slots
+    default = world["plant"].backend.rewriter
+    assert (default.band, default.use_plausibility, default.same_kind, default._nouns_in_domain) == \
+        ((0.30, 0.75), True, True, None)

@@ -38,10 +38,17 @@ def world(nlp, lexicon, sugarcrepe_captions):
     vectors = WordVectors()
     plant = ConcretePlant(PlantConfig(), vocab)
     plant.__dict__["vectors"] = vectors  # one set of vectors for every rewriter of the module
-    out = {"plant": plant, "vocab": vocab, "vectors": vectors, "rewriter": plant.backend.rewriter,
-           "closed": LexicalRewriter(lexicon, vocab, vectors, fallback=False),
-           "ablation": LexicalRewriter(lexicon, vocab, vectors, plausibility=False),
-           "loose": LexicalRewriter(lexicon, vocab, vectors, same_kind=False)}
+    variants = {"closed": {"fallback": False}, "ablation": {"plausibility": False}, "loose": {"same_kind": False}}
+
+    class World(dict):
+        """The planter's parts; the three variant rewriters are built when a test first asks for one."""
+
+        def __missing__(self, name):
+            self[name] = LexicalRewriter(lexicon, vocab, vectors, **variants[name])
+            vectors.save()
+            return self[name]
+
+    out = World(plant=plant, vocab=vocab, vectors=vectors, rewriter=plant.backend.rewriter)
     vectors.save()  # a no-op unless new words were embedded; the mutation runs keep the cache warm
     return out
 

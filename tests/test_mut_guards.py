@@ -134,6 +134,7 @@ def test_colour_options(parse, caption, word, want):
     ("A kitchen with a table and chairs.", "chairs", True),
     ("A room with a dog.", "dog", False),  # a dog is no furnishing
     ("A brown cat on a bed.", "bed", False),  # "on", not "with"
+    ("A room behind a couch.", "couch", False),  # a room's, but "behind", not "with"
 ])
 def test_in_room_inventory(parse, caption, word, want):
     doc = parse(caption)

@@ -477,6 +477,7 @@ def test_loose_verb_joins_the_table_and_related_verbs(world, nlp, lexicon, seed)
     got = r.rewrite(doc, t, random.Random(seed))
     assert (got.replacement, got.target_key, got.replacement_key, got.plausibility) == \
         (verb_form(new, "VBG"), "hold", new, score)
+    assert [(e.start, e.end, e.text) for e in got.edits] == [(t.start, t.end, got.replacement)]
 
 
 def test_a_verb_outside_the_table(world, nlp, lexicon):

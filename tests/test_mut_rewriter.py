@@ -385,10 +385,11 @@ def test_the_backend_rewrites_targets_and_routes(world, nlp, lexicon):
     red = next(c for c in cands if c.text == "red")
     car = next(c for c in cands if c.text == "car")
     item = Caption("0", doc.text)
-    jobs = [Job(0, item, doc, red, random.Random(0)), Job(0, item, doc, Routed(car, "A", tuple(cands), "swap"),
-                                                         random.Random(0))]
+    # the routed job first: every job after it is still done
+    jobs = [Job(0, item, doc, Routed(car, "A", tuple(cands), "swap"), random.Random(0)),
+            Job(0, item, doc, red, random.Random(0))]
     direct = world["rewriter"].rewrite(doc, red, random.Random(0))
-    got = backend.rewrite(jobs)
+    got = backend.rewrite(jobs)[::-1]
     assert got[0] == Proposal(apply_edits(doc, list(direct.edits)), "red", "A", red.concreteness,
                               direct.replacement, ("red", direct.replacement), direct.plausibility)
     assert got[1].negative == "A white car next to a red truck." and got[1].edit == "swap"
@@ -402,7 +403,8 @@ def test_the_backend_rewrites_targets_and_routes(world, nlp, lexicon):
                               anchor="car")
     happy_doc = nlp("A happy dog.")
     happy = next(c for c in candidates(happy_doc, lexicon) if c.text == "happy")
-    assert backend.rewrite([Job(0, item, happy_doc, happy, random.Random(0))]) == ["no replacement found"]
+    assert backend.rewrite([Job(0, item, happy_doc, happy, random.Random(0)), Job(0, item, doc, red, random.Random(0))]) \
+        == ["no replacement found", got[0]]  # and the job after it is done
     assert backend.rewrite([Job(0, item, happy_doc, Routed(happy, "R", (happy,), "swap"), random.Random(0))]) == \
         ["no edit on any route"]
 

@@ -63,6 +63,9 @@ class Group:
     tests: tuple[str, ...]
     functions: tuple[str, ...] = field(default=())
     timeout_multiplier: float = 15.0
+    #: MiniLM's word vectors cached on disk across the group's mutants (``SLIPFORM_CACHE`` in the
+    #: workspace): only for groups that do not mutate the cache's writer (plant/knowledge/embed.py)
+    warm_cache: bool = False
 
 
 GROUPS = {
@@ -198,7 +201,12 @@ GROUPS |= {
     "shards": Group(_src("data.py"), ("tests/test_data_paths.py", "tests/test_data.py", "-k", "paths or tar or resampl"),
                     ("*ǁShardDatasetǁ*",)),
     "plant_rerun": Group(_src("plant/engine/sink.py", "plant/engine/runner.py"), ("tests/test_plant_reruns.py",)),
-    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py",)),
+    "guards": Group(_src("plant/lexical/guards.py"), ("tests/test_guards_forms.py", "tests/test_mut_guards.py")),
+    # the rewriter and the backend with their focused tests (a module's parses and one planter, in
+    # seconds), not tests/test_rewrite.py (minutes per mutant); the word vectors are cached across mutants
+    "rewriter": Group(_src("plant/lexical/rewriter.py"), ("tests/test_mut_rewriter.py",), warm_cache=True),
+    "lexical_backend": Group(_src("plant/lexical/backend.py", "plant/lexical/__init__.py"),
+                             ("tests/test_mut_rewriter.py", "-k", "backend"), warm_cache=True),
     # the routes around the anchor, one module per route (plant/lexical/routes/)
     "routes": Group(_src("plant/lexical/routes/*.py"), ("tests/test_routes.py", "tests/test_route_contrasts.py")),
     "safeload_gpu": Group(_src("safeload.py"), ("tests/test_safeload.py", "tests/test_safeload_more.py",
@@ -372,6 +380,8 @@ def run_group(name: str, group: Group, workdir: Path, workers: int, report_only:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts its mutated copy first
     env["OMP_NUM_THREADS"] = "1"
     ws = workdir / name.replace("/", "_").replace(":", "_")
+    if group.warm_cache:
+        env["SLIPFORM_CACHE"] = str(ws / "slipform-cache")
     names = list(mutants) or list(group.functions)
     if not report_only:
         ws = _workspace(ws.name, group, workdir)
@@ -397,6 +407,91 @@ def run_group(name: str, group: Group, workdir: Path, workers: int, report_only:
     if sample is not None and report_only:  # the sample is the mutants that were checked
         status = {k: v for k, v in status.items() if v != "not checked"}
     return status, total
+
+
+_IN_PROCESS = r"""
+import json, os, signal, sys, time
+from pathlib import Path
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, setup_source_paths
+from mutmut.mutation.trampoline import set_mutant_under_test
+
+mode, names_file, tests, limit = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
+if mode == "generate":
+    set_mutant_under_test("mutant_generation")
+    copy_src_dir(); copy_also_copy_files(); create_mutants(1)
+    every = sorted(k for meta in Path("mutants").rglob("*.meta")
+                   for k in json.loads(meta.read_text())["exit_code_by_key"])
+    Path(names_file).write_text(json.dumps(every))
+    raise SystemExit(0)
+setup_source_paths()
+names = json.loads(Path(names_file).read_text())
+os.chdir("mutants")
+import pytest
+
+def alarm(*_):
+    raise TimeoutError("mutant ran past its limit")
+
+signal.signal(signal.SIGALRM, alarm)
+args = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
+for name in ["", "fail", *names]:  # a clean run must pass and a forced failure must fail first
+    set_mutant_under_test(name)
+    t0 = time.time()
+    signal.alarm(limit)
+    try:
+        code = int(pytest.main(args))
+    except TimeoutError:
+        code = 1
+    signal.alarm(0)
+    if name == "" and code != 0 or name == "fail" and code == 0:
+        raise SystemExit(f"the {'clean' if not name else 'forced-fail'} run gave exit code {code}")
+    print(f"RESULT {name or '<clean>'} {code} {time.time() - t0:.1f}", flush=True)
+"""
+
+
+def run_in_process(name: str, group: Group, workdir: Path, sample: int | None, seed: int,
+                   limit: int = 600) -> tuple[dict[str, str], int]:
+    """``{mutant: status}`` of a group run in ONE process: mutmut generates the mutants (its mutated
+    copy under ``mutants/``, the same names and sample as :func:`run_group`), then pytest runs the group's
+    tests once per mutant in that process, so the session's spaCy pipeline, lexicon and vectors (all
+    behind ``lru_cache``) load once instead of once per mutant: on a loaded machine the difference
+    between minutes and hours. Each mutant runs every test of the group (no per-function selection, so
+    no "no tests"); a mutant past ``limit`` seconds counts as killed (mutmut's timeout rule)."""
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    ws = _workspace(name.replace("/", "_").replace(":", "_"), group, workdir)
+    if group.warm_cache:
+        env["SLIPFORM_CACHE"] = str(ws / "slipform-cache")
+    names_file = ws / "mutants.json"
+    tests = list(group.tests)
+    # the names first (a dry generation), then the sample, as run_group draws it
+    gen = subprocess.run([sys.executable, "-c", _IN_PROCESS, "generate", str(names_file), json.dumps(tests),
+                          str(limit)], cwd=ws, env=env, capture_output=True, text=True)
+    if gen.returncode != 0:
+        raise RuntimeError(f"mutant generation failed for {name}:\n{gen.stderr[-3000:]}")
+    every = json.loads(names_file.read_text())
+    if group.functions:
+        from fnmatch import fnmatch
+
+        every = [k for k in every if any(fnmatch(k, p) for p in group.functions)]
+    names = sorted(random.Random(seed).sample(every, min(sample, len(every)))) if sample is not None else every
+    run_file = ws / "mutants.run.json"
+    run_file.write_text(json.dumps(names))
+    status = {}
+    with open(ws / "in_process.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-c", _IN_PROCESS, "run", str(run_file), json.dumps(tests), str(limit)],
+                                cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            if line.startswith("RESULT ") and not line.split()[1].startswith("<") and line.split()[1] != "fail":
+                _, mutant, code, _ = line.split()
+                status[mutant] = "survived" if code == "0" else "killed" if code in ("1", "3") else f"exit {code}"
+        proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"in-process run failed for {name}; see {ws / 'in_process.log'}")
+    return status, len(every)
 
 
 def module_of(mutant: str) -> str:
@@ -428,6 +523,9 @@ def main(argv=None) -> int:
     p.add_argument("--mutants", nargs="+", default=(), metavar="NAME",
                    help="run only these mutants (mutmut names, * allowed), e.g. a sample's survivors again")
     p.add_argument("--uncovered", action="store_true", help="list the modules in no group and exit (1 if any)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run each mutant's tests in one long-lived process (fixtures load once; every test of the "
+                        "group per mutant; for a loaded machine)")
     args = p.parse_args(argv)
     if args.uncovered:
         missing = uncovered()
@@ -451,8 +549,11 @@ def main(argv=None) -> int:
     rows, failed = [], False
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
-        status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
-                                  args.seed, args.per_module, tuple(args.mutants))
+        if args.in_process:
+            status, every = run_in_process(name, GROUPS[name], workdir, args.sample, args.seed)
+        else:
+            status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
+                                      args.seed, args.per_module, tuple(args.mutants))
         sampled = (f"{len(status)} named of {every}" if args.mutants else
                    f"{len(status)} of {every} sampled{' per module' * args.per_module}, seed {args.seed}"
                    if args.sample is not None else "")

@@ -84,7 +84,7 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
                 and new not in THINGS_DO:
             return False  # "a steaming pot cooking vegetables" -> "a steaming pot eating vegetables"
         # "sitting in a high chair" -> "walking in a high chair": no way to move there
-        places = [o for c in root.children if c.dep_ == "prep" for o in c.children if c.dep_ == "pobj"]
+        places = [o for c in root.children if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"]
         return new not in MOVING or not any(SCALE_OF.get(_kind(o) or "") == "furniture" for o in places)
     if tok.pos_ != "ADP":
         return True

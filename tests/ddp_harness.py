@@ -16,6 +16,7 @@ import socket
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+import torch.nn.functional as F
 
 WORLD = 2
 
@@ -23,6 +24,20 @@ WORLD = 2
 def rank_part(rank: int, n: int) -> slice:
     """The rows of an ``n``-row global batch that ``rank`` holds (contiguous halves)."""
     return slice(rank * n // WORLD, (rank + 1) * n // WORLD)
+
+
+class TwoTowers(torch.nn.Module):
+    """Two linear towers from the same seed on every rank: (image, text, hard-negative text) features,
+    normalised; the hard negatives go through the text tower."""
+
+    def __init__(self, din: int = 6, d: int = 5):
+        super().__init__()
+        torch.manual_seed(1)
+        self.img, self.txt = torch.nn.Linear(din, d), torch.nn.Linear(din, d)
+
+    def forward(self, x_img, x_txt, x_hard):
+        return (F.normalize(self.img(x_img), dim=-1), F.normalize(self.txt(x_txt), dim=-1),
+                F.normalize(self.txt(x_hard), dim=-1))
 
 
 def _free_port() -> int:

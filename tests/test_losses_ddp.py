@@ -2,11 +2,10 @@
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from slipform.losses import ContrastiveLoss, LossConfig, ddp_scale
 
-from ddp_harness import on_two_gloo_ranks, rank_part
+from ddp_harness import TwoTowers, on_two_gloo_ranks, rank_part
 
 N, K, DIN, D = 8, 2, 6, 5
 
@@ -20,17 +19,6 @@ def _data():
     return x_img, x_txt, x_hard, mask, conc
 
 
-class TwoTowers(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(1)
-        self.img, self.txt = torch.nn.Linear(DIN, D), torch.nn.Linear(DIN, D)
-
-    def forward(self, x_img, x_txt, x_hard):
-        return (F.normalize(self.img(x_img), dim=-1), F.normalize(self.txt(x_txt), dim=-1),
-                F.normalize(self.txt(x_hard), dim=-1))
-
-
 def _step(model, x_img, x_txt, x_hard, mask, conc, kind):
     f_img, f_txt, f_hard = model(x_img, x_txt, x_hard)
     loss = ContrastiveLoss(LossConfig(kind=kind, margin_min=0.05, margin_max=0.3))
@@ -40,7 +28,7 @@ def _step(model, x_img, x_txt, x_hard, mask, conc, kind):
 
 
 def _worker(rank, kind):
-    model = torch.nn.parallel.DistributedDataParallel(TwoTowers())
+    model = torch.nn.parallel.DistributedDataParallel(TwoTowers(DIN, D))
     out = _step(model, *[t[rank_part(rank, N)] for t in _data()], kind)
     grads = {n: p.grad for n, p in model.module.named_parameters()}
     return {"loss": out["loss"].detach(), "grad_hard": out["grad_hard"], "grads": grads}
@@ -49,7 +37,7 @@ def _worker(rank, kind):
 @pytest.mark.parametrize("kind", [pytest.param("clip", marks=pytest.mark.slow),
                                   pytest.param("negclip", marks=pytest.mark.slow), "cement"])
 def test_two_process_gloo_equals_one_process(kind, tmp_path):
-    model = TwoTowers()
+    model = TwoTowers(DIN, D)
     single = _step(model, *_data(), kind)
     for res in on_two_gloo_ranks(_worker, tmp_path, kind):
         assert res["loss"].item() == pytest.approx(single["loss"].item(), rel=1e-5)

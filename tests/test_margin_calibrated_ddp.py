@@ -3,11 +3,10 @@ curve of one process on the global batch, and the training steps agree with that
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from slipform.losses import LossConfig, build_loss, ddp_scale
 
-from ddp_harness import on_two_gloo_ranks, rank_part
+from ddp_harness import TwoTowers, on_two_gloo_ranks, rank_part
 
 N, K, DIN, D, STEPS = 16, 2, 6, 5, 4
 CONFIG = LossConfig("cement", schedule="calibrated", margin_min=0.05, margin_max=0.5, refresh_every=1,
@@ -22,17 +21,6 @@ def _data(step):
     mask = torch.rand(N, K, generator=g) > 0.2
     conc = torch.rand(N, K, generator=g) * 4 + 1
     return x_img, x_txt, x_hard, mask, conc
-
-
-class TwoTowers(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(1)
-        self.img, self.txt = torch.nn.Linear(DIN, D), torch.nn.Linear(DIN, D)
-
-    def forward(self, x_img, x_txt, x_hard):
-        return (F.normalize(self.img(x_img), dim=-1), F.normalize(self.txt(x_txt), dim=-1),
-                F.normalize(self.txt(x_hard), dim=-1))
 
 
 def _train(model, part):
@@ -55,12 +43,12 @@ def _train(model, part):
 
 
 def _worker(rank):
-    model = torch.nn.parallel.DistributedDataParallel(TwoTowers())
+    model = torch.nn.parallel.DistributedDataParallel(TwoTowers(DIN, D))
     return _train(model, rank_part(rank, N))
 
 
 def test_two_gloo_ranks_fit_the_curve_of_one_process(tmp_path):
-    single = _train(TwoTowers(), slice(0, N))
+    single = _train(TwoTowers(DIN, D), slice(0, N))
     assert len(single["fit_steps"]) >= 2  # the margin was refitted, and the later steps used the fits
     ranks = on_two_gloo_ranks(_worker, tmp_path)
     assert torch.equal(ranks[0]["table"], ranks[1]["table"])  # every rank the same curve, bitwise

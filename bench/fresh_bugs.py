@@ -8,7 +8,7 @@ test files that cover its module.
 Each bug is one realistic slip a developer could make (an off-by-one, a dropped field in a key, a
 wrong default, a swapped argument, a unit mix-up, ...), not a mutation operator; the list was
 written and committed before any of them was run, so it is not chosen by the outcome. A bug is
-applied to a *copy* of the checkout (``src``, ``tests`` and ``fixtures`` under a temporary folder),
+applied to a *copy* of the checkout (every file git lists, under a temporary folder),
 never to the checkout itself, and its tests run there with that copy's ``src`` first on the path
 (``pytest -q -x``, the default ``-m 'not slow'``). ``CAUGHT``: a test failed (or the tests could not
 be collected); ``SURVIVED``: all passed; ``TIMEOUT``: the run exceeded ``--timeout``.
@@ -42,9 +42,9 @@ class Bug:
 
 _EVAL = ("tests/test_eval_suites.py", "tests/test_eval_reference_pairs.py", "tests/test_eval_edges_more.py",
          "tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py")
-_TRAIN = ("tests/test_train.py", "tests/test_train_paths.py", "tests/test_mut_train.py", "tests/test_resume_state.py",
-          "tests/test_resume_parts.py", "tests/test_train_losses.py")
-_DATA = ("tests/test_data.py", "tests/test_data_paths.py", "tests/test_mut_data.py", "tests/test_resume_state.py",
+_TRAIN = ("tests/test_mut_train.py", "tests/test_resume_state.py", "tests/test_resume_parts.py", "tests/test_train.py",
+          "tests/test_train_paths.py", "tests/test_train_losses.py")
+_DATA = ("tests/test_mut_data.py", "tests/test_data.py", "tests/test_data_paths.py", "tests/test_resume_state.py",
          "tests/test_wds_plant.py", "tests/test_select.py", "tests/test_train.py")
 _LOSS = ("tests/test_losses.py", "tests/test_mut_losses.py", "tests/test_losses_claims.py", "tests/test_loss_methods.py",
          "tests/test_loss_methods_edges.py", "tests/test_losses_local_rows.py", "tests/test_losses_simulated_ranks.py",
@@ -207,11 +207,14 @@ BUGS = (
 
 
 def _copy_tree(dest: Path) -> None:
-    for name in ("src", "tests", "fixtures", "pyproject.toml", "bench", "docs"):
+    """The checkout as git sees it (tracked files and untracked ones git does not ignore): the tests
+    read more than ``src`` and ``tests`` (the README's tables, docs, fixtures)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
         src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        elif src.exists():
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
 
 

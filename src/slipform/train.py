@@ -401,16 +401,20 @@ class Trainer:
             it = self._loader(self.batch_in_epoch)
             while self.step < self.total_steps and self.batch_in_epoch < self.steps_per_epoch:
                 t0 = time.perf_counter()
-                micro = []
+                micro, drawn = [], 0
                 for _ in range(cfg.accum_steps):
                     b = next(it, None)
                     if b is None:
                         break
+                    drawn += 1
                     self.counters["skipped_images"] += b["skipped"]
                     for reason, where in b.get("skips", ()):
                         self.skips.add(reason, where)
                     if b["size"]:
                         micro.append(b)
+                if not micro and drawn:  # every image of this step's batches was skipped: no step, go on
+                    self.batch_in_epoch += 1  # (a loader restarted here would draw the same batches forever)
+                    continue
                 if not micro:
                     break
                 t1 = time.perf_counter()

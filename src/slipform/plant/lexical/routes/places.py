@@ -57,10 +57,11 @@ def _places(noun, cands) -> list[tuple[object, str, object]]:
 
     def objects(tok):  # the things of tok's places, past "top of" in "on top of"
         out = []
-        for p in (c for c in tok.children if c.dep_ == "prep"):
+        for p in (c for c in tok.children if c.dep_ in ("prep", "advmod")):  # "next" (advmod) of "next to"
             c = _covering(cands, p.i, "R")
             last = p.doc[c.end - 1] if c is not None and c.start == p.i else p
-            out += [o for o in last.children if o.dep_ == "pobj"]
+            if last.dep_ == "prep" or last.i != p.i:
+                out += [o for o in last.children if o.dep_ == "pobj"]
         return out
 
     mine = place(noun) if noun.dep_ == "pobj" and noun.head.dep_ == "prep" else None

@@ -1,0 +1,40 @@
+"""The share any one replacement word may take of the negatives (issue 28: no word above 3%).
+
+A few contrasts fit many captions ("beside", "without", "woman"): left alone, one of them becomes
+a large share of an output, and the negatives teach that word rather than the captions. The cap
+keeps a running count of the replacement words written so far in one call of
+:meth:`ConcretePlant.plant <slipform.plant.core.planter.ConcretePlant.plant>` (one chunk of the
+input) and refuses a negative whose word already holds its share; the caption then tries its next
+target. Coverage comes first: a caption whose every other target fails keeps the refused negative.
+
+Counting per chunk keeps the output a function of the input, the seed and the chunk size alone
+(not of which worker planted which chunk). The first :data:`WARMUP` negatives of a chunk count as
+that many for the bound, so that the first few words are not refused for being one of three.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+WARMUP = 100  # the bound is ``share * max(written + 1, WARMUP)``: three of a word pass in any chunk at 3%
+
+
+@dataclass
+class ReplacementCap:
+    """Counts of the replacement words written so far, and the bound on each one's share."""
+
+    share: float
+    counts: Counter = field(default_factory=Counter)
+    written: int = 0
+
+    def allows(self, word: str | None) -> bool:
+        """Whether one more negative with replacement ``word`` keeps it within its share."""
+        if word is None:
+            return True
+        return self.counts[word.lower()] + 1 <= self.share * max(self.written + 1, WARMUP)
+
+    def add(self, word: str | None) -> None:
+        self.written += 1
+        if word is not None:
+            self.counts[word.lower()] += 1

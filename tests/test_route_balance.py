@@ -1,0 +1,108 @@
+"""Issue 28's balance on real parses: the place exchange (routes/places.py), attribute exchanges
+outside the kinds table and across a list of things (routes/attribute.py), and the cap on one
+replacement word's share (core/balance.py)."""
+
+import random
+from collections import Counter
+
+import pytest
+
+from slipform.plant import PlantConfig
+from slipform.plant.core.anchor import Routed, candidates
+from slipform.plant.core.balance import ReplacementCap
+from slipform.plant.core.edit import apply_edits, is_swap
+from slipform.plant.core.planter import ConcretePlant
+from slipform.plant.lexical.routes import place_swap, route_edit
+from slipform.text.io import Caption
+
+
+@pytest.fixture(scope="module")
+def plant():
+    return ConcretePlant(PlantConfig())
+
+
+def _swap(plant, nlp, text, anchor, route):
+    """What ``route``'s exchange pass makes around the thing ``anchor`` of ``text`` (None: nothing)."""
+    doc = nlp(text)
+    cands = candidates(doc, plant.lexicon)
+    a = next(c for c in cands if c.role == "O" and c.text.split()[-1] == anchor)
+    made = route_edit(plant.backend.rewriter, doc, Routed(a, route, tuple(cands), "swap"), random.Random(0))
+    if made is None:
+        return None
+    negative = apply_edits(doc, list(made.rewrite.edits))
+    assert made.edit == "swap" and is_swap(text, negative), negative
+    return negative
+
+
+def test_the_things_of_two_places_exchange(plant, nlp):
+    assert _swap(plant, nlp, "A dog laying on a bed next to a pillow.", "pillow", "R") \
+        == "A dog laying on a pillow next to a bed."
+    assert _swap(plant, nlp, "A cat sitting on a couch next to a pillow.", "couch", "R") \
+        == "A cat sitting on a pillow next to a couch."
+    # each thing keeps its describing words
+    assert _swap(plant, nlp, "A dog laying on a wooden bed next to a pillow.", "pillow", "R") \
+        == "A dog laying on a pillow next to a wooden bed."
+
+
+def _place(plant, nlp, text, anchor):
+    doc = nlp(text)
+    cands = candidates(doc, plant.lexicon)
+    a = next(c for c in cands if c.role == "O" and c.text.split()[-1] == anchor)
+    made = place_swap(plant.backend.rewriter, doc, a, tuple(cands), random.Random(0))
+    return None if made is None else apply_edits(doc, list(made.rewrite.edits))
+
+
+def test_the_place_exchange_refuses_what_no_photo_shows(plant, nlp):
+    assert _place(plant, nlp, "A teddy bear sitting on a chair next to a table.", "table") \
+        == "A teddy bear sitting on a table next to a chair."  # the rules below refuse, not the parse
+    assert _place(plant, nlp, "A laptop on a desk next to a cup.", "cup") is None  # no laptop on a cup
+    assert _place(plant, nlp, "A pizza on a table next to a plate.", "plate") is None  # a smaller support
+    assert _place(plant, nlp, "A sandwich on a plate next to a cup of coffee.", "cup") is None  # "a plate of coffee"
+    assert _place(plant, nlp, "A cat sitting on a couch next to a dog.", "dog") is None  # "on a dog"
+    assert _place(plant, nlp, "A dog laying on a bed next to two pillows.", "pillows") is None  # number
+    assert _place(plant, nlp, "A dog laying next to a bed near a pillow.", "pillow") is None  # says the same
+    assert _place(plant, nlp, "A man in a shirt on a bench.", "bench") is None  # what is worn
+
+
+def test_colours_exchange_between_things_the_counts_colour(plant, nlp):
+    # walls and tiles are outside the kinds table; real captions give both many colours
+    assert _swap(plant, nlp, "A bathroom with blue walls and white tiles.", "tiles", "A") \
+        == "A bathroom with white walls and blue tiles."
+    # "and" joins the things, not two colours of one thing
+    assert _swap(plant, nlp, "A man in yellow shirt and black shorts playing a game of tennis.", "shorts", "A") \
+        == "A man in black shirt and yellow shorts playing a game of tennis."
+
+
+def test_attribute_exchanges_still_refuse(plant, nlp):
+    assert _swap(plant, nlp, "A gray chair and a black chair sit in a room.", "chair", "A") is None  # says the same
+    assert _swap(plant, nlp, "A yellow notebook on a black desk.", "desk", "A") is None  # notebooks: no known colours
+    assert _swap(plant, nlp, "A brown and white dog next to a black car.", "car", "A") is None  # which colour goes
+
+
+def test_the_cap_bounds_a_words_share_after_the_warm_up():
+    cap = ReplacementCap(0.03)
+    for _ in range(3):
+        assert cap.allows("Beside")
+        cap.add("beside")
+    assert not cap.allows("beside")  # a fourth in the first hundred: over 3%
+    for k in range(129):
+        cap.add(f"w{k}")
+    assert cap.written == 132 and not cap.allows("beside")  # 4 of 133 is 3.01%
+    cap.add("other")
+    assert cap.allows("beside") and cap.allows(None)  # 4 of 134 is 2.99%
+
+
+def test_the_cap_keeps_coverage_and_spreads_the_words(nlp):
+    texts = [c.strip() for c in open("src/slipform/data/coco_captions_sample.txt").read().splitlines()[:150]]
+    items = [Caption(str(i), t) for i, t in enumerate(texts)]
+    docs = list(nlp.pipe(texts))
+    free = ConcretePlant(PlantConfig(max_replacement_share=None)).plant(items, docs).records
+    strict = ConcretePlant(PlantConfig(max_replacement_share=0.02)).plant(items, docs)
+    assert {r["id"] for r in strict.records} == {r["id"] for r in free}  # a refused negative stays as the last
+    assert strict.rejected["replacement over its share"] > 0
+    top = Counter(r["replacement"].lower() for r in strict.records).most_common(1)[0][1]
+    assert top <= Counter(r["replacement"].lower() for r in free).most_common(1)[0][1]
+    assert sum(a["negative"] != b["negative"] for a, b in zip(free, strict.records)) >= strict.rejected[
+        "replacement over its share"] // 2  # the refused captions took other negatives
+    with pytest.raises(ValueError, match="max_replacement_share"):
+        PlantConfig(max_replacement_share=0)

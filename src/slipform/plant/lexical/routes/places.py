@@ -25,7 +25,6 @@ from ...core.anchor import Candidate
 from ...core.edit import Edit
 from ...knowledge.kinds import KIND_OF, SCALE_OF, base
 from ...knowledge.relations import noun_slots, thing
-from ..guards import animate
 from ..rewriter import LexicalRewriter, Rewrite
 from .common import _NOUN_TAGS_PLURAL, COLLECTIVE, RouteEdit, _covering, _root
 from .exchange import _bound, _coordinated, _relation_start
@@ -113,8 +112,8 @@ def _fits(rw: LexicalRewriter, holder, relation: str, old, new) -> bool:
 
 def _movable(doc, tok, cands) -> bool:
     word = base(tok.lemma_.lower())
-    if animate(tok) or word in COLLECTIVE or SCALE_OF.get(KIND_OF.get(word, "")) is None:
-        return False
+    if word in COLLECTIVE or SCALE_OF.get(KIND_OF.get(word, "")) is None:
+        return False  # no person, animal or setting has a scale
     c = _covering(cands, tok.i, "O")
     return not _bound(tok, c if c is not None else Candidate(tok.i, tok.i + 1, tok.text, word, tok.pos_, tok.tag_,
                                                                 "O", None)) and not _coordinated(tok)

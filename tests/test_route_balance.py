@@ -1,6 +1,5 @@
-"""Issue 28's balance on real parses: the place exchange (routes/places.py), attribute exchanges
-outside the kinds table and across a list of things (routes/attribute.py), and the cap on one
-replacement word's share (core/balance.py)."""
+"""Issue 28's balance on real parses: attribute exchanges outside the kinds table and across a list
+of things (routes/attribute.py), and the cap on one replacement word's share (core/balance.py)."""
 
 import random
 from collections import Counter
@@ -12,7 +11,7 @@ from slipform.plant.core.anchor import Routed, candidates
 from slipform.plant.core.balance import ReplacementCap
 from slipform.plant.core.edit import apply_edits, is_swap
 from slipform.plant.core.planter import ConcretePlant
-from slipform.plant.lexical.routes import place_swap, route_edit
+from slipform.plant.lexical.routes import route_edit
 from slipform.text.io import Caption
 
 
@@ -32,36 +31,6 @@ def _swap(plant, nlp, text, anchor, route):
     negative = apply_edits(doc, list(made.rewrite.edits))
     assert made.edit == "swap" and is_swap(text, negative), negative
     return negative
-
-
-def test_the_things_of_two_places_exchange(plant, nlp):
-    assert _swap(plant, nlp, "A dog laying on a bed next to a pillow.", "pillow", "R") \
-        == "A dog laying on a pillow next to a bed."
-    assert _swap(plant, nlp, "A cat sitting on a couch next to a pillow.", "couch", "R") \
-        == "A cat sitting on a pillow next to a couch."
-    # each thing keeps its describing words
-    assert _swap(plant, nlp, "A dog laying on a wooden bed next to a pillow.", "pillow", "R") \
-        == "A dog laying on a pillow next to a wooden bed."
-
-
-def _place(plant, nlp, text, anchor):
-    doc = nlp(text)
-    cands = candidates(doc, plant.lexicon)
-    a = next(c for c in cands if c.role == "O" and c.text.split()[-1] == anchor)
-    made = place_swap(plant.backend.rewriter, doc, a, tuple(cands), random.Random(0))
-    return None if made is None else apply_edits(doc, list(made.rewrite.edits))
-
-
-def test_the_place_exchange_refuses_what_no_photo_shows(plant, nlp):
-    assert _place(plant, nlp, "A teddy bear sitting on a chair next to a table.", "table") \
-        == "A teddy bear sitting on a table next to a chair."  # the rules below refuse, not the parse
-    assert _place(plant, nlp, "A laptop on a desk next to a cup.", "cup") is None  # no laptop on a cup
-    assert _place(plant, nlp, "A pizza on a table next to a plate.", "plate") is None  # a smaller support
-    assert _place(plant, nlp, "A sandwich on a plate next to a cup of coffee.", "cup") is None  # "a plate of coffee"
-    assert _place(plant, nlp, "A cat sitting on a couch next to a dog.", "dog") is None  # "on a dog"
-    assert _place(plant, nlp, "A dog laying on a bed next to two pillows.", "pillows") is None  # number
-    assert _place(plant, nlp, "A dog laying next to a bed near a chair.", "chair") is None  # says the same
-    assert _place(plant, nlp, "A girl in a hat next to a box.", "box") is None  # what is worn: "in a box"
 
 
 def test_colours_exchange_between_things_the_counts_colour(plant, nlp):

@@ -70,7 +70,7 @@ class PlantConfig:
     same_kind: bool = True  # replacements of the target's kind only (slipform.plant.knowledge.kinds); False: the old band
     verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.core.verify)
     # the most one replacement word may take of the negatives of a chunk (slipform.plant.core.balance); None: no cap
-    max_replacement_share: float | None = 0.03
+    max_replacement_share: float | None = 0.027
     lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.knowledge.lmscore); off by default
     min_lm_score: float | None = None  # with lm_scorer: reject negatives scoring below (log P(neg) - log P(caption))
     llm: LLMConfig = field(default_factory=LLMConfig)

@@ -31,16 +31,10 @@ from .attribute import _same, attribute_move, attribute_swap, own_attributes
 from .common import RouteEdit, _keeps_class, draws
 from .exchange import argument_swap
 from .object import object_replace
-from .places import place_swap
 from .relation import LAST_RESORT_DRAW, _fair_contrast, _sane, relation_words
 
 __all__ = ["RouteEdit", "argument_swap", "attribute_move", "attribute_swap", "object_replace",
-           "own_attributes", "place_swap", "relation_words", "route_edit"]
-
-
-def _exchange(rw: LexicalRewriter, doc, anchor, cands, rng: random.Random) -> RouteEdit | None:
-    """R's exchanges: the anchor and the other argument of its relation, else the things of two places."""
-    return argument_swap(rw, doc, anchor, cands, rng) or place_swap(rw, doc, anchor, cands, rng)
+           "own_attributes", "relation_words", "route_edit"]
 
 
 def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> RouteEdit | None:
@@ -49,7 +43,7 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     if routed.edit == "swap":  # the first pass over the anchors: exchanges only
         if routed.route == "A":
             return attribute_swap(rw, doc, anchor, rng)  # no move: see attribute_move
-        return _exchange(rw, doc, anchor, cands, rng) if routed.route == "R" else None
+        return argument_swap(rw, doc, anchor, cands, rng) if routed.route == "R" else None
     if routed.edit == "last":  # the last resort: the rewriter's own checks only
         words = [anchor] if anchor.role != "O" or routed.route == "O" else own_attributes(doc, anchor, cands) \
             if routed.route == "A" else relation_words(doc, anchor, cands)
@@ -91,7 +85,7 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
                     and not _same(word.text.lower(), rewrite.replacement.lower()):  # "modern" -> "new"
                 return RouteEdit(rewrite, word.text, "replace", "A")
         return None
-    swap = _exchange(rw, doc, anchor, cands, rng)
+    swap = argument_swap(rw, doc, anchor, cands, rng)
     if swap is not None:
         return swap
     for word in relation_words(doc, anchor, cands):

@@ -74,3 +74,11 @@ def test_the_cap_keeps_coverage_and_spreads_the_words(nlp):
     assert any(a["negative"] != b["negative"] for a, b in zip(free, strict.records))  # others took their place
     with pytest.raises(ValueError, match="max_replacement_share"):
         PlantConfig(max_replacement_share=0)
+
+
+def test_the_cap_never_refuses_a_swap(nlp):
+    texts = ["A red car next to a white truck.", "A cat to the left of a dog."]
+    planted = ConcretePlant(PlantConfig(max_replacement_share=0.001)).plant(
+        [Caption(str(i), t) for i, t in enumerate(texts)], list(nlp.pipe(texts)))
+    assert [r["edit"] for r in planted.records] == ["swap", "swap"]
+    assert not planted.rejected["replacement over its share"]  # a moved word is no replacement

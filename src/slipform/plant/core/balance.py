@@ -5,7 +5,9 @@ a large share of an output, and the negatives teach that word rather than the ca
 keeps a running count of the replacement words written so far in one call of
 :meth:`ConcretePlant.plant <slipform.plant.core.planter.ConcretePlant.plant>` (one chunk of the
 input) and refuses a negative whose word already holds its share; the caption then tries its next
-target. Coverage comes first: a caption whose every other target fails keeps the refused negative.
+target. Coverage comes first: a caption whose every other target fails keeps one of its refused
+negatives, the one whose word is least written so far. Swaps are not refused: their "replacement"
+is a word of the caption moved, and they are the negatives the mix lacks.
 
 Counting per chunk keeps the output a function of the input, the seed and the chunk size alone
 (not of which worker planted which chunk). The first :data:`WARMUP` negatives of a chunk count as

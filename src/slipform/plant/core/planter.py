@@ -196,7 +196,7 @@ class ConcretePlant:
         made, done, written = [0] * len(items), [[] for _ in items], [[] for _ in items]
         records, rejected = [], Counter()
         share = self.config.max_replacement_share
-        cap, held = ReplacementCap(share) if share is not None else None, {}  # held: a refused negative per caption
+        cap, held = ReplacementCap(share) if share is not None else None, {}  # held: the refused negatives per caption
         while True:
             jobs = []
             for i, queue in enumerate(queues):
@@ -237,16 +237,17 @@ class ConcretePlant:
                 if any(neg == answer.negative for neg in written[i]):
                     rejected["same negative as another of the caption"] += 1  # a swap two anchors share
                     continue
-                if cap is not None and not cap.allows(answer.replacement):
+                if cap is not None and answer.edit != "swap" and not cap.allows(answer.replacement):
                     rejected["replacement over its share"] += 1  # the caption tries its next target
-                    held.setdefault(i, (job, answer, score))
+                    held.setdefault(i, []).append((job, answer, score))
                     continue
                 self._write(records, i, job, answer, score, cap)
                 made[i] += 1
                 done[i].append(job.target)
                 written[i].append(answer.negative)
-        for i, (job, answer, score) in held.items():  # coverage before balance
+        for i, refused in held.items():  # coverage before balance: the refused word least written so far
             if not made[i]:
+                job, answer, score = min(refused, key=lambda r: cap.counts[r[1].replacement.lower()])
                 self._write(records, i, job, answer, score, cap)
                 made[i] += 1
         # in caption order, whichever round each was made in: the output does not depend on chunking

@@ -69,8 +69,9 @@ class PlantConfig:
     min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
     same_kind: bool = True  # replacements of the target's kind only (slipform.plant.knowledge.kinds); False: the old band
     verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.core.verify)
-    # the most one replacement word may take of the negatives of a chunk (slipform.plant.core.balance); None: no cap
-    max_replacement_share: float | None = 0.027
+    # the most one replacement word may take of the negatives of a chunk (slipform.plant.core.balance); None (the
+    # default): no cap, so that the output never depends on chunk size, workers or shards
+    max_replacement_share: float | None = None
     lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.knowledge.lmscore); off by default
     min_lm_score: float | None = None  # with lm_scorer: reject negatives scoring below (log P(neg) - log P(caption))
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -246,10 +247,12 @@ class ConcretePlant:
                 done[i].append(job.target)
                 written[i].append(answer.negative)
         for i, refused in held.items():  # coverage before balance: the refused word least written so far
-            if not made[i]:
-                job, answer, score = min(refused, key=lambda r: cap.counts[r[1].replacement.lower()])
+            job, answer, score = min(refused, key=lambda r: cap.counts[r[1].replacement.lower()])
+            if not made[i] and cap.allows(answer.replacement, last=True):
                 self._write(records, i, job, answer, score, cap)
                 made[i] += 1
+            elif not made[i]:
+                reasons[i] = "replacement over its share"
         # in caption order, whichever round each was made in: the output does not depend on chunking
         records = [rec for _, rec in sorted(records, key=lambda pair: pair[0])]
         skipped = [{"id": item.id, "reason": reasons.get(i, "no replacement found")}

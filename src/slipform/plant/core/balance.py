@@ -14,6 +14,13 @@ and they are the negatives the mix lacks.
 Counting per chunk keeps the output a function of the input, the seed and the chunk size alone
 (not of which worker planted which chunk). The first :data:`WARMUP` negatives of a chunk count as
 that many for the bound, so that the first few words are not refused for being one of three.
+
+Off by default (``PlantConfig.max_replacement_share=None``, ``slipform plant
+--max-replacement-share 0.03`` to turn it on): any running count makes a caption's negative depend
+on the captions planted before it in its chunk, so the output would change with the chunk size and
+the SLURM-style shards, which the default output must not (tests/test_runner.py,
+tests/test_wds_plant.py). What it does to issue 28's mix is in docs/BENCHMARKS.md ("Balance:
+attribute exchanges and the replacement cap").
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
     python bench/plant_balance.py                      # the three inputs, default options
     python bench/plant_balance.py --route target       # today's reading of the routes, for comparison
     python bench/plant_balance.py --role-weights O=1   # the weights still steer
+    python bench/plant_balance.py --max-replacement-share 0.03   # the cap on one word's share (off by default)
 
 Inputs: SugarCrepe's 4,345 unique captions (fixtures/sugarcrepe), the bundled 500-caption sample,
 and 1,000 titles of NegCLIP's COCO validation TSV (fixtures/negclip, a seed no audit round used).
@@ -103,6 +104,7 @@ def main(argv=None) -> int:
     ap.add_argument("--route", default="anchor", choices=("anchor", "target"))
     ap.add_argument("--role-weights")
     ap.add_argument("--inputs", default="sugarcrepe,sample,coco")
+    ap.add_argument("--max-replacement-share", type=float, help="PlantConfig.max_replacement_share (default: none)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     from slipform.plant import PlantConfig
@@ -110,10 +112,11 @@ def main(argv=None) -> int:
     from slipform.text.nlp import load_nlp
 
     weights = parse_role_weights(args.role_weights)
-    config = PlantConfig(route=args.route, role_weights=tuple(sorted(weights.items())) if weights else None)
+    config = PlantConfig(route=args.route, role_weights=tuple(sorted(weights.items())) if weights else None,
+                         max_replacement_share=args.max_replacement_share)
     nlp, tmp, rows = load_nlp(), Path(tempfile.mkdtemp(prefix="slipform-balance-")), {}
     data = inputs()
-    print(f"route={args.route} role_weights={args.role_weights}")
+    print(f"route={args.route} role_weights={args.role_weights} max_replacement_share={args.max_replacement_share}")
     print("| input | coverage (of rated) | A | R | O | swaps | top replacement | persons | class changes |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.inputs.split(","):

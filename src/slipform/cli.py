@@ -79,6 +79,8 @@ def _add_plant(sub) -> None:
                    help="score every negative with this causal LM (directory, hub id or .gguf file): log P(negative) "
                         "- log P(caption), recorded as lm_score; off by default (10-20x slower on CPU)")
     p.add_argument("--min-lm-score", type=float, help="with --lm-scorer: reject negatives scoring below this")
+    p.add_argument("--max-replacement-share", type=float,
+                   help="cap one replacement word's share of each chunk's negatives (e.g. 0.03; off by default)")
     p.add_argument("--export-negclip", metavar="TSV", help="also write NegCLIP's training TSV")
     p.add_argument("--gallery", metavar="HTML", help="also write a page showing a sample of the negatives")
     p.add_argument("--gallery-size", type=int, default=200, help="negatives on the gallery page (default 200)")
@@ -117,7 +119,7 @@ def _run_plant(args) -> int:
             vocab_sample=args.vocab_sample, fallback_vocabulary=not args.no_fallback_vocab,
             plausibility=not args.no_plausibility, min_plausibility=args.min_plausibility,
             same_kind=not args.any_kind, verifier=args.verifier, lm_scorer=args.lm_scorer,
-            min_lm_score=args.min_lm_score,
+            min_lm_score=args.min_lm_score, max_replacement_share=args.max_replacement_share,
             llm=LLMConfig(model=args.model, base_url=args.base_url, api_key=args.api_key,
                           batch_size=args.batch_size, timeout=args.timeout, retries=args.retries))
     except ValueError as exc:

@@ -24,6 +24,7 @@ from .anchor import (
     select_targets,
 )
 from .backend import Backend, Job, Proposal, backend_names, get_backend
+from .balance import ReplacementCap
 from .record import NegativeRecord
 from .verify import check_negative, get_verifier
 
@@ -68,6 +69,9 @@ class PlantConfig:
     min_plausibility: float | None = None  # drop replacements scoring below (mean log-probability)
     same_kind: bool = True  # replacements of the target's kind only (slipform.plant.knowledge.kinds); False: the old band
     verifier: str | None = None  # a registered check of every negative before it is written (slipform.plant.core.verify)
+    # the most one replacement word may take of the negatives of a chunk (slipform.plant.core.balance); None (the
+    # default): no cap, so that the output never depends on chunk size, workers or shards
+    max_replacement_share: float | None = None
     lm_scorer: str | None = None  # a causal LM scoring every negative (slipform.plant.knowledge.lmscore); off by default
     min_lm_score: float | None = None  # with lm_scorer: reject negatives scoring below (log P(neg) - log P(caption))
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -87,6 +91,8 @@ class PlantConfig:
         get_backend(self.backend).check(self)
         if self.verifier is not None:
             get_verifier(self.verifier)
+        if self.max_replacement_share is not None and not 0 < self.max_replacement_share <= 1:
+            raise ValueError(f"max_replacement_share must be in (0, 1], got {self.max_replacement_share}")
         if self.min_lm_score is not None and self.lm_scorer is None:
             raise ValueError("min_lm_score needs lm_scorer (a causal LM to score the negatives)")
 
@@ -190,6 +196,8 @@ class ConcretePlant:
         rngs = [caption_rng(self.config.seed, item.id, "rewrite") for item in items]
         made, done, written = [0] * len(items), [[] for _ in items], [[] for _ in items]
         records, rejected = [], Counter()
+        share = self.config.max_replacement_share
+        cap, held = ReplacementCap(share) if share is not None else None, {}  # held: the refused negatives per caption
         while True:
             jobs = []
             for i, queue in enumerate(queues):
@@ -230,19 +238,35 @@ class ConcretePlant:
                 if any(neg == answer.negative for neg in written[i]):
                     rejected["same negative as another of the caption"] += 1  # a swap two anchors share
                     continue
-                rec = self._record(job.item, answer)
-                if score is not None:
-                    rec["lm_score"] = score
-                records.append((i, rec))
+                if cap is not None and answer.edit != "swap" and not cap.allows(answer.replacement):
+                    rejected["replacement over its share"] += 1  # the caption tries its next target
+                    held.setdefault(i, []).append((job, answer, score))
+                    continue
+                self._write(records, i, job, answer, score, cap)
                 made[i] += 1
                 done[i].append(job.target)
                 written[i].append(answer.negative)
+        for i, refused in held.items():  # coverage before balance: the refused word least written so far
+            job, answer, score = min(refused, key=lambda r: cap.counts[r[1].replacement.lower()])
+            if not made[i] and cap.allows(answer.replacement, last=True):
+                self._write(records, i, job, answer, score, cap)
+                made[i] += 1
+            elif not made[i]:
+                reasons[i] = "replacement over its share"
         # in caption order, whichever round each was made in: the output does not depend on chunking
         records = [rec for _, rec in sorted(records, key=lambda pair: pair[0])]
         skipped = [{"id": item.id, "reason": reasons.get(i, "no replacement found")}
                    for i, item in enumerate(items) if not made[i]]
         self._fill_similarity(records)
         return Planted(records, skipped, rejected)
+
+    def _write(self, records: list, i: int, job: Job, answer: Proposal, score: float | None, cap) -> None:
+        rec = self._record(job.item, answer)
+        if score is not None:
+            rec["lm_score"] = score
+        records.append((i, rec))
+        if cap is not None:
+            cap.add(answer.replacement)
 
     @cached_property
     def scorer(self):

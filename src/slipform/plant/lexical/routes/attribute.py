@@ -24,13 +24,24 @@ _DIMENSION = {**dict.fromkeys(("small", "large", "big", "little", "tiny", "huge"
 
 # -- A: attributes
 def _alone(tok) -> bool:
-    """An attribute that is not one of a list ("brown and white", "brown white and black")."""
+    """An attribute that is not one of a list ("brown and white", "brown white and black"). A
+    conjunction before it that joins two things is no list of attributes ("a yellow shirt and
+    black shorts": "black" is alone)."""
     doc = tok.doc
     for j in (tok.i - 1, tok.i + 1):
+        if (j == tok.i - 1 and j >= 0 and _joins_things(doc[j], tok)) or j == tok.head.i:
+            continue  # "a yellow shirt and black shorts": "and" joins the things; the noun itself
         if 0 <= j < len(doc) and (doc[j].dep_ in ("cc", "conj") or doc[j].lower_ in (",", "and", "or", "-")
                                   or _FAMILY_OF.get(doc[j].lower_) == _FAMILY_OF.get(tok.lower_)):
             return False
     return True
+
+
+def _joins_things(link, tok) -> bool:
+    """Whether ``link`` ("and", ",") before attribute ``tok`` joins two nouns, tok's noun the second."""
+    noun = tok.head
+    return (link.dep_ in ("cc", "punct") and link.lower_ in ("and", ",") and link.head.pos_ in ("NOUN", "PROPN")
+            and link.head.i != noun.i and noun.dep_ == "conj" and noun.head.i == link.head.i and tok.dep_ == "amod")
 
 
 def _attribute_tokens(noun) -> list:
@@ -73,7 +84,9 @@ def _attribute_fits(rw: LexicalRewriter, doc, tok, new: str) -> bool:
     if _FAMILY_OF.get(new) == "colour" and _FAMILY_OF.get(tok.lower_) == "colour":
         # "a white woman": a person's colour is no attribute to swap; "a yellow terrier": a thing
         # outside the kinds table has no known colours
-        return KIND_OF.get(base(tok.head.lemma_.lower())) is not None and (not animate(tok.head) or animal(tok.head))
+        if animate(tok.head) and not animal(tok.head):
+            return False
+        return KIND_OF.get(base(tok.head.lemma_.lower())) is not None or _colour_attested(rw, tok.head, new)
     if _FAMILY_OF.get(new) != _FAMILY_OF.get(tok.lower_):  # "a brown horse ... an open field" -> "an open horse"
         slot = rw._relations.slots.get(f"amod<{base(tok.head.lemma_.lower())}", {}) if rw._relations else {}
         if not slot.get(new) and rw._relations is not None:
@@ -82,6 +95,19 @@ def _attribute_fits(rw: LexicalRewriter, doc, tok, new: str) -> bool:
     if rw._relations is not None and tok.dep_ == "amod" and family:
         return bool(rw._relations.attested(adjective_slots(tok), tok.lower_, [new], family))
     return True
+
+
+COLOURS_SEEN = 3  # colours real captions give a noun outside the kinds table for it to count as one of many colours
+
+
+def _colour_attested(rw: LexicalRewriter, noun, colour: str) -> bool:
+    """Whether real captions give the noun outside the kinds table ``colour`` twice, or
+    :data:`COLOURS_SEEN` colours or more (the shipped adjective slots: walls, tiles, umbrellas and
+    signs come in any colour); never to an animal ("a yellow terrier")."""
+    if rw._relations is None or animal(noun) or noun.lemma_.lower() in COLLECTIVE:
+        return False
+    seen = rw._relations.slots.get(f"amod<{base(noun.lemma_.lower())}", {})
+    return seen.get(colour, 0) >= 2 or sum(_FAMILY_OF.get(w) == "colour" for w in seen) >= COLOURS_SEEN
 
 
 def _count(word: str) -> int | None:
@@ -104,6 +130,8 @@ def attribute_swap(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     for other in doc:
         if other.i == noun.i or other.pos_ not in ("NOUN", "PROPN") or other.lemma_.lower() in ("photo", "picture"):
             continue
+        if base(other.lemma_.lower()) == base(noun.lemma_.lower()):
+            continue  # "a gray chair and a black chair": two of one kind say the same after the exchange
         theirs = [t for t in _attribute_tokens(other) if _family(t) is not None]
         for a in mine:
             for b in theirs:

@@ -44,7 +44,7 @@ FLOORS = {
     "losses/ce_clip.py": 95, "losses/contrastive.py": 95, "losses/degla.py": 95, "losses/fsc_clip.py": 95,
     "losses/registry.py": 90, "losses/siglip.py": 95, "losses/tripletclip.py": 95, "models.py": 90,
     "norms.py": 90, "plant/__init__.py": 95, "plant/backends/llm.py": 85, "plant/backends/swap.py": 90,
-    "plant/core/anchor.py": 95, "plant/core/backend.py": 95, "plant/core/edit.py": 90,
+    "plant/core/anchor.py": 95, "plant/core/backend.py": 95, "plant/core/balance.py": 95, "plant/core/edit.py": 90,
     "plant/core/planter.py": 90, "plant/core/record.py": 90, "plant/core/verify.py": 95,
     "plant/engine/files.py": 75, "plant/engine/pool.py": 85, "plant/engine/ray_engine.py": 30,
     "plant/engine/runner.py": 85, "plant/engine/sink.py": 85, "plant/engine/source.py": 90,

@@ -251,6 +251,8 @@ GROUPS["shards"] = Group(GROUPS["shards"].mutate, ("tests/test_data_paths.py", "
 _PLANT_ENGINE = ("tests/test_plant_reruns.py", "tests/test_sharding.py", "tests/test_wds_plant.py",
                  "tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py")
 GROUPS |= {
+    "route_attribute": Group(_src("plant/lexical/routes/attribute.py"), ("tests/test_route_balance.py",
+                                                                          "tests/test_routes.py")),
     "plant_balance": Group(_src("plant/core/balance.py"), ("tests/test_route_balance.py",)),
     "plant_record": Group(_src("plant/core/record.py"), ("tests/test_record.py", "tests/test_llm.py",
                                                           "tests/test_mut_plant_core.py")),

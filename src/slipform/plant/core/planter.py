@@ -247,11 +247,13 @@ class ConcretePlant:
                 done[i].append(job.target)
                 written[i].append(answer.negative)
         for i, refused in held.items():  # coverage before balance: the refused word least written so far
+            if made[i]:
+                continue
             job, answer, score = min(refused, key=lambda r: cap.counts[r[1].replacement.lower()])
-            if not made[i] and cap.allows(answer.replacement, last=True):
+            if cap.allows(answer.replacement, last=True):
                 self._write(records, i, job, answer, score, cap)
                 made[i] += 1
-            elif not made[i]:
+            else:
                 reasons[i] = "replacement over its share"
         # in caption order, whichever round each was made in: the output does not depend on chunking
         records = [rec for _, rec in sorted(records, key=lambda pair: pair[0])]

@@ -88,7 +88,7 @@ def _attribute_fits(rw: LexicalRewriter, doc, tok, new: str) -> bool:
             return False
         return KIND_OF.get(base(tok.head.lemma_.lower())) is not None or _colour_attested(rw, tok.head, new)
     if _FAMILY_OF.get(new) != _FAMILY_OF.get(tok.lower_):  # "a brown horse ... an open field" -> "an open horse"
-        slot = rw._relations.slots.get(f"amod<{base(tok.head.lemma_.lower())}", {}) if rw._relations else {}
+        slot = _adjectives_seen(rw, tok.head)
         if not slot.get(new) and rw._relations is not None:
             return False
     family = ATTRIBUTE_FAMILIES.get(_FAMILY_OF.get(new, ""), ())
@@ -100,13 +100,18 @@ def _attribute_fits(rw: LexicalRewriter, doc, tok, new: str) -> bool:
 COLOURS_SEEN = 3  # colours real captions give a noun outside the kinds table for it to count as one of many colours
 
 
+def _adjectives_seen(rw: LexicalRewriter, noun) -> dict:
+    """The adjectives real captions put on ``noun`` (the shipped ``amod`` slot), with their counts."""
+    return rw._relations.slots.get(f"amod<{base(noun.lemma_.lower())}", {}) if rw._relations else {}
+
+
 def _colour_attested(rw: LexicalRewriter, noun, colour: str) -> bool:
     """Whether real captions give the noun outside the kinds table ``colour`` twice, or
     :data:`COLOURS_SEEN` colours or more (the shipped adjective slots: walls, tiles, umbrellas and
     signs come in any colour); never to an animal ("a yellow terrier")."""
     if rw._relations is None or animal(noun) or noun.lemma_.lower() in COLLECTIVE:
         return False
-    seen = rw._relations.slots.get(f"amod<{base(noun.lemma_.lower())}", {})
+    seen = _adjectives_seen(rw, noun)
     return seen.get(colour, 0) >= 2 or sum(_FAMILY_OF.get(w) == "colour" for w in seen) >= COLOURS_SEEN
 
 

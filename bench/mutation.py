@@ -268,6 +268,22 @@ GROUPS |= {
         "runner", "sink", "source", "stream", "summary", "files", "pool", "__init__"))), _PLANT_ENGINE),
     "plant_ray": Group(_src("plant/engine/ray_engine.py"), ("tests/test_ray.py", "tests/test_plant_reruns.py")),
 }
+# issue 31, third round (evaluate/; branch m31a): per-module groups
+GROUPS |= {
+}
+#
+# issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups
+GROUPS |= {
+}
+#
+# issue 31, third round (plant/engine, plant/output, plant/lexical/routes; branch m31c): per-module groups
+GROUPS |= {
+}
+#
+# issue 31, third round (train.py, data.py, losses/; branch m31d): per-module groups
+GROUPS |= {
+}
+#
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -63,12 +63,14 @@ Write one JSON line per caption, in the order given: {"id": <id>, "swap": "<alte
 
 def captions(seed: int, n: int) -> list[str]:
     """``n`` NegCLIP COCO titles drawn with ``seed``, none of them read in an earlier audit round or
-    in bench/plant_balance.py's input."""
+    in bench/plant_balance.py's input or in an earlier batch of this study."""
     if seed in AUDIT_SEEDS:
         raise SystemExit(f"seed {seed} was an audit round's: take a new one")
     from plant_balance import inputs
 
     used = {t for s in AUDIT_SEEDS for t in negclip_titles(seed=s)} | set(inputs()["coco"])  # and the bench's titles
+    for earlier in Path(__file__).resolve().parents[1].glob("docs/audit/swap-ceiling*/captions.jsonl"):
+        used |= {json.loads(line)["caption"] for line in earlier.read_text().splitlines()}  # and earlier batches
     pool = [t for t in negclip_titles(n=len(used) + 4 * n, seed=seed) if t not in used]
     return pool[:n]
 

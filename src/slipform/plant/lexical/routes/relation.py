@@ -106,7 +106,8 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
         ranks = [_rank(o) for o in objects]
         if not ranks or any(r is None or r < 1 for r in ranks):
             return False
-        subject = head if head.pos_ in ("NOUN", "PROPN") else _subject_of(head)
+        subject = head if head.pos_ in ("NOUN", "PROPN") else _subject_of(head) or (
+            head.head if head.dep_ in ("acl", "relcl") else None)  # "a woman standing over": the woman
         mine = _rank(subject) if subject is not None else None
         if subject is not None and animate(subject) and not animal(subject):
             mine = 2  # "a woman standing over a table" -> "below a table"

@@ -53,6 +53,12 @@ def test_exchanges_keep_grammar_and_refuse_implausible_scenes(plant, nlp):
     assert _swap(plant, nlp, "A brown dog in front of a woman.", "woman", "R") is None  # no "brown woman"
     assert _swap(plant, nlp, "A group of people on a beach.", "people", "R") is None  # no "a people of groups"
     assert _swap(plant, nlp, "A black cat next to a white dog.", "cat", "A") == "A white cat next to a black dog."
+    # two things in one setting: the parse hangs the van from the street, a photo puts both on it
+    assert _swap(plant, nlp, "A truck on a street next to a van.", "van", "R") is None
+    assert _swap(plant, nlp, "A dog on a bed next to a cat.", "cat", "R") == "A cat on a bed next to a dog."
+    # readers of the swap ceiling study: "a horse leading a man" is no photo; a dog may chase a man
+    assert _swap(plant, nlp, "A man leading a horse on a track.", "horse", "R") is None
+    assert _swap(plant, nlp, "A dog chasing a man on a beach.", "man", "R") == "A man chasing a dog on a beach."
     # no colour moved to a thing the caption gives none: readers found 0 of 77 such moves good
     assert _swap(plant, nlp, "A blue bus parked behind a truck.", "bus", "A") is None
 

@@ -42,6 +42,11 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("There are two slices of pizza on a paper plate.", "on", "under", None, False),
     ("A cat sleeping on a table.", "on", "under", None, True),
     ("A woman standing over a table.", "over", "below", None, False),  # the participle's subject: a grown person
+    # near a wide setting: no edge to be near (audit round 9); near a thing or a building, a photo tells
+    ("A man skis using a sail in an open snow-packed field.", "in", "near", None, False),
+    ("Beach chairs under an umbrella at a populated beach.", "at", "near", None, False),
+    ("A cat sleeping in a box.", "in", "near", None, True),
+    ("A bus parked in a garage.", "in", "near", None, True),
     ("A cat sitting on a table.", "on", "under", None, True),
     # an action that is part of the old one, a ride without what is ridden, a lifeless doer
     ("A woman flying a kite in a blue sky.", "flying", "holding", "hold", False),

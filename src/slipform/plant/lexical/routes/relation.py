@@ -16,6 +16,10 @@ from .common import _NOUN_TAGS_PLURAL, NOUN_LIKE_VERBS, _covering, _root
 LAST_RESORT_DRAW = 4.0  # the last resort draws a shared contrast four times as often as a route does
 CONCRETE_PLACE = 4.0  # Brysbaert: "water" 4.97, "table" 4.9, "day" 3.6, "side" 3.6
 PLACE_KINDS = frozenset({"room", "building", "landscape", "body of water", "ground", "way"})
+# settings with no edge a photo shows, and the contrasts that need one: "in a field" or "at a beach"
+# against "near" it (readers of audit round 9 rejected all three such replacements)
+WIDE_PLACES = frozenset({"landscape", "ground", "way"})
+NEARBY = frozenset({"near", "beside", "next to", "by", "close to"})
 
 # Which contrasts a photo can settle (audit round 7: readers rejected 21 of 39 relation contrasts).
 # Prepositions of a path or of a motion's direction: which way along a road a skater glides ("down"
@@ -102,6 +106,9 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
         return False  # "biting on a carrot"; "riding on a boat": the boat is what is ridden
     if word.lemma in ("in", "inside") and not any(_has_inside(o, lexicon) for o in objects):
         return False  # "in the air", "in her hand", "in the middle of"
+    if word.lemma in ("in", "at", "on") and rewrite.replacement in NEARBY and objects \
+            and all(_kind(o) in WIDE_PLACES for o in objects):
+        return False  # "in an open field" -> "near": a photo of a field's edge fits both (audit round 9)
     if rewrite.replacement in UNDER:
         ranks = [_rank(o) for o in objects]
         if not ranks or any(r is None or r < 1 for r in ranks):

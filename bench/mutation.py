@@ -281,7 +281,16 @@ GROUPS |= {
 }
 #
 # issue 31, third round (train.py, data.py, losses/; branch m31d): per-module groups
+# the losses one module each, against the fast loss tests (seconds: no 2-process gloo run, no trainer, no
+# open_clip model but FSC-CLIP's own), safe for --in-process (no loop a mutant can make endless)
+_LOSS_FAST = ("tests/test_losses.py", "tests/test_losses_claims.py", "tests/test_losses_simulated_ranks.py",
+              "tests/test_loss_methods.py", "tests/test_loss_methods_edges.py", "tests/test_mut_losses.py",
+              "tests/test_mut_losses_m31d.py", "tests/test_degla.py")
+_LOSS_SKIP = "not gloo and not hugging and not trainer and not interrupted and not hardest and not lowers"
 GROUPS |= {
+    f"m31d_{m}": Group(_src(f"losses/{m}.py"), (*_LOSS_FAST, *(("tests/test_fsc_local.py",) if m == "fsc_clip" else ()),
+                                                "-k", _LOSS_SKIP))
+    for m in ("base", "contrastive", "ce_clip", "degla", "fsc_clip", "siglip", "tripletclip", "registry")
 }
 #
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;

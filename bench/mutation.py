@@ -292,6 +292,13 @@ GROUPS |= {
                                                 "-k", _LOSS_SKIP))
     for m in ("base", "contrastive", "ce_clip", "degla", "fsc_clip", "siglip", "tripletclip", "registry")
 }
+# train.py's accumulation and train_rest groups with this round's tests (the same functions, so the same
+# names and seeded samples); mutmut's normal mode only (a mutant can make the training loop endless)
+GROUPS |= {
+    f"m31d_{name}": Group(GROUPS[name].mutate, (*GROUPS[name].tests, "tests/test_mut_train_m31d.py"),
+                          GROUPS[name].functions, timeout_multiplier=4)
+    for name in ("accumulation", "train_rest")
+}
 #
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)

@@ -161,3 +161,119 @@ def test_a_stream_shorter_than_its_nominal_epoch_ends_each_epoch_where_it_runs_d
     built = counted(again)
     result = again.fit()
     assert built == [(1, 0)] and (result["resumed_from"], result["step"], result["steps_run"]) == (4, 8, 4)
+
+
+# --------------------------------------------------------------------------- train_rest's survivors
+
+def test_token_kwargs_split_the_dense_forward_into_captions_and_their_negatives():
+    from slipform.train import _token_kwargs
+
+    n, k, length, d = 2, 3, 4, 5
+    words = torch.arange((n + n * k) * length * d, dtype=torch.float32).reshape(n + n * k, length, d)
+    mask = torch.arange((n + n * k) * length).reshape(n + n * k, length) % 3 > 0
+    patches = torch.randn(n + 1, 7, d)  # a negative image follows the captions' images
+    dense = {"text_tokens": words, "text_token_mask": mask, "image_tokens": patches}
+    out = _token_kwargs(dense, n, True)
+    assert set(out) == {"image_tokens", "text_tokens", "text_token_mask", "hard_text_tokens", "hard_text_token_mask"}
+    assert torch.equal(out["image_tokens"], patches[:n]) and torch.equal(out["text_tokens"], words[:n])
+    assert torch.equal(out["text_token_mask"], mask[:n])
+    assert torch.equal(out["hard_text_tokens"], words[n:].reshape(n, k, length, d))
+    assert torch.equal(out["hard_text_token_mask"], mask[n:].reshape(n, k, length))
+    assert set(_token_kwargs(dense, n, False)) == {"image_tokens", "text_tokens", "text_token_mask"}
+
+
+def test_torchrun_on_cpus_joins_a_gloo_group_as_its_rank(monkeypatch):
+    import torch.distributed as dist
+
+    from slipform.train import DistInfo, init_distributed
+
+    joined = []
+    monkeypatch.setattr(dist, "init_process_group", joined.append)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for key, value in (("WORLD_SIZE", "4"), ("RANK", "3"), ("LOCAL_RANK", "1")):
+        monkeypatch.setenv(key, value)
+    assert init_distributed() == DistInfo(3, 4, 1, "cpu") and joined == ["gloo"]
+    monkeypatch.delenv("LOCAL_RANK")
+    assert init_distributed() == DistInfo(3, 4, 0, "cpu")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert init_distributed() == DistInfo(0, 1, 0, "cpu") and len(joined) == 2
+
+
+def test_warnings_go_to_stderr_on_the_main_rank_only(tmp_path, data, start_model, capsys):
+    from slipform.train import DistInfo
+
+    t = _trainer(tmp_path, start_model, data)
+    capsys.readouterr()
+    t._warn("resuming from step 3 of 4")
+    assert capsys.readouterr().err == "resuming from step 3 of 4\n"
+    t.dist = DistInfo(rank=1, world=2)
+    t._warn("resuming from step 3 of 4")
+    assert capsys.readouterr().err == ""
+
+
+def test_selection_seeds_each_steps_draw_by_seed_step_micro_batch_and_rank(tmp_path, data, start_model, monkeypatch):
+    import slipform.train as train_module
+    from slipform.data import _seed
+    from test_select import _multi_negatives
+
+    negs = _multi_negatives(data)
+    t = _trainer(tmp_path, start_model, None, seed=5, select=SelectConfig("mix", 3, temperature=0.5, mix=0.5),
+                 data=DataConfig(data["train"], negs, data["image_root"]))
+    seeds, real = [], train_module.choose
+
+    def spy(image_features, candidate_features, mask, config, gen):
+        seeds.append(gen.initial_seed())
+        return real(image_features, candidate_features, mask, config, gen)
+
+    monkeypatch.setattr(train_module, "choose", spy)
+    b = _batch(t, range(4))
+    t._train_step([b, b])
+    t.step = 7
+    t._train_step([b])
+    assert seeds == [_seed(5, 0, 0, 0, "select") % 2**63, _seed(5, 0, 1, 0, "select") % 2**63,
+                     _seed(5, 7, 0, 0, "select") % 2**63]
+    assert len(set(seeds)) == 3
+
+
+def _run(tmp_path, pairs, model, name, **kw):
+    return _trainer(tmp_path, model, pairs, name, lr=1e-3, log_every=1, **kw)
+
+
+def test_a_finite_step_resets_the_count_of_non_finite_losses_in_a_row(tmp_path, data, start_model):
+    """16 samples, batches of 2: 8 steps; the loss is NaN at calls 2, 4 and 6. With max_nonfinite 2
+    the run goes on (never 2 in a row) and ends after 8 batches, 5 of them steps, 3 counted."""
+    t = _run(tmp_path, data, start_model, "nan", batch_size=2, max_nonfinite=2)
+    calls, real = [], t.loss.forward
+
+    def sometimes_nan(*a, **kw):
+        calls.append(1)
+        out = real(*a, **kw)
+        return {**out, "loss": out["loss"] * float("nan")} if len(calls) in (2, 4, 6) else out
+
+    t.loss.forward = sometimes_nan
+    result = t.fit()
+    assert (result["step"], result["nonfinite_steps"], t.batch_in_epoch, t.epoch) == (5, 3, 0, 1)
+
+
+def test_a_checkpoint_is_written_every_save_every_steps(tmp_path, data, start_model):
+    """save_every 2: a run stopped during step 3 leaves the checkpoint of step 2."""
+    t = _run(tmp_path, data, start_model, "save", batch_size=2, save_every=2)
+    real = t._train_step
+
+    def stop_at_three(micro):
+        if t.step == 2:
+            raise KeyboardInterrupt
+        return real(micro)
+
+    t._train_step = stop_at_three
+    with pytest.raises(KeyboardInterrupt):
+        t.fit()
+    from slipform.train import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "save" / "checkpoints" / "latest.pt")["step"] == 2
+
+
+def test_the_images_a_run_skips_are_reported_by_reason(tmp_path, start_model):
+    pairs = make_pair_data(tmp_path / "data", n=8, missing=2)
+    result = _run(tmp_path, pairs, start_model, "skips", batch_size=2).fit()
+    assert result["skips"]["counts"] == {"missing image": 2} and result["skipped_images"] == 2

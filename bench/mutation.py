@@ -299,6 +299,8 @@ GROUPS |= {
                           GROUPS[name].functions, timeout_multiplier=4)
     for name in ("accumulation", "train_rest")
 }
+GROUPS["m31d_shards"] = Group(GROUPS["shards"].mutate, ("tests/test_mut_data_m31d.py", *GROUPS["shards"].tests),
+                              GROUPS["shards"].functions, timeout_multiplier=4)
 #
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)

@@ -281,8 +281,26 @@ GROUPS |= {
 }
 #
 # issue 31, third round (train.py, data.py, losses/; branch m31d): per-module groups
+# the losses one module each, against the fast loss tests (seconds: no 2-process gloo run, no trainer, no
+# open_clip model but FSC-CLIP's own), safe for --in-process (no loop a mutant can make endless)
+_LOSS_FAST = ("tests/test_losses.py", "tests/test_losses_claims.py", "tests/test_losses_simulated_ranks.py",
+              "tests/test_loss_methods.py", "tests/test_loss_methods_edges.py", "tests/test_mut_losses.py",
+              "tests/test_mut_losses_m31d.py", "tests/test_degla.py")
+_LOSS_SKIP = "not gloo and not hugging and not trainer and not interrupted and not hardest and not lowers"
 GROUPS |= {
+    f"m31d_{m}": Group(_src(f"losses/{m}.py"), (*_LOSS_FAST, *(("tests/test_fsc_local.py",) if m == "fsc_clip" else ()),
+                                                "-k", _LOSS_SKIP))
+    for m in ("base", "contrastive", "ce_clip", "degla", "fsc_clip", "siglip", "tripletclip", "registry")
 }
+# train.py's accumulation and train_rest groups with this round's tests (the same functions, so the same
+# names and seeded samples); mutmut's normal mode only (a mutant can make the training loop endless)
+GROUPS |= {
+    f"m31d_{name}": Group(GROUPS[name].mutate, (*GROUPS[name].tests, "tests/test_mut_train_m31d.py"),
+                          GROUPS[name].functions, timeout_multiplier=4)
+    for name in ("accumulation", "train_rest")
+}
+GROUPS["m31d_shards"] = Group(GROUPS["shards"].mutate, ("tests/test_mut_data_m31d.py", *GROUPS["shards"].tests),
+                              GROUPS["shards"].functions, timeout_multiplier=4)
 #
 COPY = ("src", "tests", "fixtures", "bench", "pyproject.toml", "README.md")  # README: the Methods table's test;
 # bench: tests/conftest.py's real captions (bench/corpus.py)

@@ -415,7 +415,8 @@ class Trainer:
                 if not micro and drawn:  # every image of this step's batches was skipped: no step, go on
                     self.batch_in_epoch += 1  # (a loader restarted here would draw the same batches forever)
                     continue
-                if not micro:
+                if not micro:  # the loader ran dry: a stream's epoch ends here (a loader restarted at this
+                    self.batch_in_epoch = self.steps_per_epoch  # batch would skip everything, for ever)
                     break
                 t1 = time.perf_counter()
                 logs = self._train_step(micro)

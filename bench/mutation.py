@@ -348,6 +348,8 @@ M31A = {
     # the registry, the encoder and the published rows are executed by nearly every evaluation test
     "__init__": EVAL_TESTS, "encode": EVAL_TESTS, "published": EVAL_TESTS,
 }
+for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqben", "zeroshot"):
+    M31A[_mod] = (*M31A[_mod], "tests/test_mut_eval_scoring.py")
 GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests) for m, tests in M31A.items()}
 #
 # issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups

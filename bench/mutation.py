@@ -346,7 +346,7 @@ M31A = {
               *_nodes("test_eval_direction.py", "test_world_sugarcrepe_and_aro_swaps_by_hand",
                       "test_world_word_order_counts_ties_against_the_model")),
     # the registry, the encoder and the published rows are executed by nearly every evaluation test
-    "__init__": EVAL_TESTS, "encode": EVAL_TESTS, "published": EVAL_TESTS,
+    "__init__": EVAL_TESTS, "encode": (*EVAL_TESTS, "tests/test_mut_eval_encoder_crops.py"), "published": EVAL_TESTS,
 }
 for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqben", "zeroshot"):
     M31A[_mod] = (*M31A[_mod], "tests/test_mut_eval_scoring.py")

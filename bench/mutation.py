@@ -350,6 +350,8 @@ M31A = {
 }
 for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqben", "zeroshot"):
     M31A[_mod] = (*M31A[_mod], "tests/test_mut_eval_scoring.py")
+M31A["probe"] = (*M31A["probe"], "tests/test_mut_eval_probes.py")
+M31A["report"] = (*M31A["report"], "tests/test_mut_eval_report_incomplete.py")
 GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests) for m, tests in M31A.items()}
 #
 # issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups

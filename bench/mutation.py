@@ -66,6 +66,9 @@ class Group:
     #: MiniLM's word vectors cached on disk across the group's mutants (``SLIPFORM_CACHE`` in the
     #: workspace): only for groups that do not mutate the cache's writer (plant/knowledge/embed.py)
     warm_cache: bool = False
+    #: ``--in-process`` only: empty every ``lru_cache`` of the mutated modules before each mutant (a
+    #: cache filled under the clean run would hide a mutant of the function it wraps)
+    clear_caches: bool = False
 
 
 GROUPS = {
@@ -345,14 +348,18 @@ M31A = {
                       "test_world_retrieval_by_hand", "test_world_sugarcrepe_comp_scores_the_compositional_split"),
               *_nodes("test_eval_direction.py", "test_world_sugarcrepe_and_aro_swaps_by_hand",
                       "test_world_word_order_counts_ties_against_the_model")),
-    # the registry, the encoder and the published rows are executed by nearly every evaluation test
-    "__init__": EVAL_TESTS, "encode": (*EVAL_TESTS, "tests/test_mut_eval_encoder_crops.py"), "published": EVAL_TESTS,
+    "published": ("tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_mut_eval_report.py",
+                  *_nodes("test_evaluate.py", "test_registry_and_cli")),
+    # the registry and the encoder are executed by nearly every evaluation test
+    "__init__": EVAL_TESTS, "encode": (*EVAL_TESTS, "tests/test_mut_eval_encoder_crops.py"),
 }
 for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqben", "zeroshot"):
     M31A[_mod] = (*M31A[_mod], "tests/test_mut_eval_scoring.py")
 M31A["probe"] = (*M31A["probe"], "tests/test_mut_eval_probes.py")
 M31A["report"] = (*M31A["report"], "tests/test_mut_eval_report_incomplete.py")
-GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests) for m, tests in M31A.items()}
+# published.py's table is read behind an lru_cache: emptied before each mutant (--in-process)
+GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests, clear_caches=m == "published")
+           for m, tests in M31A.items()}
 #
 # issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups
 GROUPS |= {
@@ -528,6 +535,7 @@ from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, 
 from mutmut.mutation.trampoline import set_mutant_under_test
 
 mode, names_file, tests, limit = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
+clear = json.loads(sys.argv[5]) if len(sys.argv) > 5 else []
 if mode == "generate":
     set_mutant_under_test("mutant_generation")
     copy_src_dir(); copy_also_copy_files(); create_mutants(1)
@@ -547,6 +555,10 @@ signal.signal(signal.SIGALRM, alarm)
 args = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
 for name in ["", "fail", *names]:  # a clean run must pass and a forced failure must fail first
     set_mutant_under_test(name)
+    for module in filter(None, map(sys.modules.get, clear)):
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
     t0 = time.time()
     signal.alarm(limit)
     try:
@@ -595,7 +607,10 @@ def run_in_process(name: str, group: Group, workdir: Path, sample: int | None, s
     run_file.write_text(json.dumps(names))
     status = {}
     with open(ws / "in_process.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-c", _IN_PROCESS, "run", str(run_file), json.dumps(tests), str(limit)],
+        clear = [m.removeprefix("src/").removesuffix(".py").replace("/", ".") for m in group.mutate] \
+            if group.clear_caches else []
+        proc = subprocess.Popen([sys.executable, "-c", _IN_PROCESS, "run", str(run_file), json.dumps(tests), str(limit),
+                                 json.dumps(clear)],
                                 cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in proc.stdout:
             log.write(line)

@@ -358,6 +358,7 @@ for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqbe
 M31A["probe"] = (*M31A["probe"], "tests/test_mut_eval_probes.py")
 M31A["__init__"] = (*M31A["__init__"], "tests/test_mut_eval_run_options.py")
 M31A["overlap"] = (*M31A["overlap"], "tests/test_mut_eval_run_options.py")
+M31A["world"] = (*M31A["world"], "tests/test_mut_eval_run_options.py")
 M31A["published"] = (*M31A["published"], "tests/test_mut_eval_published_format.py")
 M31A["report"] = (*M31A["report"], "tests/test_mut_eval_report_incomplete.py")
 # published.py's table is read behind an lru_cache: emptied before each mutant (--in-process)

@@ -34,3 +34,11 @@ def test_training_images_of_a_coco_captions_file_are_its_captioned_images(tmp_pa
             "annotations": [{"id": 1, "image_id": 7, "caption": "a dog on grass"}]}
     (tmp_path / "captions_train2014.json").write_text(json.dumps(data))
     assert training_images(tmp_path / "captions_train2014.json") == {"coco:7"}
+
+
+def test_the_world_scenes_default_to_the_test_split(tmp_path):
+    from slipform.evaluate.world import test_scenes
+
+    scenes, paths = test_scenes(tmp_path, limit=2)
+    assert scenes == test_scenes(tmp_path, "test", 2)[0] and scenes != test_scenes(tmp_path, "train", 2)[0]
+    assert len(paths) == 2 and all(p.is_file() and "test" in p.parts for p in paths)

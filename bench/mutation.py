@@ -77,7 +77,8 @@ GROUPS = {
                     ("tests/test_losses.py", "tests/test_losses_claims.py", "tests/test_losses_simulated_ranks.py",
                      "tests/test_loss_methods.py", "tests/test_loss_methods_edges.py")),
     "metrics": Group(("src/slipform/evaluate/metrics.py",),
-                     ("tests/test_eval_direction.py", "tests/test_evaluate.py", "tests/test_eval_suites.py", "-k",
+                     ("tests/test_eval_direction.py", "tests/test_evaluate.py", "tests/test_eval_suites.py",
+                      "tests/test_mut_eval_metrics_device.py", "-k",
                       "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing or registry "
                       "or real_model or names_its)")),
     "scoring": Group(("src/slipform/evaluate/sugarcrepe.py", "src/slipform/evaluate/valse.py",

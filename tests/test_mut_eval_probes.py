@@ -77,3 +77,20 @@ def test_the_multi_label_probe_draws_its_validation_split_with_its_seed(monkeypa
         warnings.simplefilter("ignore")
         out = probe.fit_multi_label(x, y, x[:4], y[:4], seed=3)
     assert seeds == [3] and out["mAP"] == pytest.approx(100.0)
+
+
+def test_a_class_constant_within_the_fitting_part_is_left_out_of_the_sweep():
+    # class 1 occurs only in the validation part, class 2 is missing only there: over all of train both
+    # vary (kept), but neither can be fit on the fitting part during the sweep
+    n = 20
+    _, va = probe._split(n, 0)
+    y = np.zeros((n, 3), dtype=int)
+    y[::2, 0] = 1
+    y[va[0], 1] = 1
+    y[:, 2] = 1
+    y[va[0], 2] = 0
+    x = np.stack([2.0 * y[:, 0] - 1.0, y[:, 1], y[:, 2]], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = probe.fit_multi_label(x, y, x, y, seed=0)
+    assert out["classes"] == 3 and out["n_train"] == n

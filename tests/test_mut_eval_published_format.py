@@ -4,6 +4,8 @@ whole count: what issue 31's third-round sample of ``evaluate/published.py`` lef
 
 from __future__ import annotations
 
+import pytest
+
 from slipform.evaluate import VL_COMPO_SUITES
 from slipform.evaluate.published import Published, find_published, format_published, is_whole_count
 
@@ -39,3 +41,33 @@ def test_every_figure_rounded_to_its_decimals_is_a_whole_count_with_rounded():
     for n in (1652, 788):
         assert all(is_whole_count(round(k / n * 100, 2), n, rounded=True) for k in range(n + 1)), n
     assert not is_whole_count(round(8 / 1652 * 100, 2), 1652)  # not exactly
+
+
+def test_a_figure_off_by_more_than_its_rounding_is_not_a_whole_count():
+    # 6.06% of 1,652 is 100.11 items: off by 0.11, more than the 0.083 that 2 decimals allow
+    assert not is_whole_count(6.06, 1652, rounded=True) and is_whole_count(6.05, 1652, rounded=True)
+
+
+def test_a_rounded_figure_takes_the_count_it_rounds_from():
+    from slipform.evaluate.published import published_count
+
+    # SVO-Probes' subj_neg has two counts (3,728 and 3,727); 26.83 is 1,000 of 3,727 rounded, of neither exactly
+    p = Published("A", "b", "c", {}, {"svo_probes": {"subj_neg": round(1000 / 3727 * 100, 2)}})
+    assert published_count(p, "svo_probes", "subj_neg") == 3727
+
+
+def test_derive_denominators_searches_up_to_hi_inclusive():
+    from slipform.evaluate.published import derive_denominators
+
+    figures = [100 / 11 * k for k in (1, 2, 3)]  # whole counts of 11 items only
+    assert derive_denominators(figures, hi=11) == (11,) and derive_denominators(figures, hi=10) == ()
+
+
+def test_tables_out_of_step_are_refused_naming_the_row(monkeypatch):
+    import slipform.evaluate.published as published
+
+    tables = {"results.csv": [{"arch": "A", "pretrained": "x", "family": "f"}],
+              "individual_results.csv": [{"arch": "A", "pretrained": "y"}]}
+    monkeypatch.setattr(published, "_read", tables.get)
+    with pytest.raises(ValueError, match="^vl_compo tables out of step at A x$"):
+        published._load_published()

@@ -66,6 +66,9 @@ class Group:
     #: MiniLM's word vectors cached on disk across the group's mutants (``SLIPFORM_CACHE`` in the
     #: workspace): only for groups that do not mutate the cache's writer (plant/knowledge/embed.py)
     warm_cache: bool = False
+    #: ``--in-process`` only: empty every ``lru_cache`` of the mutated modules before each mutant (a
+    #: cache filled under the clean run would hide a mutant of the function it wraps)
+    clear_caches: bool = False
 
 
 GROUPS = {
@@ -74,7 +77,8 @@ GROUPS = {
                     ("tests/test_losses.py", "tests/test_losses_claims.py", "tests/test_losses_simulated_ranks.py",
                      "tests/test_loss_methods.py", "tests/test_loss_methods_edges.py")),
     "metrics": Group(("src/slipform/evaluate/metrics.py",),
-                     ("tests/test_eval_direction.py", "tests/test_evaluate.py", "tests/test_eval_suites.py", "-k",
+                     ("tests/test_eval_direction.py", "tests/test_evaluate.py", "tests/test_eval_suites.py",
+                      "tests/test_mut_eval_metrics_device.py", "-k",
                       "not (fixtures or cli or probe or overlap or voc2007 or list or cache or missing or registry "
                       "or real_model or names_its)")),
     "scoring": Group(("src/slipform/evaluate/sugarcrepe.py", "src/slipform/evaluate/valse.py",
@@ -268,9 +272,99 @@ GROUPS |= {
         "runner", "sink", "source", "stream", "summary", "files", "pool", "__init__"))), _PLANT_ENGINE),
     "plant_ray": Group(_src("plant/engine/ray_engine.py"), ("tests/test_ray.py", "tests/test_plant_reruns.py")),
 }
-# issue 31, third round (evaluate/; branch m31a): per-module groups
-GROUPS |= {
+# issue 31, third round (evaluate/; branch m31a): per-module groups, each with the tests that execute the
+# module's functions (found with coverage's per-test contexts over EVAL_TESTS), as node ids: the whole
+# EVAL_TESTS per mutant is too slow for --in-process; a test file of this round (test_mut_eval_<...>) whole
+
+
+def _nodes(file: str, *names: str) -> tuple[str, ...]:
+    return tuple(f"tests/{file}::{n}" for n in names)
+
+
+_SUITES = "test_eval_suites.py"
+_MISSING = _nodes(_SUITES, "test_every_suite_names_its_missing_files")
+_COMPO = _nodes("test_eval_vl_compo.py", "test_eval_compositional_runs_what_is_present_and_notes_the_rest")
+M31A = {
+    "crepe": (*_nodes("test_eval_reference.py", "test_crepe_pooled_recall_equals_the_official_rank",
+                      "test_crepe_pooling_is_not_the_mean_over_complexities"),
+              *_nodes(_SUITES, "test_crepe_crops_ranks_and_pools_complexities"), *_MISSING, *_COMPO),
+    "svo_probes": (*_nodes("test_eval_reference.py", "test_svo_per_row_and_key_accuracy_equal_the_references"),
+                   *_nodes(_SUITES, "test_svo_key_accuracy_by_hand", "test_svo_probes_per_negative_type"),
+                   *_MISSING, *_COMPO),
+    "vl_checklist": (*_nodes("test_eval_reference.py", "test_vl_checklist_axis_averages_files_then_sources_as_radar"),
+                     *_nodes(_SUITES, "test_vl_checklist_keeps_present_images_scores_first_texts_and_averages_by_source"),
+                     *_MISSING, *_COMPO),
+    "whatsup": (*_nodes("test_eval_reference_pairs.py", "test_whatsup_every_subset_equals_the_official_scores"),
+                *_nodes(_SUITES, "test_whatsup_accuracy_pair_and_set_by_hand",
+                        "test_whatsup_without_any_file_names_what_is_missing"), *_MISSING, *_COMPO),
+    "imagecode": (*_nodes("test_eval_reference_pairs.py", "test_imagecode_equals_the_zero_shot_script"),
+                  *_nodes(_SUITES, "test_imagecode_real_valid_file_counts",
+                          "test_imagecode_skips_incomplete_sets_and_names_missing_folders",
+                          "test_imagecode_sorts_each_set_by_the_number_in_its_file_names"),
+                  *_nodes("test_eval_published_counts.py",
+                          "test_our_loaders_keep_exactly_the_published_counts_of_the_real_files"),
+                  *_nodes("test_eval_vl_compo.py", "test_published_figures_count_the_items_our_loaders_keep"),
+                  *_MISSING, *_COMPO),
+    "colorswap": (*_nodes("test_eval_reference_pairs.py", "test_winoground_and_colorswap_equal_the_official"),
+                  *_nodes(_SUITES, "test_colorswap_scores"), "tests/test_mut_eval_suites.py", *_MISSING, *_COMPO),
+    "spec": (*_nodes("test_eval_edges_more.py", "test_spec_a_tie_goes_to_the_earlier_key_as_argmax_does"),
+             *_nodes(_SUITES, "test_spec_both_directions_by_hand"), *_MISSING, *_COMPO),
+    "sugarcrepe_pp": (*_nodes("test_eval_edges_more.py",
+                              "test_sugarcrepe_pp_ties_count_against_the_model_and_the_published_sizes"),
+                      *_nodes("test_eval_reference_pairs.py", "test_sugarcrepe_pp_every_clause_counts"),
+                      *_nodes(_SUITES, "test_sugarcrepe_pp_itt_and_tot_by_hand"), *_MISSING, *_COMPO),
+    "mmvp": (*_nodes("test_eval_edges_more.py", "test_mmvp_an_odd_last_row_is_dropped_and_a_missing_image_named",
+                     "test_mmvp_categories_are_blocks_of_15_pairs_and_ties_pick_the_second_image"),
+             *_nodes("test_eval_reference_pairs.py", "test_mmvp_equals_evaluate_vlm"),
+             *_nodes(_SUITES, "test_mmvp_a_malformed_row_names_file_and_line",
+                     "test_mmvp_pairs_categories_and_scores_by_hand"), *_MISSING, *_COMPO),
+    "eqben": (*_nodes("test_eval_edges_more.py", "test_eqben_an_absent_subset_is_reported_and_leaves_the_summary_out"),
+              *_nodes("test_eval_reference_pairs.py", "test_eqben_every_subset_and_vl_compo_group_equal_the_official"),
+              *_nodes(_SUITES, "test_eqben_flattens_the_published_nestings_and_scores_per_subset"), *_MISSING,
+              *_COMPO),
+    "retrieval": (*_nodes("test_eval_by_hand.py", "test_retrieval_recalls_by_hand"),
+                  *_nodes("test_eval_edges_more.py", "test_retrieval_a_caption_shared_by_two_images_and_only_the_test_split"),
+                  *_nodes("test_eval_direction.py", "test_aro_visual_genome_by_hand"),
+                  *_nodes("test_eval_reference.py", "test_aro_vg_macro_equals_aros"),
+                  *_nodes("test_eval_scoring_edges.py", "test_aro_attribute_pairs_need_25_items_and_limit_counts"),
+                  *_nodes("test_evaluate.py", "test_benchmarks_run_on_fixtures")),
+    "zeroshot": (*_nodes("test_eval_by_hand.py", "test_zeroshot_cifar_top1_top5_by_hand",
+                         "test_zeroshot_imagefolder_top1_top5_by_hand", "test_probe_cifar_by_hand",
+                         "test_probe_imagefolder_by_hand"),
+                 *_nodes("test_eval_edges_more.py", "test_zeroshot_class_weights_accuracy_and_folders_by_hand"),
+                 *_nodes("test_evaluate.py", "test_benchmarks_run_on_fixtures"), "tests/test_mut_eval_classification.py"),
+    "probe": (*_nodes("test_eval_by_hand.py", "test_probe_cifar_by_hand", "test_probe_coco2014_map_by_hand",
+                      "test_probe_imagefolder_by_hand", "test_probe_voc2007_map_by_hand"),
+              *_nodes("test_evaluate.py", "test_benchmarks_run_on_fixtures",
+                      "test_probe_sweeps_c_over_the_clip_range_and_warns_at_its_edge", "test_voc2007_multilabel_probe"),
+              "tests/test_mut_eval_classification.py"),
+    "report": (*_nodes("test_eval_vl_compo.py", "test_report_puts_published_figures_and_differences_beside_ours"),
+               *_nodes("test_evaluate.py", "test_registry_and_cli"), "tests/test_mut_eval_report.py", *_COMPO),
+    "overlap": (*_nodes("test_evaluate.py", "test_overlap_by_coco_id", "test_registry_and_cli"),
+                "tests/test_mut_eval_overlap.py"),
+    "vl_compo": ("tests/test_eval_vl_compo.py", *_nodes("test_evaluate.py", "test_registry_and_cli"),
+                 *_nodes("test_mut_eval_report.py",
+                         "test_differences_only_for_numbers_and_the_count_table_only_for_suites_that_ran")),
+    "world": (*_nodes("test_eval_by_hand.py", "test_world_probe_fits_each_probe_on_its_features_and_labels",
+                      "test_world_retrieval_by_hand", "test_world_sugarcrepe_comp_scores_the_compositional_split"),
+              *_nodes("test_eval_direction.py", "test_world_sugarcrepe_and_aro_swaps_by_hand",
+                      "test_world_word_order_counts_ties_against_the_model")),
+    "published": ("tests/test_eval_published_counts.py", "tests/test_eval_vl_compo.py", "tests/test_mut_eval_report.py",
+                  *_nodes("test_evaluate.py", "test_registry_and_cli")),
+    # the registry and the encoder are executed by nearly every evaluation test
+    "__init__": EVAL_TESTS, "encode": (*EVAL_TESTS, "tests/test_mut_eval_encoder_crops.py"),
 }
+for _mod in ("svo_probes", "vl_checklist", "whatsup", "colorswap", "spec", "eqben", "zeroshot"):
+    M31A[_mod] = (*M31A[_mod], "tests/test_mut_eval_scoring.py")
+M31A["probe"] = (*M31A["probe"], "tests/test_mut_eval_probes.py")
+M31A["__init__"] = (*M31A["__init__"], "tests/test_mut_eval_run_options.py")
+M31A["overlap"] = (*M31A["overlap"], "tests/test_mut_eval_run_options.py")
+M31A["world"] = (*M31A["world"], "tests/test_mut_eval_run_options.py")
+M31A["published"] = (*M31A["published"], "tests/test_mut_eval_published_format.py")
+M31A["report"] = (*M31A["report"], "tests/test_mut_eval_report_incomplete.py")
+# published.py's table is read behind an lru_cache: emptied before each mutant (--in-process)
+GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests, clear_caches=m == "published")
+           for m, tests in M31A.items()}
 #
 # issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups
 GROUPS |= {
@@ -405,6 +499,17 @@ def draw(every: list[str], sample: int, seed: int, per_module: bool = False) -> 
                   for m in random.Random(f"{seed}:{module}").sample(mutants, min(sample, len(mutants))))
 
 
+def choose(every: list[str], sample: int | None, seed: int, per_module: bool = False,
+           mutants: tuple[str, ...] = ()) -> list[str]:
+    """The mutants to run: those matching ``mutants`` (mutmut names, ``*`` allowed) if given, else the
+    :func:`draw` of ``sample``, else all."""
+    from fnmatch import fnmatch
+
+    if mutants:
+        return [k for k in every if any(fnmatch(k, p) for p in mutants)]
+    return draw(every, sample, seed, per_module) if sample is not None else list(every)
+
+
 def run_group(name: str, group: Group, workdir: Path, workers: int, report_only: bool = False,
               sample: int | None = None, seed: int = 0, per_module: bool = False,
               mutants: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
@@ -453,6 +558,7 @@ from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, 
 from mutmut.mutation.trampoline import set_mutant_under_test
 
 mode, names_file, tests, limit = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
+clear = json.loads(sys.argv[5]) if len(sys.argv) > 5 else []
 if mode == "generate":
     set_mutant_under_test("mutant_generation")
     copy_src_dir(); copy_also_copy_files(); create_mutants(1)
@@ -472,6 +578,10 @@ signal.signal(signal.SIGALRM, alarm)
 args = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
 for name in ["", "fail", *names]:  # a clean run must pass and a forced failure must fail first
     set_mutant_under_test(name)
+    for module in filter(None, map(sys.modules.get, clear)):
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
     t0 = time.time()
     signal.alarm(limit)
     try:
@@ -486,13 +596,14 @@ for name in ["", "fail", *names]:  # a clean run must pass and a forced failure 
 
 
 def run_in_process(name: str, group: Group, workdir: Path, sample: int | None, seed: int,
-                   limit: int = 600) -> tuple[dict[str, str], int]:
+                   limit: int = 600, per_module: bool = False, mutants: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
     """``{mutant: status}`` of a group run in ONE process: mutmut generates the mutants (its mutated
     copy under ``mutants/``, the same names and sample as :func:`run_group`), then pytest runs the group's
     tests once per mutant in that process, so the session's spaCy pipeline, lexicon and vectors (all
     behind ``lru_cache``) load once instead of once per mutant: on a loaded machine the difference
     between minutes and hours. Each mutant runs every test of the group (no per-function selection, so
-    no "no tests"); a mutant past ``limit`` seconds counts as killed (mutmut's timeout rule)."""
+    no "no tests"); a mutant past ``limit`` seconds counts as killed (mutmut's timeout rule).
+    ``per_module`` and ``mutants`` choose the mutants as in :func:`run_group`."""
     import json
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -508,16 +619,21 @@ def run_in_process(name: str, group: Group, workdir: Path, sample: int | None, s
     if gen.returncode != 0:
         raise RuntimeError(f"mutant generation failed for {name}:\n{gen.stderr[-3000:]}")
     every = json.loads(names_file.read_text())
-    if group.functions:
-        from fnmatch import fnmatch
+    from fnmatch import fnmatch
 
+    if group.functions:
         every = [k for k in every if any(fnmatch(k, p) for p in group.functions)]
-    names = sorted(random.Random(seed).sample(every, min(sample, len(every)))) if sample is not None else every
+    names = choose(every, sample, seed, per_module, mutants)
+    if not names:
+        raise RuntimeError(f"no mutant of {name} matches {list(mutants)}")
     run_file = ws / "mutants.run.json"
     run_file.write_text(json.dumps(names))
     status = {}
     with open(ws / "in_process.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-c", _IN_PROCESS, "run", str(run_file), json.dumps(tests), str(limit)],
+        clear = [m.removeprefix("src/").removesuffix(".py").replace("/", ".") for m in group.mutate] \
+            if group.clear_caches else []
+        proc = subprocess.Popen([sys.executable, "-c", _IN_PROCESS, "run", str(run_file), json.dumps(tests), str(limit),
+                                 json.dumps(clear)],
                                 cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in proc.stdout:
             log.write(line)
@@ -563,6 +679,8 @@ def main(argv=None) -> int:
     p.add_argument("--in-process", action="store_true",
                    help="run each mutant's tests in one long-lived process (fixtures load once; every test of the "
                         "group per mutant; for a loaded machine)")
+    p.add_argument("--limit", type=int, default=600,
+                   help="--in-process: seconds a mutant's tests may run before it counts as killed (default 600)")
     args = p.parse_args(argv)
     if args.uncovered:
         missing = uncovered()
@@ -587,7 +705,8 @@ def main(argv=None) -> int:
     for name in args.groups or list(GROUPS):
         t0 = time.perf_counter()
         if args.in_process:
-            status, every = run_in_process(name, GROUPS[name], workdir, args.sample, args.seed)
+            status, every = run_in_process(name, GROUPS[name], workdir, args.sample, args.seed, args.limit,
+                                           args.per_module, tuple(args.mutants))
         else:
             status, every = run_group(name, GROUPS[name], workdir, args.workers, args.report_only, args.sample,
                                       args.seed, args.per_module, tuple(args.mutants))

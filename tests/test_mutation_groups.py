@@ -24,7 +24,7 @@ def test_a_new_module_in_no_group_is_named(monkeypatch):
 @pytest.mark.parametrize("name", sorted(mutation.GROUPS))
 def test_each_groups_files_exist(name):
     group = mutation.GROUPS[name]
-    assert all((ROOT / t).is_file() for t in group.tests if t.startswith("tests/")), name
+    assert all((ROOT / t.split("::")[0]).is_file() for t in group.tests if t.startswith("tests/")), name
     assert all(list(ROOT.glob(pat)) for pat in group.mutate), name
 
 
@@ -58,3 +58,22 @@ def test_a_per_module_sample_is_the_same_in_any_group():
     assert mutation.draw(a, 10, seed=0, per_module=True) == [m for m in both if m in a]
     assert mutation.draw(a, 10, seed=1, per_module=True) != mutation.draw(a, 10, seed=0, per_module=True)
     assert len(mutation.draw(a + b, 10, seed=0)) == 10
+
+
+def test_the_in_process_run_chooses_named_mutants_or_the_same_sample_as_mutmuts_run():
+    a = [f"slipform.evaluate.spec.x_evaluate__mutmut_{i}" for i in range(30)]
+    b = [f"slipform.evaluate.mmvp.x_evaluate__mutmut_{i}" for i in range(30)]
+    assert mutation.choose(a + b, 5, seed=0, per_module=True) == mutation.draw(a + b, 5, seed=0, per_module=True)
+    assert len(mutation.choose(a + b, 5, seed=0)) == 5
+    assert mutation.choose(a + b, 5, 0, mutants=("*spec.x_evaluate__mutmut_1", "*mmvp*_29")) == [a[1], b[29]]
+    assert mutation.choose(a, None, 0) == a
+
+
+def test_the_node_ids_of_each_group_name_tests_that_exist():
+    import ast
+
+    for name, group in mutation.GROUPS.items():
+        for t in (t for t in group.tests if "::" in t):
+            file, test = t.split("::")
+            defined = {n.name for n in ast.walk(ast.parse((ROOT / file).read_text())) if isinstance(n, ast.FunctionDef)}
+            assert test.split("[")[0] in defined, (name, t)

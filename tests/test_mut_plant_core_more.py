@@ -5,6 +5,8 @@ let live, and was seen failing on it; the references are worked out by hand in t
 
 from __future__ import annotations
 
+import pytest
+
 from slipform.plant.core.edit import Edit, apply_edits, is_swap
 
 # ---- core/edit.py ---------------------------------------------------------------------------------
@@ -51,3 +53,58 @@ def test_plant_and_the_callable_package_hand_everything_to_plant_file(monkeypatc
                      (("in.tsv", "o.jsonl", config), {"chunk_size": 7, "fmt": "tsv"}),
                      (("a.txt", "b.jsonl", PlantConfig()), {}),
                      (("c.txt", "d.jsonl", PlantConfig()), {})]
+
+
+# ---- core/backend.py ------------------------------------------------------------------------------
+
+
+def test_the_base_backend_asks_its_planter_with_the_callers_own_arguments():
+    from slipform.plant.core.backend import Backend
+
+    class Planter:
+        def targets(self, item, doc):
+            return [("target of", item, doc)]
+
+        def no_target_reason(self, doc):
+            return f"nothing in {doc}"
+
+    planter = Planter()
+    backend = Backend(planter)
+    assert backend.plant is planter
+    assert backend.targets("item 1", "doc 1") == [("target of", "item 1", "doc 1")]
+    assert backend.no_target_reason("doc 2") == "nothing in doc 2"
+    targets = ["a", "b"]
+    queued = backend.queue(targets, 5)
+    assert queued == ["a", "b"] and queued is not targets  # each target once, a list of its own
+    assert Backend.check(object()) is None and backend.prepare() is None
+    with pytest.raises(NotImplementedError):
+        backend.rewrite([])
+
+
+def test_register_names_the_class_it_registers(monkeypatch):
+    from slipform.plant.core import backend as mod
+
+    monkeypatch.setattr(mod, "_REGISTRY", dict(mod._REGISTRY))
+
+    class Mine(mod.Backend):
+        pass
+
+    assert mod.register("mine")(Mine) is Mine
+    assert Mine.name == "mine" and mod.get_backend("mine") is Mine and "mine" in mod.backend_names()
+
+
+def test_get_backend_loads_the_builtin_backends_on_first_use(monkeypatch):
+    import importlib
+    import sys
+
+    from slipform.plant.core import backend as mod
+
+    # a fresh process: nothing registered, no built-in backend module imported yet
+    monkeypatch.setattr(mod, "_REGISTRY", {})
+    for name in mod._BUILTIN:
+        package, _, leaf = f"slipform.plant.{name}".rpartition(".")
+        monkeypatch.setattr(importlib.import_module(package), leaf, sys.modules[f"{package}.{leaf}"])
+        monkeypatch.delitem(sys.modules, f"{package}.{leaf}")
+    cls = mod.get_backend("negclip")
+    assert cls.name == "negclip" and cls.__module__ == "slipform.plant.backends.swap"
+    assert sorted(mod._REGISTRY) == ["hf", "lexical", "negclip", "openai"]

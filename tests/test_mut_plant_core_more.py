@@ -108,3 +108,95 @@ def test_get_backend_loads_the_builtin_backends_on_first_use(monkeypatch):
     cls = mod.get_backend("negclip")
     assert cls.name == "negclip" and cls.__module__ == "slipform.plant.backends.swap"
     assert sorted(mod._REGISTRY) == ["hf", "lexical", "negclip", "openai"]
+
+
+# ---- core/planter.py: the loop with the replacement cap, through a stand-in backend ---------------
+
+# what the stand-in proposes for a target: caption "A dog on a mat." with the dog replaced by the target
+CAPTION = "A dog on a mat."
+
+
+@pytest.fixture
+def pet_backend(monkeypatch):
+    from slipform.plant.core import backend as mod
+
+    monkeypatch.setattr(mod, "_REGISTRY", dict(mod._REGISTRY))
+
+    class Pets(mod.Backend):
+        needs_vocabulary = False
+        order: dict = {}
+        calls: list = []
+        draws: list = []
+
+        def targets(self, item, doc):
+            return list(self.order.get(item.id, []))
+
+        def rewrite(self, jobs):
+            Pets.calls.append([(j.index, j.target) for j in jobs])
+            Pets.draws.append([(j.item.id, j.rng.random()) for j in jobs])
+            word = [j.target.rstrip("0123456789") for j in jobs]  # "cat2": another target proposing a cat
+            return [mod.Proposal(negative=CAPTION.replace("dog", w), target="dog", role="O", concreteness=4.9,
+                                 replacement=w, keys=("dog", w)) for w in word]
+
+    mod.register("pets")(Pets)
+    Pets.calls, Pets.draws = [], []
+    return Pets
+
+
+class _Vectors:
+    def ensure(self, words):
+        pass
+
+    def similarity(self, a, b):
+        return 0.5
+
+
+class _Scorer:
+    def score(self, pairs):
+        return [-1.5 for _ in pairs]
+
+
+def _pets(backend, order, **config):
+    from slipform.plant import Caption, ConcretePlant, PlantConfig
+
+    backend.order = order
+    planter = ConcretePlant(PlantConfig(backend="pets", **config))
+    planter.__dict__["vectors"] = _Vectors()
+    planter.__dict__["scorer"] = _Scorer()
+    items = [Caption(f"c{i}", CAPTION) for i in range(len(order))]
+    return planter.plant(items, [None] * len(items))
+
+
+def test_the_cap_refuses_a_word_over_its_share_and_keeps_a_last_chance(pet_backend):
+    # share 0.02 in the warm-up (100): the soft bound 0.9 * 2 = 1.8 lets a word's first negative pass, the
+    # last chance (bound 2) its second, nothing its third
+    out = _pets(pet_backend, {"c0": ["cat"], "c1": ["cat", "rabbit"], "c2": ["cat"], "c3": ["cat"]},
+                max_replacement_share=0.02, lm_scorer="m")
+    # round 1: every caption's first target; round 2: c1's next one after its cat was refused
+    assert pet_backend.calls == [[(0, "cat"), (1, "cat"), (2, "cat"), (3, "cat")], [(1, "rabbit")]]
+    # c2 had no other target: it keeps its refused cat (the cat's second, within the share itself);
+    # c3's cat would be the third: skipped
+    assert [(r["id"], r["replacement"], r["lm_score"]) for r in out.records] == \
+        [("c0", "cat", -1.5), ("c1", "rabbit", -1.5), ("c2", "cat", -1.5)]
+    assert out.skipped == [{"id": "c3", "reason": "replacement over its share"}]
+    assert out.rejected == {"replacement over its share": 3}
+    # without the cap every caption keeps its first cat
+    out = _pets(pet_backend, {"c0": ["cat"], "c1": ["cat", "rabbit"], "c2": ["cat"], "c3": ["cat"]})
+    assert [r["replacement"] for r in out.records] == ["cat"] * 4 and out.rejected == {}
+
+
+def test_every_repeated_negative_is_counted(pet_backend):
+    out = _pets(pet_backend, {"c0": ["cat", "cat2", "cat3", "rabbit"]}, negatives_per_caption=3)
+    assert pet_backend.calls == [[(0, "cat"), (0, "cat2"), (0, "cat3")], [(0, "rabbit"), ]]
+    assert [r["replacement"] for r in out.records] == ["cat", "rabbit"]
+    assert out.rejected == {"same negative as another of the caption": 2}
+    assert out.skipped == []  # two of three made: a caption with a negative is never skipped
+
+
+def test_each_captions_jobs_share_its_own_rewrite_generator(pet_backend):
+    from slipform.plant.core.anchor import caption_rng
+
+    _pets(pet_backend, {"c0": ["cat", "rabbit"], "c1": ["hamster"]}, negatives_per_caption=2, seed=5)
+    c0, c1 = caption_rng(5, "c0", "rewrite"), caption_rng(5, "c1", "rewrite")
+    # one generator per caption, fixed by the seed and its id: its second job draws next in its sequence
+    assert pet_backend.draws == [[("c0", c0.random()), ("c0", c0.random()), ("c1", c1.random())]]

@@ -200,3 +200,44 @@ def test_each_captions_jobs_share_its_own_rewrite_generator(pet_backend):
     c0, c1 = caption_rng(5, "c0", "rewrite"), caption_rng(5, "c1", "rewrite")
     # one generator per caption, fixed by the seed and its id: its second job draws next in its sequence
     assert pet_backend.draws == [[("c0", c0.random()), ("c0", c0.random()), ("c1", c1.random())]]
+
+
+# ---- core/anchor.py: the orders of route="anchor" ------------------------------------------------
+
+
+def _routes(nlp, lexicon, text, strategy, k=2, seed=1):
+    import random
+
+    from slipform.plant.core.anchor import anchor_routes, candidates
+
+    cands = candidates(nlp(text), lexicon)
+    return cands, anchor_routes(cands, strategy, k, random.Random(seed))
+
+
+@pytest.mark.parametrize("text", ["A man riding a brown horse on the beach.",
+                                  "A woman holding a red umbrella next to a car."])
+def test_the_ablations_order_things_with_their_routes_and_other_words_as_targets(nlp, lexicon, text):
+    cands, order = _routes(nlp, lexicon, text, "random")
+    assert all(r.cands == tuple(cands) for r in order)  # every try sees the caption's candidates
+    pool = list(dict.fromkeys(r.anchor for r in order))  # the drawn order, each word at its first try
+    assert sorted(pool, key=cands.index) == cands  # "random": every candidate is in the pool
+    for c in pool:
+        tries = [(r.route, r.edit) for r in order if r.anchor == c]
+        if c.role == "O":  # a thing: its A and R exchanges first, then each route, in one drawn order
+            plain = [route for route, edit in tries if edit is None]
+            assert sorted(plain) == ["A", "O", "R"]
+            assert tries == [(r, "swap") for r in plain if r != "O"] + [(r, None) for r in plain]
+        else:  # any other word changes itself, and once more as the last resort
+            assert tries == [(c.role, "target"), (c.role, "last")]
+    # the last resorts close the order, the pool's other words in the drawn order
+    assert [(r.anchor, r.edit) for r in order[-3:]] == [(c, "last") for c in pool if c.role != "O"]
+
+
+def test_a_person_outside_the_top_k_keeps_its_object_change_as_a_last_resort(nlp, lexicon):
+    cands, order = _routes(nlp, lexicon, "A woman holding a red umbrella next to a car.", "concrete")
+    # the top-2 things are the umbrella (5.0) and the car (4.89); the woman (4.46) is another thing
+    assert {r.anchor.text for r in order if r.edit == "swap"} == {"umbrella", "car", "woman"}
+    woman = [(r.route, r.edit) for r in order if r.anchor.text == "woman"]
+    assert woman[-1] == ("O", "last") and woman.count(("O", "last")) == 1
+    assert {r.edit for r in order} == {None, "swap", "target", "last"}
+    assert all(r.cands == tuple(cands) for r in order)

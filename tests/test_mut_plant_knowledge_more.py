@@ -55,3 +55,15 @@ def test_scores_are_rounded_differences_and_the_cache_is_bounded(tiny_causal_lm)
     assert scorer._cache == {}
     assert load_scorer(str(tiny_causal_lm), 3) is load_scorer(str(tiny_causal_lm), 3)
     assert load_scorer(str(tiny_causal_lm), 3).batch_size == 3
+
+
+# ---- knowledge/vocabulary.py ----------------------------------------------------------------------
+
+
+def test_the_vocabulary_keeps_only_lemmas_the_lexicon_rates(nlp, lexicon):
+    from slipform.plant.knowledge.vocabulary import Vocabulary
+
+    docs = list(nlp.pipe(["A man in a t-shirt.", "A boy in a t-shirt."]))
+    # the tagger reads "t-shirt" as the nouns "t" and "shirt"; "t" is no word the norms rate
+    assert [(t.text, t.pos_, t.tag_) for t in docs[0][4:5]] == [("t", "NOUN", "NN")] and "t" not in lexicon
+    assert Vocabulary.from_docs(docs, lexicon, min_count=1).nouns == ["boy", "man", "shirt"]

@@ -67,3 +67,21 @@ def test_the_vocabulary_keeps_only_lemmas_the_lexicon_rates(nlp, lexicon):
     # the tagger reads "t-shirt" as the nouns "t" and "shirt"; "t" is no word the norms rate
     assert [(t.text, t.pos_, t.tag_) for t in docs[0][4:5]] == [("t", "NOUN", "NN")] and "t" not in lexicon
     assert Vocabulary.from_docs(docs, lexicon, min_count=1).nouns == ["boy", "man", "shirt"]
+
+
+# ---- knowledge/context.py -------------------------------------------------------------------------
+
+
+def test_a_prior_trimmed_of_a_things_counts_judges_no_clash_for_it():
+    from slipform.plant.knowledge.context import ContextModel
+
+    # a prior file trimmed by hand: the kite's pairs left out (a thing seen with no other word), or the
+    # kite's own count left out; either way nothing is known of the kite, and no word clashes
+    full = {"captions": 100, "things": {"kite": 10, "ball": 10}, "words": {"sky": 10},
+            "pairs": {"kite": {"sky": 9}, "ball": {}}}
+    assert ContextModel.from_dict(full).clash("kite", "ball", "A kite in the sky.") == "sky"  # lift 9, expected 9
+    no_pairs = {**full, "pairs": {"ball": {}}}
+    assert ContextModel.from_dict(no_pairs).clash("kite", "ball", "A kite in the sky.") is None
+    no_count = {**full, "things": {"ball": 10}}
+    assert ContextModel.from_dict(no_count).clash("kite", "ball", "A kite in the sky.") is None
+    assert ContextModel.from_dict(no_count).fitting("kite", ["ball"], "A kite in the sky.") == ["ball"]

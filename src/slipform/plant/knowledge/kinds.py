@@ -24,6 +24,8 @@ that may name the same person (person -> man, people -> women, player -> man).
 
 from __future__ import annotations
 
+from ...text.inflect import pluralize
+
 KINDS: dict[str, tuple[str, ...]] = {
     "pet": ("dog", "cat", "rabbit", "hamster"),
     "livestock": ("horse", "cow", "sheep", "goat", "pig", "donkey"),
@@ -171,11 +173,18 @@ EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
 EXCHANGE_GROUP_OF: dict[str, str] = {kind: g for g, kinds in EXCHANGE_GROUPS.items() for kind in kinds}
 
 
+# the plurals the rewriter itself writes that no suffix rule below reads back ("geese", "knives", "cacti")
+_IRREGULAR_OF: dict[str, str] = {pluralize(w): w for w in KIND_OF if pluralize(w) not in KIND_OF}
+
+
 def base(word: str) -> str:
-    """The table's form of a noun as a caption may inflect it ("dogs" -> "dog", "women" -> "women")."""
+    """The table's form of a noun as a caption may inflect it ("dogs" -> "dog", "geese" -> "goose",
+    "women" -> "women")."""
     low = word.lower()
     if low in KIND_OF or low in PERSON_CONTRASTS:
         return low
+    if low in _IRREGULAR_OF:
+        return _IRREGULAR_OF[low]
     for cut, add in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
         if low.endswith(cut) and (low[: -len(cut)] + add) in KIND_OF:
             return low[: -len(cut)] + add

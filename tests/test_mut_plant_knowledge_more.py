@@ -85,3 +85,24 @@ def test_a_prior_trimmed_of_a_things_counts_judges_no_clash_for_it():
     no_count = {**full, "things": {"ball": 10}}
     assert ContextModel.from_dict(no_count).clash("kite", "ball", "A kite in the sky.") is None
     assert ContextModel.from_dict(no_count).fitting("kite", ["ball"], "A kite in the sky.") == ["ball"]
+
+
+# ---- knowledge/kinds.py ---------------------------------------------------------------------------
+
+
+def test_base_reads_plurals_in_ves_as_the_tables_f():
+    from slipform.plant.knowledge.kinds import base, is_object_change
+
+    assert base("shelves") == "shelf" and base("Scarves") == "scarf"  # "shelv" + "es" is no table word
+    assert is_object_change("shelves", "cabinets") is None
+
+
+def test_base_reads_back_every_plural_the_inflector_writes_for_a_table_word():
+    from slipform.plant.knowledge.kinds import KIND_OF, base, is_object_change
+    from slipform.text.inflect import pluralize
+
+    # a bug found here: "geese", "knives" and "cacti" were read as things of no kind, so a caption's plural
+    # goose, knife or cactus was never an object target ("object of unknown kind")
+    assert [w for w in KIND_OF if base(pluralize(w)) != w] == []
+    assert (base("Geese"), base("knives"), base("cacti")) == ("goose", "knife", "cactus")
+    assert is_object_change("knives", "forks") is None and is_object_change("geese", "pigeons") is None

@@ -106,3 +106,85 @@ def test_base_reads_back_every_plural_the_inflector_writes_for_a_table_word():
     assert [w for w in KIND_OF if base(pluralize(w)) != w] == []
     assert (base("Geese"), base("knives"), base("cacti")) == ("goose", "knife", "cactus")
     assert is_object_change("knives", "forks") is None and is_object_change("geese", "pigeons") is None
+
+
+# ---- knowledge/embed.py: the word-vector cache, with a stand-in encoder -------------------------
+
+
+def _fake_encode(calls):
+    import numpy as np
+
+    def encode(words):
+        calls.append(list(words))
+        out = np.zeros((len(words), 384), dtype=np.float32)
+        for i, w in enumerate(words):  # a unit vector per word: its length picks the axis
+            out[i, len(w)] = 1.0
+        return out
+
+    return encode
+
+
+def test_word_vectors_embed_the_missing_words_once_and_save_them(tmp_path, monkeypatch):
+    import numpy as np
+
+    from slipform.plant.knowledge import embed
+
+    calls = []
+    monkeypatch.setattr(embed, "encode", _fake_encode(calls))
+    path = tmp_path / "cache" / "slipform" / "words.npz"  # two folders to make
+    vectors = embed.WordVectors(path)
+    assert vectors.path == path and "dog" not in vectors
+    vectors.save()
+    assert not path.exists()  # nothing new: nothing written
+    vectors.ensure(["dog", "", "horse", "dog"])
+    assert calls == [["dog", "horse"]] and "dog" in vectors and "" not in vectors  # one batch, sorted, no blanks
+    vectors.ensure(["horse"])
+    assert calls == [["dog", "horse"]]  # known words are not embedded again
+    assert vectors.similarity("dog", "cat") == 1.0 and calls[-1] == ["cat"]  # "cat" embedded on first use
+    assert vectors.similarity("dog", "horse") == 0.0
+    assert vectors.matrix(["horse", "dog"]).tolist() == [vectors.vector("horse").tolist(),
+                                                          vectors.vector("dog").tolist()]
+    assert vectors.matrix([]).shape == (0, 384)
+    vectors.save()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["words.npz"]  # written whole, no temporary left
+    data = np.load(path)
+    assert list(data["words"]) == ["dog", "horse", "cat"] and data["vectors"].shape == (3, 384)
+    again = embed.WordVectors(path)
+    assert again.vector("cat").tolist() == vectors.vector("cat").tolist() and len(calls) == 2
+    mtime = path.stat().st_mtime_ns
+    again.save()
+    assert path.stat().st_mtime_ns == mtime  # read back, nothing new: not rewritten
+
+
+@pytest.mark.parametrize("content", [b"not a numpy file", "no vectors"])
+def test_a_damaged_word_cache_is_rebuilt(tmp_path, monkeypatch, content):
+    import numpy as np
+
+    from slipform.plant.knowledge import embed
+
+    calls = []
+    monkeypatch.setattr(embed, "encode", _fake_encode(calls))
+    path = tmp_path / "words.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, words=np.array(["dog"]))  # the words without their vectors
+    vectors = embed.WordVectors(path)
+    assert "dog" not in vectors
+    vectors.ensure(["dog"])
+    assert calls == [["dog"]] and vectors.vector("dog")[3] == 1.0
+
+
+def test_the_cache_lives_where_slipform_cache_says(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from slipform.plant.knowledge import embed
+
+    monkeypatch.setenv("SLIPFORM_CACHE", str(tmp_path / "c"))
+    assert embed.cache_dir() == tmp_path / "c"
+    assert embed.WordVectors().path == tmp_path / "c" / "minilm-words.npz"
+    monkeypatch.delenv("SLIPFORM_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert embed.cache_dir() == Path.home() / ".cache" / "slipform" == tmp_path / ".cache" / "slipform"
+    empty = embed.encode([])
+    assert empty.shape == (0, 384) and str(empty.dtype) == "float32"

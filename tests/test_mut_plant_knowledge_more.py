@@ -188,3 +188,57 @@ def test_the_cache_lives_where_slipform_cache_says(tmp_path, monkeypatch):
     assert embed.cache_dir() == Path.home() / ".cache" / "slipform" == tmp_path / ".cache" / "slipform"
     empty = embed.encode([])
     assert empty.shape == (0, 384) and str(empty.dtype) == "float32"
+
+
+# ---- knowledge/plausibility.py --------------------------------------------------------------------
+
+
+def test_the_slot_score_is_the_mean_dirichlet_smoothed_log_probability():
+    import math
+    from collections import Counter
+
+    from slipform.plant.knowledge.plausibility import SlotModel
+
+    model = SlotModel(pairs=Counter({"L\tfried\tegg": 3, "H\tpobj\twith\tegg": 1, "L\tfried\tpillow": 0}),
+                      features=Counter({"L\tfried": 4, "H\tpobj\twith": 2}), words=Counter({"egg": 5, "pillow": 3}),
+                      prior=2.0)
+    feats = [("L", "fried"), ("H", "pobj", "with")]
+
+    def uni(w):  # the word's overall frequency, add-0.1 smoothed over the 2 words and one unseen
+        return ({"egg": 5, "pillow": 3}.get(w, 0) + 0.1) / (8 + 0.1 * 3)
+
+    def p(c, n, w):  # Dirichlet: (count in the feature + prior x frequency) / (feature count + prior)
+        return (c + 2.0 * uni(w)) / (n + 2.0)
+
+    egg = (math.log(p(3, 4, "egg")) + math.log(p(1, 2, "egg"))) / 2
+    pillow = (math.log(p(0, 4, "pillow")) + math.log(p(0, 2, "pillow"))) / 2
+    never = (math.log(p(0, 4, "zebra")) + math.log(p(0, 2, "zebra"))) / 2
+    assert model.score(feats, "egg") == pytest.approx(egg, rel=1e-12)
+    assert model.score_many(feats, ["pillow", "zebra", "egg"]) == pytest.approx([pillow, never, egg], rel=1e-12)
+    assert model.score([], "egg") == pytest.approx(math.log(uni("egg")), rel=1e-12)  # no slot: the frequency alone
+    assert model.score([("R", "on")], "egg") == pytest.approx(math.log(2.0 * uni("egg") / 2.0), rel=1e-12)
+
+
+def test_adding_a_caption_updates_the_frequencies_and_the_forms(nlp):
+    from slipform.plant.knowledge.plausibility import SlotModel
+
+    model = SlotModel()
+    model.add(nlp("A dog runs."))
+    assert model.score([], "dog") == pytest.approx(__import__("math").log(1.1 / (2 + 0.1 * 3)))
+    assert model.lemma("dogs") == "dog" and model.lemma("cats") == "cats"
+    model.add(nlp("A cat sleeps on a mat."))  # the frequencies and forms derived before are recomputed
+    assert model.words == {"dog": 1, "run": 1, "cat": 1, "sleep": 1, "on": 1, "mat": 1}
+    assert model.score([], "dog") == pytest.approx(__import__("math").log(1.1 / (6 + 0.1 * 7)))
+    assert model.lemma("cats") == "cat" and model.lemma("sleeping") == "sleep" and model.lemma("Mat") == "mat"
+
+
+def test_slot_features_at_the_edges_and_of_a_two_word_span(nlp):
+    from slipform.plant.knowledge.plausibility import slot_features
+
+    doc = nlp("Dogs chase a red ball in the park.")
+    # the first word: "<s>" on its left; the determiner and punctuation dependents are left out
+    assert slot_features(doc, 0, 1) == [("L", "<s>"), ("R", "chase"), ("H", "nsubj", "chase")]
+    # "red ball" as one slot: its root "ball" carries the head and the dependents outside the span
+    assert slot_features(doc, 3, 5) == [("L", "a"), ("R", "in"), ("H", "dobj", "chase"), ("C", "prep", "in")]
+    assert slot_features(doc, 7, 8)[:2] == [("L", "the"), ("R", ".")]
+    assert slot_features(doc, 8, 9)[:2] == [("L", "park"), ("R", "</s>")]  # the last token: "</s>" on its right

@@ -217,6 +217,13 @@ def test_the_slot_score_is_the_mean_dirichlet_smoothed_log_probability():
     assert model.score_many(feats, ["pillow", "zebra", "egg"]) == pytest.approx([pillow, never, egg], rel=1e-12)
     assert model.score([], "egg") == pytest.approx(math.log(uni("egg")), rel=1e-12)  # no slot: the frequency alone
     assert model.score([("R", "on")], "egg") == pytest.approx(math.log(2.0 * uni("egg") / 2.0), rel=1e-12)
+    # the prior's weight travels with the counts
+    model.prior = 0.5
+    again = SlotModel.from_dict(model.to_dict())
+    assert again.prior == 0.5 and again.score(feats, "egg") == pytest.approx(model.score(feats, "egg"), rel=1e-12)
+    assert model.score(feats, "egg") != pytest.approx(egg)
+    assert SlotModel.from_dict(None).to_dict() == SlotModel().to_dict() == {"pairs": {}, "features": {}, "words": {},
+                                                                            "prior": 2.0}
 
 
 def test_adding_a_caption_updates_the_frequencies_and_the_forms(nlp):
@@ -238,6 +245,7 @@ def test_slot_features_at_the_edges_and_of_a_two_word_span(nlp):
     doc = nlp("Dogs chase a red ball in the park.")
     # the first word: "<s>" on its left; the determiner and punctuation dependents are left out
     assert slot_features(doc, 0, 1) == [("L", "<s>"), ("R", "chase"), ("H", "nsubj", "chase")]
+    assert slot_features(doc, 1, 2)[0] == ("L", "dogs")  # the second word has the first on its left
     # "red ball" as one slot: its root "ball" carries the head and the dependents outside the span
     assert slot_features(doc, 3, 5) == [("L", "a"), ("R", "in"), ("H", "dobj", "chase"), ("C", "prep", "in")]
     assert slot_features(doc, 7, 8)[:2] == [("L", "the"), ("R", ".")]

@@ -250,3 +250,51 @@ def test_slot_features_at_the_edges_and_of_a_two_word_span(nlp):
     assert slot_features(doc, 3, 5) == [("L", "a"), ("R", "in"), ("H", "dobj", "chase"), ("C", "prep", "in")]
     assert slot_features(doc, 7, 8)[:2] == [("L", "the"), ("R", ".")]
     assert slot_features(doc, 8, 9)[:2] == [("L", "park"), ("R", "</s>")]  # the last token: "</s>" on its right
+
+
+# ---- knowledge/relations.py -----------------------------------------------------------------------
+
+
+def test_lemma_repairs_verbs_only(nlp):
+    from slipform.plant.knowledge.relations import lemma
+
+    doc = nlp("A man riding a horse near a parking lot.")
+    riding, parking = doc[2], doc[7]
+    assert (riding.pos_, riding.lemma_, lemma(riding)) == ("VERB", "rid", "ride")  # spaCy's slip, repaired
+    # the noun "parking" is no form of the table's verb "park"
+    assert (parking.pos_, parking.lemma_, lemma(parking)) == ("NOUN", "parking", "parking")
+
+
+def test_a_relative_clause_with_its_own_subject_names_no_subject_slot_for_its_head(nlp):
+    from slipform.plant.knowledge.relations import verb_slots
+
+    doc = nlp("A dog that a man walks.")
+    walks = doc[5]
+    assert (walks.dep_, walks.head.text) == ("relcl", "dog")
+    assert verb_slots(walks) == ["nsubj<man"]  # the man walks; the dog is walked, not walking
+    doc = nlp("A horse pulling a cart.")  # a participle without a subject: its head is the subject
+    assert verb_slots(doc[2]) == ["dobj<cart", "nsubj<horse"]
+
+
+def test_the_model_counts_every_use_of_a_verb_in_its_slot(nlp):
+    from collections import Counter
+
+    from slipform.plant.knowledge.relations import RelationModel
+
+    model = RelationModel()
+    for doc in nlp.pipe(["A man flies a kite.", "A man flies a kite.", "A boy flies a kite."]):
+        model.add(doc)
+    assert model.slots["dobj<kite"] == Counter(fly=3) and model.slots["nsubj<man"] == Counter(fly=2)
+    assert model.slots["fly>dobj"] == Counter(kite=3)
+
+
+def test_a_word_never_seen_in_any_slot_is_not_expected_anywhere():
+    from collections import Counter
+
+    from slipform.plant.knowledge.relations import RelationModel
+
+    m = RelationModel({"hold>dobj": Counter(ball=3, frisbee=3, kite=3)})
+    peers = ("ball", "frisbee", "kite", "volleyball")
+    # volleyball: 0 uses anywhere, so 0 expected in the slot; the ball holds 3 of 9 < 0.4 of it: no preference
+    assert not m.refuses("hold>dobj", "ball", "volleyball", peers)
+    assert m.refuses("hold>dobj", "ball", "volleyball", ("ball", "frisbee"))  # among these two: 3 of 6 prefer it

@@ -298,3 +298,10 @@ def test_a_word_never_seen_in_any_slot_is_not_expected_anywhere():
     # volleyball: 0 uses anywhere, so 0 expected in the slot; the ball holds 3 of 9 < 0.4 of it: no preference
     assert not m.refuses("hold>dobj", "ball", "volleyball", peers)
     assert m.refuses("hold>dobj", "ball", "volleyball", ("ball", "frisbee"))  # among these two: 3 of 6 prefer it
+
+
+def test_kind_of_names_a_lemmas_kind():
+    from slipform.plant.knowledge.kinds import kind_of
+
+    assert (kind_of("dog"), kind_of("hot dog"), kind_of("polar bear")) == ("pet", "fast food", "wild animal")
+    assert kind_of("dogs") is None and kind_of("zorblax") is None  # a lemma, not an inflected form

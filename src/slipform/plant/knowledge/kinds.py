@@ -173,8 +173,17 @@ EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
 EXCHANGE_GROUP_OF: dict[str, str] = {kind: g for g, kinds in EXCHANGE_GROUPS.items() for kind in kinds}
 
 
-# the plurals the rewriter itself writes that no suffix rule below reads back ("geese", "knives", "cacti")
-_IRREGULAR_OF: dict[str, str] = {pluralize(w): w for w in KIND_OF if pluralize(w) not in KIND_OF}
+def _by_suffix(low: str) -> str | None:
+    """The table word a regular plural comes from ("cherries" -> "cherry", "shelves" -> "shelf"), or None."""
+    for cut, add in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
+        if low.endswith(cut) and (low[: -len(cut)] + add) in KIND_OF:
+            return low[: -len(cut)] + add
+    return None
+
+
+# the plurals the rewriter itself writes (text.inflect) that the suffix rules do not read back:
+# "geese", "knives", "cacti"
+_IRREGULAR_OF: dict[str, str] = {p: w for w in KIND_OF if (p := pluralize(w)) not in KIND_OF and _by_suffix(p) != w}
 
 
 def base(word: str) -> str:
@@ -183,12 +192,7 @@ def base(word: str) -> str:
     low = word.lower()
     if low in KIND_OF or low in PERSON_CONTRASTS:
         return low
-    if low in _IRREGULAR_OF:
-        return _IRREGULAR_OF[low]
-    for cut, add in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
-        if low.endswith(cut) and (low[: -len(cut)] + add) in KIND_OF:
-            return low[: -len(cut)] + add
-    return low
+    return _IRREGULAR_OF.get(low) or _by_suffix(low) or low
 
 
 def kind_of(lemma: str) -> str | None:

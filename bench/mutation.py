@@ -366,8 +366,28 @@ M31A["report"] = (*M31A["report"], "tests/test_mut_eval_report_incomplete.py")
 GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests, clear_caches=m == "published")
            for m, tests in M31A.items()}
 #
-# issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups
+# issue 31, third round (plant/core, plant/knowledge, plant/backends; branch m31b): per-module groups,
+# each with the fast tests that stand for its module (seconds per mutant; never tests/test_rewrite.py),
+# the three slow cases of test_relations / test_plausibility (10-15 s each) only where they stand for it
+_SLOW_PLANT = "not (input_counts_blend or prefers_replacements_that_fit or records_carry_plausibility)"
+_CORE = ("tests/test_mut_plant_core.py", "tests/test_routes.py", "tests/test_kinds.py", "tests/test_llm.py",
+         "tests/test_anchor.py", "tests/test_mut_plant_core_more.py")
+_KNOW = ("tests/test_mut_plant_knowledge.py", "tests/test_kinds.py", "tests/test_relations.py",
+         "tests/test_plausibility.py", "tests/test_routes.py", "tests/test_mut_plant_knowledge_more.py")
+_BACK = ("tests/test_llm.py", "tests/test_mut_plant_backends.py", "tests/test_mut_plant_backends_more.py")
 GROUPS |= {
+    **{f"core_{m}": Group(_src(f"plant/core/{m}.py"), (*_CORE, "-k", _SLOW_PLANT), warm_cache=True)
+       for m in ("anchor", "backend", "edit", "planter", "verify")},
+    "plant_init": Group(_src("plant/__init__.py"), (*_CORE, "-k", _SLOW_PLANT), warm_cache=True),
+    **{f"knowledge_{m}": Group(_src(f"plant/knowledge/{m}.py"), (*_KNOW, "-k", _SLOW_PLANT), warm_cache=True)
+       for m in ("context", "kinds", "tables", "vocabulary")},
+    # the word vectors' writer: no cache across mutants
+    "knowledge_embed": Group(_src("plant/knowledge/embed.py"), (*_KNOW, "-k", _SLOW_PLANT)),
+    "knowledge_lmscore": Group(_src("plant/knowledge/lmscore.py"), ("tests/test_llm.py",
+                                                                    "tests/test_mut_plant_knowledge_more.py")),
+    "knowledge_plausibility": Group(_src("plant/knowledge/plausibility.py"), _KNOW, warm_cache=True),
+    "knowledge_relations": Group(_src("plant/knowledge/relations.py"), _KNOW, warm_cache=True),
+    **{f"backends_{m}": Group(_src(f"plant/backends/{m}.py"), _BACK, warm_cache=True) for m in ("llm", "swap")},
 }
 #
 # issue 31, third round (plant/engine, plant/output, plant/lexical/routes; branch m31c): per-module groups

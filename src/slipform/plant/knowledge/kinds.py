@@ -171,15 +171,26 @@ EXCHANGE_GROUPS: dict[str, tuple[str, ...]] = {
 EXCHANGE_GROUP_OF: dict[str, str] = {kind: g for g, kinds in EXCHANGE_GROUPS.items() for kind in kinds}
 
 
-def base(word: str) -> str:
-    """The table's form of a noun as a caption may inflect it ("dogs" -> "dog", "women" -> "women")."""
-    low = word.lower()
-    if low in KIND_OF or low in PERSON_CONTRASTS:
-        return low
+def _by_suffix(low: str) -> str | None:
+    """The table word a regular plural comes from ("cherries" -> "cherry", "shelves" -> "shelf"), or None."""
     for cut, add in (("ies", "y"), ("ves", "f"), ("es", ""), ("s", "")):
         if low.endswith(cut) and (low[: -len(cut)] + add) in KIND_OF:
             return low[: -len(cut)] + add
-    return low
+    return None
+
+
+# the plurals the rewriter itself writes (slipform.text.inflect) that the suffix rules do not read back;
+# tests/test_mut_plant_knowledge_more.py checks every table word's plural against base
+_IRREGULAR_OF: dict[str, str] = {"geese": "goose", "knives": "knife", "cacti": "cactus"}
+
+
+def base(word: str) -> str:
+    """The table's form of a noun as a caption may inflect it ("dogs" -> "dog", "geese" -> "goose",
+    "women" -> "women")."""
+    low = word.lower()
+    if low in KIND_OF or low in PERSON_CONTRASTS:
+        return low
+    return _IRREGULAR_OF.get(low) or _by_suffix(low) or low
 
 
 def kind_of(lemma: str) -> str | None:

@@ -276,8 +276,30 @@ GROUPS |= {
 GROUPS |= {
 }
 #
-# issue 31, third round (plant/engine, plant/output, plant/lexical/routes; branch m31c): per-module groups
+# issue 31, third round (plant/engine, plant/output, plant/lexical/routes; branch m31c): per-module groups,
+# each with the fast tests that stand for its module (run them ``--in-process``: seconds per mutant); the
+# routes' tests fastest first (``-x`` stops a killed mutant at its first failure); no Ray test that starts
+# actors (marked slow): ray_engine's in-process parts are tested directly
+_ROUTE_TESTS = ("tests/test_route_contrasts.py", "tests/test_route_balance.py", "tests/test_routes.py",
+                "tests/test_mut_routes.py")
+_ENGINE_TESTS = {
+    "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_files.py"),
+    "pool": ("tests/test_mut_plant_pool.py", "tests/test_wds_plant.py"),
+    "ray_engine": ("tests/test_ray.py", "tests/test_mut_plant_ray.py"),
+    "runner": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_runner.py"),
+    "sink": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_sink.py"),
+    "source": ("tests/test_mut_plant_engine.py", "tests/test_sharding.py", "tests/test_mut_plant_source.py"),
+    "stream": ("tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py"),
+    "summary": ("tests/test_mut_plant_engine.py",),
+}
 GROUPS |= {
+    **{f"engine_{m}": Group(_src(f"plant/engine/{m}.py"), tuple(t for t in tests if (ROOT / t).exists()))
+       for m, tests in _ENGINE_TESTS.items()},
+    **{f"output_{m}": Group(_src(f"plant/output/{m}.py"), ("tests/test_mut_plant_output.py", "tests/test_gallery.py"))
+       for m in ("export", "gallery")},
+    **{f"routes_{m.strip('_')}": Group(_src(f"plant/lexical/routes/{m}.py"),
+                                       tuple(t for t in _ROUTE_TESTS if (ROOT / t).exists()))
+       for m in ("__init__", "attribute", "common", "exchange", "object", "relation")},
 }
 #
 # issue 31, third round (train.py, data.py, losses/; branch m31d): per-module groups

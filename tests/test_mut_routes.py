@@ -9,10 +9,10 @@ import random
 import pytest
 
 from slipform.plant import PlantConfig
-from slipform.plant.core.anchor import Routed, candidates
+from slipform.plant.core.anchor import candidates
 from slipform.plant.core.edit import apply_edits
 from slipform.plant.core.planter import ConcretePlant
-from slipform.plant.lexical.routes import attribute_move, route_edit
+from slipform.plant.lexical.routes import attribute_move
 
 
 @functools.lru_cache(maxsize=None)
@@ -132,3 +132,81 @@ def test_a_colour_outside_the_kinds_table_counts_from_two_sightings_or_three_col
     dog = _tokens(nlp, "A wall near a dog.")["dog"]
     many = SimpleNamespace(_relations=SimpleNamespace(slots={"amod<dog": {"red": 9, "blue": 9, "white": 9}}))
     assert not _colour_attested(many, dog, "red")  # never an animal
+
+
+# -- R: the argument exchange (routes/exchange.py)
+def _nouns(nlp, text):
+    doc = nlp(text)
+    return doc, {t.text: t for t in doc if t.pos_ in ("NOUN", "PROPN")}
+
+
+def _args(plant, doc, tok):
+    from slipform.plant.lexical.routes.exchange import _arguments
+
+    cands = candidates(doc, plant.lexicon)
+    return [(r.text, o.text, v.text if v is not None else None) for r, o, v in _arguments(tok, cands)]
+
+
+def test_the_arguments_of_a_things_relations(plant, nlp):
+    doc, n = _nouns(nlp, "Two cats chasing a dog.")
+    assert _args(plant, doc, n["cats"]) == [("chasing", "dog", "chasing")]  # the subject of a verb
+    assert _args(plant, doc, n["dog"]) == [("chasing", "cats", "chasing")]  # its object
+    doc, n = _nouns(nlp, "A man is near a woman.")
+    assert _args(plant, doc, n["man"]) == [("near", "woman", None)]  # "is" names no verb of the relation
+    assert _args(plant, doc, n["woman"]) == [("near", "man", None)]
+    doc, n = _nouns(nlp, "A cat to the left of a dog.")
+    assert _args(plant, doc, n["dog"]) == [("to", "cat", None)]  # the relation from its first word
+
+
+def test_what_a_caption_says_of_a_thing(nlp):
+    from slipform.plant.lexical.routes.exchange import _context, _governed_by, _pobj, _verbs_of
+
+    doc, n = _nouns(nlp, "A dog that chases a cat.")
+    assert _context(n["dog"]) == {"relcl:chase"} and _context(n["cat"]) == {"chase>dobj"}
+    assert [v.text for v in _verbs_of(n["dog"])] == ["chases"]
+    doc, n = _nouns(nlp, "Two cats chasing a dog.")
+    assert [v.text for v in _verbs_of(n["cats"])] == ["chasing"] and _context(n["cats"]) == {"chase>nsubj",
+                                                                                             "nummod:two"}
+    doc, n = _nouns(nlp, "A plate of food next to a cup of coffee.")
+    assert _governed_by(n["cup"], n["plate"]) and not _governed_by(n["plate"], n["cup"])
+    assert _context(n["cup"], n["plate"]) == {"of>coffee"}  # not the relation that links the two
+    doc, n = _nouns(nlp, "A bird sits on a Toyota.")
+    assert _pobj(doc[3]).text == "Toyota"  # a name is a thing too
+
+
+def test_two_drawn_shapes_exchange_above_and_below(nlp):
+    from slipform.plant.lexical.routes.exchange import _plausible
+
+    _, n = _nouns(nlp, "A square above a circle.")
+    assert _plausible(n["square"], n["circle"], "above", None, False)
+    _, n = _nouns(nlp, "A plate on a cup.")
+    assert not _plausible(n["plate"], n["cup"], "on", None, False)
+
+
+def test_things_of_one_exchange_group_rebind(nlp):
+    from slipform.plant.lexical.routes.exchange import _rebinds
+
+    _, n = _nouns(nlp, "A banana and two apples.")  # food in a list, counted apart
+    assert _rebinds(n["banana"], n["apples"]) and _rebinds(n["apples"], n["banana"])
+    _, n = _nouns(nlp, "A shirt on a bed and pants on a chair.")
+    assert not _rebinds(n["bed"], n["shirt"])  # furniture and clothes: no group in common
+    _, n = _nouns(nlp, "A plate of food next to a cup of coffee.")
+    assert not _rebinds(n["plate"], n["cup"])  # each holds its own
+    _, n = _nouns(nlp, "A dog chasing a cat next to another cat.")
+    assert _rebinds(n["dog"], n["cat"])  # two animals
+
+
+def test_the_slot_counts_refuse_an_unseen_thing_only_by_their_expected_count(nlp):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from slipform.plant.knowledge.relations import RelationModel
+    from slipform.plant.lexical.routes.exchange import _refused
+
+    _, n = _nouns(nlp, "A man flying a kite.")
+    # "fly>dobj" is all kites; a tree is seen once elsewhere: expected 6 * 1 / 7 < 1 time in the slot
+    model = RelationModel({"fly>dobj": Counter(kite=6), "near>pobj": Counter(tree=1)})
+    assert not _refused(SimpleNamespace(_relations=model), n["kite"], "kite", "tree")  # the share rule is off
+    busy = RelationModel({"fly>dobj": Counter(kite=6), "near>pobj": Counter(tree=60)})
+    assert _refused(SimpleNamespace(_relations=busy), n["kite"], "kite", "tree")  # 6 * 60 / 66 expected, never seen
+    assert model.refuses("fly>dobj", "kite", "tree")  # what the replacement rule alone would say

@@ -9,10 +9,10 @@ import random
 import pytest
 
 from slipform.plant import PlantConfig
-from slipform.plant.core.anchor import candidates
+from slipform.plant.core.anchor import Routed, candidates
 from slipform.plant.core.edit import apply_edits
 from slipform.plant.core.planter import ConcretePlant
-from slipform.plant.lexical.routes import attribute_move
+from slipform.plant.lexical.routes import attribute_move, route_edit
 
 
 @functools.lru_cache(maxsize=None)
@@ -210,3 +210,16 @@ def test_the_slot_counts_refuse_an_unseen_thing_only_by_their_expected_count(nlp
     busy = RelationModel({"fly>dobj": Counter(kite=6), "near>pobj": Counter(tree=60)})
     assert _refused(SimpleNamespace(_relations=busy), n["kite"], "kite", "tree")  # 6 * 60 / 66 expected, never seen
     assert model.refuses("fly>dobj", "kite", "tree")  # what the replacement rule alone would say
+
+
+def _route(plant, nlp, text, word, route, edit, seed=0, role="O"):
+    doc = nlp(text)
+    anchor, cands = _anchor(plant, doc, word, role)
+    made = route_edit(plant.backend.rewriter, doc, Routed(anchor, route, tuple(cands), edit), random.Random(seed))
+    return None if made is None else (apply_edits(doc, list(made.rewrite.edits)), made)
+
+
+def test_a_thing_mentioned_again_is_not_exchanged(plant, nlp):
+    negative, made = _route(plant, nlp, "A dog chasing a cat next to another cat.", "dog", "R", "swap")
+    assert negative == "A cat chasing a dog next to another cat." and (made.edit, made.role) == ("swap", "R")
+    assert _route(plant, nlp, "A dog chasing a cat while the cat runs.", "dog", "R", "swap") is None  # the same cat

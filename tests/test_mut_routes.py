@@ -223,3 +223,51 @@ def test_a_thing_mentioned_again_is_not_exchanged(plant, nlp):
     negative, made = _route(plant, nlp, "A dog chasing a cat next to another cat.", "dog", "R", "swap")
     assert negative == "A cat chasing a dog next to another cat." and (made.edit, made.role) == ("swap", "R")
     assert _route(plant, nlp, "A dog chasing a cat while the cat runs.", "dog", "R", "swap") is None  # the same cat
+
+
+# -- R: the relation's contrasts (routes/relation.py)
+def _relation(plant, nlp, text):
+    doc = nlp(text)
+    cands = candidates(doc, plant.lexicon)
+    return doc, cands, {c.text: c for c in cands if c.role == "R"}
+
+
+def test_the_relation_words_of_a_thing(plant, nlp):
+    from slipform.plant.lexical.routes.relation import relation_words
+
+    for text, words in [("A dog that chases a cat.", {"dog": ["chases"], "cat": ["chases"]}),  # a relative clause
+                        ("A man in a red shirt on a horse.", {"man": ["in", "on"], "shirt": ["in"], "horse": ["on"]})]:
+        doc = nlp(text)
+        cands = candidates(doc, plant.lexicon)
+        for thing, expected in words.items():
+            anchor = next(c for c in cands if c.role == "O" and c.text == thing)
+            assert [w.text for w in relation_words(doc, anchor, cands)] == expected, (text, thing)
+
+
+def test_what_is_worn_and_what_relates_things(plant, nlp):
+    from slipform.plant.lexical.routes.relation import _thing_relation, _worn
+
+    doc, _, r = _relation(plant, nlp, "A man in a red shirt on a horse.")
+    inside, on = (c for c in candidates(doc, plant.lexicon) if c.role == "R")
+    assert _worn(doc, inside) and not _worn(doc, on)
+    doc, _, r = _relation(plant, nlp, "A Toyota on a road.")
+    assert not _thing_relation(doc, r["on"], plant.lexicon)  # a name of no known thing, rated no concreteness
+    doc, _, r = _relation(plant, nlp, "A cat under a table.")
+    assert _thing_relation(doc, r["under"], plant.lexicon)
+
+
+def test_nothing_above_or_behind_a_place(plant, nlp):
+    from slipform.plant.lexical.rewriter import Rewrite
+    from slipform.plant.lexical.routes.relation import _fair_contrast
+
+    rw = plant.backend.rewriter
+
+    def fair(text, word, new, seeds=range(8)):
+        doc, _, r = _relation(plant, nlp, text)
+        return [_fair_contrast(rw, doc, r[word], Rewrite((), new, word, new), random.Random(s)) for s in seeds]
+
+    assert all(fair("A cat under a table.", "under", "above"))  # a contrast no other shares: always
+    assert not any(fair("A horse on a beach.", "on", "above"))  # "a horse above a beach"
+    assert not any(fair("A dog in front of a house.", "in front of", "above"))
+    assert not any(fair("A cat under a table.", "under", "behind"))  # "behind" is shared: by its draw only
+    assert fair("A cat under a table.", "under", "beside", range(30)).count(True) == 3  # seeds 1, 14 and 28

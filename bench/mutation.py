@@ -286,14 +286,14 @@ _ROUTE_TESTS = ("tests/test_mut_routes.py", "tests/test_route_contrasts.py", "te
                 "tests/test_routes.py")
 _ROUTE_SKIP = ("-k", "not role_weights_still_steer and not cap_keeps_coverage")
 _ENGINE_TESTS = {
-    "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_files.py"),
-    "pool": ("tests/test_mut_plant_pool.py", "tests/test_wds_plant.py"),
-    "ray_engine": ("tests/test_ray.py", "tests/test_mut_plant_ray.py"),
-    "runner": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_runner.py"),
-    "sink": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_sink.py"),
-    "source": ("tests/test_mut_plant_engine.py", "tests/test_sharding.py", "tests/test_mut_plant_source.py"),
-    "stream": ("tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py"),
-    "summary": ("tests/test_mut_plant_engine.py",),
+    "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py"),
+    "pool": ("tests/test_mut_plant_pool.py", "tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py"),
+    "ray_engine": ("tests/test_mut_plant_ray.py", "tests/test_ray.py"),
+    "runner": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_engine2.py"),
+    "sink": ("tests/test_mut_plant_engine.py", "tests/test_plant_reruns.py", "tests/test_mut_plant_engine2.py"),
+    "source": ("tests/test_mut_plant_engine.py", "tests/test_sharding.py", "tests/test_mut_plant_engine2.py"),
+    "stream": ("tests/test_mut_plant_engine.py", "tests/test_mut_plant_pool.py", "tests/test_mut_plant_engine2.py"),
+    "summary": ("tests/test_mut_plant_engine.py", "tests/test_mut_plant_engine2.py"),
 }
 GROUPS |= {
     **{f"engine_{m}": Group(_src(f"plant/engine/{m}.py"), tuple(t for t in tests if (ROOT / t).exists()))

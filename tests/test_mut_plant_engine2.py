@@ -1,0 +1,26 @@
+"""The planting engine's modules (plant/engine/), what the issue-31 samples of each left unpinned:
+counts that add up over a chunk, and more (each test names the claim)."""
+
+from collections import Counter
+
+from slipform.plant.engine.stream import Chunk, account
+from slipform.plant.engine.summary import Summary
+from slipform.text.io import Caption
+
+
+class _Sink:
+    def __init__(self):
+        self.calls = []
+
+    def write(self, records, skips):
+        self.calls.append((records, skips))
+
+
+def test_account_counts_every_skip_of_one_reason():
+    chunk = Chunk([Caption("a", "x", line=1)], skips=[{"id": "p", "reason": "empty caption", "file": "f", "line": 2},
+                                                        {"id": "q", "reason": "empty caption", "file": "f", "line": 3}],
+                  read=3)
+    summary = Summary(skipped=Counter({"empty caption": 4}))
+    account(summary, _Sink(), "f", chunk, [], [{"id": "a", "reason": "backend error: a"},
+                                               {"id": "a", "reason": "backend error: b"}], {})
+    assert summary.skipped == {"empty caption": 6, "backend error": 2}

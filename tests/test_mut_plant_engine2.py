@@ -24,3 +24,17 @@ def test_account_counts_every_skip_of_one_reason():
     account(summary, _Sink(), "f", chunk, [], [{"id": "a", "reason": "backend error: a"},
                                                {"id": "a", "reason": "backend error: b"}], {})
     assert summary.skipped == {"empty caption": 6, "backend error": 2}
+
+
+def test_an_append_sink_makes_the_folders_of_its_output(tmp_path):
+    from slipform.plant.engine.sink import AppendSink
+
+    out = tmp_path / "a" / "b" / "neg.jsonl"
+    sink = AppendSink(out)
+    sink.write([{"id": "1"}], [{"id": "2", "reason": "r"}])
+    sink.close()
+    assert out.read_text() == '{"id": "1"}\n' and (out.parent / "neg.skipped.jsonl").read_text() == \
+        '{"id": "2", "reason": "r"}\n'
+    again = AppendSink(out)  # again, in the folders now there
+    assert again.done == {"1", "2"}
+    again.close()

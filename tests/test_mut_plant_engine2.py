@@ -38,3 +38,12 @@ def test_an_append_sink_makes_the_folders_of_its_output(tmp_path):
     again = AppendSink(out)  # again, in the folders now there
     assert again.done == {"1", "2"}
     again.close()
+
+
+def test_a_shard_attempt_starts_with_nothing_done(tmp_path):
+    from slipform.plant.engine.sink import ShardSink
+
+    sink = ShardSink(tmp_path / "shards", "part-00000-of-00001")  # the folder made for it
+    assert sink.done == set()  # a shard is written whole or not at all: no id is left out of it
+    sink.discard()
+    assert not list((tmp_path / "shards").iterdir())

@@ -3,6 +3,8 @@ counts that add up over a chunk, and more (each test names the claim)."""
 
 from collections import Counter
 
+import pytest
+
 from slipform.plant.engine.stream import Chunk, account
 from slipform.plant.engine.summary import Summary
 from slipform.text.io import Caption
@@ -47,3 +49,58 @@ def test_a_shard_attempt_starts_with_nothing_done(tmp_path):
     assert sink.done == set()  # a shard is written whole or not at all: no id is left out of it
     sink.discard()
     assert not list((tmp_path / "shards").iterdir())
+
+
+# -- runner.plant_file: what a run passes on (the planter's own counts are the reference)
+@pytest.fixture
+def lazy_backend(monkeypatch, nlp):
+    """A plug-in backend whose proposal for a caption with a cat changes nothing (the checks reject it)."""
+    from slipform.plant.core import backend as backend_mod
+
+    monkeypatch.setattr(backend_mod, "_REGISTRY", dict(backend_mod._REGISTRY))
+
+    class Lazy(backend_mod.Backend):
+        needs_vocabulary = False
+        one_change = False
+
+        def targets(self, item, doc):
+            return ["dog"]
+
+        def no_target_reason(self, doc):
+            return "no dog"
+
+        def rewrite(self, jobs):
+            return [backend_mod.Proposal(j.item.caption if "cat" in j.item.caption else
+                                         j.item.caption.replace("dog", "cat", 1), "dog", "O", 4.9, "cat", ("", ""))
+                    for j in jobs]
+
+    backend_mod.register("lazy")(Lazy)
+
+
+def test_a_run_counts_the_planters_rejections(tmp_path, nlp, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.core.planter import ConcretePlant
+
+    texts = ["A dog and a cat on a sofa.", "A dog on a beach.", "A cat and a dog in a yard.", "Two dogs in a car."]
+    src = tmp_path / "caps.lines"  # no known suffix: the format is given
+    src.write_text("\n".join(texts) + "\n")
+    summary = plant_file(src, tmp_path / "n.jsonl", PlantConfig(backend="lazy"), fmt="txt", progress=False,
+                         chunk_size=3)
+    direct = ConcretePlant(PlantConfig(backend="lazy")).plant([Caption(str(i + 1), t) for i, t in enumerate(texts)],
+                                                             list(nlp.pipe(texts)))
+    assert summary.rejected == direct.rejected and sum(summary.rejected.values()) == 2
+    assert (summary.read, summary.negatives) == (4, len(direct.records)) == (4, 2)
+
+
+def test_a_shards_bar_counts_the_shards_lines(tmp_path, capsys, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.engine.source import plan_shards
+
+    src = tmp_path / "caps.txt"
+    src.write_text("".join(f"A dog number {i} on a beach.\n" for i in range(10)))
+    shard = plan_shards(src, None, 3)[1]
+    summary = plant_file(src, tmp_path / "n.jsonl", PlantConfig(backend="lazy"), num_shards=3, shard_id=1,
+                         chunk_size=2)
+    frames = capsys.readouterr().err.split("\r")
+    assert summary.read == shard.lines < 10
+    assert f" 0/{shard.lines} " in frames[1]  # the bar's first frame: the shard's lines, not the file's

@@ -104,3 +104,26 @@ def test_a_shards_bar_counts_the_shards_lines(tmp_path, capsys, lazy_backend):
     frames = capsys.readouterr().err.split("\r")
     assert summary.read == shard.lines < 10
     assert f" 0/{shard.lines} " in frames[1]  # the bar's first frame: the shard's lines, not the file's
+
+
+def _parquet(folder, rows_per_file):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for f, rows in enumerate(rows_per_file):
+        path = folder / f"{f:05d}.parquet"
+        pq.write_table(pa.table({"key": [f"{f}{i:04d}" for i in range(len(rows))], "caption": rows}), path)
+        paths.append(str(path))
+    return paths
+
+
+def test_shard_files_plant_only_the_shard_asked_for_with_a_bar(tmp_path, capsys, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    paths = _parquet(tmp_path / "in", [["A dog on a beach."] * 3, ["A dog in a car.", "A dog and a cat."]])
+    out = tmp_path / "out"
+    summary = plant_file(paths, out, PlantConfig(backend="lazy"), num_shards=2, shard_id=1, chunk_size=1)
+    assert (summary.read, summary.negatives, sum(summary.rejected.values())) == (2, 1, 1)
+    assert sorted(p.name for p in out.glob("*.jsonl")) == ["00001.jsonl", "00001.skipped.jsonl"]
+    assert "2/2" in capsys.readouterr().err  # the bar over the shard's captions

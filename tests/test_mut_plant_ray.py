@@ -249,3 +249,26 @@ def test_fault_injection_only_on_the_first_attempt_at_its_shard(monkeypatch, tmp
     ray_engine._maybe_die(shard, 0)  # a retry: the flag says the first attempt died
     assert flag.read_text() == "died"
 
+
+
+def test_shard_files_on_ray_are_what_one_process_writes(monkeypatch, tmp_path, real_captions):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    paths = []
+    for f in range(3):
+        rows = real_captions[f * 4:f * 4 + 4]
+        path = tmp_path / f"{f:05d}.parquet"
+        pq.write_table(pa.table({"key": [f"{f}{i:04d}" for i in range(4)], "caption": rows}), path)
+        paths.append(str(path))
+    plant_file(paths, tmp_path / "local", PlantConfig(), chunk_size=2, progress=False, log=lambda m: None)
+    fake = _ray(monkeypatch)
+    logs = []
+    summary = plant_file(paths, tmp_path / "ray", PlantConfig(), engine="ray", workers=2, chunk_size=2, progress=True,
+                         log=logs.append)
+    local = {p.name: p.read_bytes() for p in (tmp_path / "local").glob("*.jsonl")}
+    assert local and {p.name: p.read_bytes() for p in (tmp_path / "ray").glob("*.jsonl")} == local
+    assert summary.read == 12 and [c[2][4] for c in fake.calls if c[1] == "plant_file"] == [2, 2, 2]
+    assert logs[0].startswith("ray: 2 actors loaded in ") and fake.shutdowns == 1
+    again = _ray(monkeypatch)  # a rerun: every file done, Ray not even started
+    plant_file(paths, tmp_path / "ray", PlantConfig(), engine="ray", progress=False, log=lambda m: None)
+    assert not again.inits and not again.calls

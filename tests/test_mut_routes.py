@@ -271,3 +271,21 @@ def test_nothing_above_or_behind_a_place(plant, nlp):
     assert not any(fair("A dog in front of a house.", "in front of", "above"))
     assert not any(fair("A cat under a table.", "under", "behind"))  # "behind" is shared: by its draw only
     assert fair("A cat under a table.", "under", "beside", range(30)).count(True) == 3  # seeds 1, 14 and 28
+
+
+# -- O: the object's replacement (routes/object.py)
+@pytest.mark.parametrize("text,word,new,ok", [
+    ("A busy street in a city.", "street", "road", True),  # real captions say "busy road"
+    ("A busy street in a city.", "street", "sidewalk", False),  # and never "busy sidewalk"
+    ("A stuffed animal on a bed.", "animal", "doll", False),  # a thing with no adjectives seen at all
+    ("A plate of french fries.", "french fries", "chips", True),  # the name's own first word is no describing word
+])
+def test_the_describing_words_must_fit_the_new_thing(plant, nlp, text, word, new, ok):
+    from slipform.plant.core.edit import Edit
+    from slipform.plant.lexical.rewriter import Rewrite
+    from slipform.plant.lexical.routes.object import keeps_its_modifiers
+
+    doc = nlp(text)
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.role == "O" and c.text == word)
+    rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, word, new)
+    assert keeps_its_modifiers(plant.backend.rewriter, doc, cand, rewrite) is ok

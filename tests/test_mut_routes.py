@@ -289,3 +289,17 @@ def test_the_describing_words_must_fit_the_new_thing(plant, nlp, text, word, new
     cand = next(c for c in candidates(doc, plant.lexicon) if c.role == "O" and c.text == word)
     rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, word, new)
     assert keeps_its_modifiers(plant.backend.rewriter, doc, cand, rewrite) is ok
+
+
+def test_an_object_is_replaced_by_the_rewriters_first_draw(plant, nlp):
+    from slipform.plant.knowledge.tables import SHARED_CONTRASTS
+    from slipform.plant.lexical.routes.object import object_replace
+
+    rw = plant.backend.rewriter
+    for text, word in [("A dog on a beach.", "dog"), ("A red car next to a white truck.", "truck")]:
+        doc = nlp(text)
+        anchor, _ = _anchor(plant, doc, word)
+        first = rw.rewrite(doc, anchor, random.Random(0))
+        assert SHARED_CONTRASTS.get(first.replacement_key, 1.0) == 1.0  # no shared contrast: no draw refuses it
+        made = object_replace(rw, doc, anchor, random.Random(0))
+        assert (made.rewrite, made.target, made.edit, made.role) == (first, word, "replace", "O")

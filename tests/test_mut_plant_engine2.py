@@ -127,3 +127,12 @@ def test_shard_files_plant_only_the_shard_asked_for_with_a_bar(tmp_path, capsys,
     assert (summary.read, summary.negatives, sum(summary.rejected.values())) == (2, 1, 1)
     assert sorted(p.name for p in out.glob("*.jsonl")) == ["00001.jsonl", "00001.skipped.jsonl"]
     assert "2/2" in capsys.readouterr().err  # the bar over the shard's captions
+
+
+def test_the_vocabulary_reads_the_input_in_the_format_given(tmp_path, real_captions):
+    from slipform.plant import PlantConfig, plant_file
+
+    src = tmp_path / "caps.lines"  # a suffix no format is known by: only --format says how to read it
+    src.write_text("\n".join(real_captions[:3]) + "\n")
+    summary = plant_file(src, tmp_path / "n.jsonl", PlantConfig(), fmt="txt", progress=False)
+    assert summary.read == 3 and summary.negatives == 3

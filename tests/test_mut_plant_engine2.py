@@ -2,6 +2,7 @@
 counts that add up over a chunk, and more (each test names the claim)."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,14 @@ def test_the_vocabulary_reads_the_input_in_the_format_given(tmp_path, real_capti
     src.write_text("\n".join(real_captions[:3]) + "\n")
     summary = plant_file(src, tmp_path / "n.jsonl", PlantConfig(), fmt="txt", progress=False)
     assert summary.read == 3 and summary.negatives == 3
+
+
+def test_a_shard_file_of_another_name_is_read_in_the_format_given(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    (path,) = _parquet(tmp_path / "in", [["A dog on a beach.", "A dog in a car."]])
+    odd = tmp_path / "in" / "captions.table"
+    Path(path).rename(odd)
+    summary = plant_file(str(odd), tmp_path / "out", PlantConfig(backend="lazy"), fmt="parquet", progress=False)
+    assert (summary.read, summary.negatives) == (2, 2)
+    assert [p.name for p in (tmp_path / "out").glob("*.jsonl") if "skipped" not in p.name] == ["captions.table.jsonl"]

@@ -303,3 +303,37 @@ def test_an_object_is_replaced_by_the_rewriters_first_draw(plant, nlp):
         assert SHARED_CONTRASTS.get(first.replacement_key, 1.0) == 1.0  # no shared contrast: no draw refuses it
         made = object_replace(rw, doc, anchor, random.Random(0))
         assert (made.rewrite, made.target, made.edit, made.role) == (first, word, "replace", "O")
+
+
+# -- what the routes share (routes/common.py)
+def test_the_candidate_covering_a_token(plant, nlp):
+    from slipform.plant.lexical.routes.common import _covering
+
+    doc = nlp("A cat to the left of a dog.")
+    cands = candidates(doc, plant.lexicon)
+    left = next(c for c in cands if c.role == "R")
+    assert (left.start, left.end) == (2, 6)  # "to the left of"
+    assert _covering(cands, 5, "R") == left and _covering(cands, 5) == left  # any role when none is asked
+    assert _covering(cands, 1) == _covering(cands, 1, "O") and _covering(cands, 1).text == "cat"
+    assert _covering(cands, 6) is None  # "a": the token after the relation is not in it
+    assert _covering(cands, 1, "R") is None
+
+
+def test_a_token_as_a_single_candidate(nlp):
+    from slipform.plant.core.anchor import Candidate
+    from slipform.plant.lexical.routes.common import _single
+
+    tok = nlp("Two dogs ran.")[1]
+    assert _single(tok, "A") == Candidate(1, 2, "dogs", "dog", "NOUN", "NNS", "A", None)
+
+
+def test_a_replacement_keeps_the_words_class(nlp):
+    from slipform.plant.lexical.routes.common import _keeps_class
+
+    doc = nlp("A man walking a blue dog.")
+    verb, adj, noun = doc[2], doc[4], doc[5]
+    assert (verb.pos_, adj.pos_, noun.pos_) == ("VERB", "ADJ", "NOUN")
+    assert _keeps_class(verb, "sitting") and not _keeps_class(verb, "parking")  # "parking" reads as a noun
+    assert not _keeps_class(verb, "points at")  # the first word decides
+    assert _keeps_class(adj, "red") and not _keeps_class(adj, "brick") and not _keeps_class(adj, "3")
+    assert _keeps_class(noun, "brick") and _keeps_class(noun, "3")  # a noun's replacement may be either

@@ -299,7 +299,8 @@ _ENGINE_TESTS = {
 GROUPS |= {
     **{f"engine_{m}": Group(_src(f"plant/engine/{m}.py"), tuple(t for t in tests if (ROOT / t).exists()))
        for m, tests in _ENGINE_TESTS.items()},
-    **{f"output_{m}": Group(_src(f"plant/output/{m}.py"), ("tests/test_mut_plant_output.py", "tests/test_gallery.py"))
+    **{f"output_{m}": Group(_src(f"plant/output/{m}.py"), ("tests/test_mut_plant_output.py", "tests/test_gallery.py",
+                                                                      "tests/test_mut_plant_output2.py"))
        for m in ("export", "gallery")},
     **{f"routes_{m.strip('_')}": Group(_src(f"plant/lexical/routes/{m}.py"),
                                        (*(t for t in _ROUTE_TESTS if (ROOT / t).exists()), *_ROUTE_SKIP))

@@ -48,6 +48,7 @@ def test_a_shard_attempt_starts_with_nothing_done(tmp_path):
 
     sink = ShardSink(tmp_path / "shards", "part-00000-of-00001")  # the folder made for it
     assert sink.done == set()  # a shard is written whole or not at all: no id is left out of it
+    sink.extra.append((tmp_path / "shards" / "x.tar.tmp", tmp_path / "shards" / "x.tar"))  # never written: it died
     sink.discard()
     assert not list((tmp_path / "shards").iterdir())
 

@@ -337,3 +337,27 @@ def test_a_replacement_keeps_the_words_class(nlp):
     assert not _keeps_class(verb, "points at")  # the first word decides
     assert _keeps_class(adj, "red") and not _keeps_class(adj, "brick") and not _keeps_class(adj, "3")
     assert _keeps_class(noun, "brick") and _keeps_class(noun, "3")  # a noun's replacement may be either
+
+
+# -- the dispatcher (routes/__init__.py): which edit each pass makes
+def test_a_route_pass_tries_the_exchange_first_then_a_contrast(plant, nlp):
+    negative, made = _route(plant, nlp, "A cat to the left of a dog.", "cat", "R", None)
+    assert negative == "A dog to the left of a cat." and made.edit == "swap"
+    negative, made = _route(plant, nlp, "A cat under a table.", "cat", "R", None)
+    assert (made.edit, made.role, made.target) == ("replace", "R", "under") and negative != "A cat under a table."
+
+
+def test_the_last_resort_changes_the_anchors_own_words(plant, nlp):
+    negative, made = _route(plant, nlp, "A red car.", "car", "A", "last")
+    assert (made.edit, made.role, made.target) == ("replace", "A", "red")  # the attribute, not the car
+    negative, made = _route(plant, nlp, "A red car.", "car", "O", "last")
+    assert (made.role, made.target) == ("O", "car")
+    for seed in range(4):  # what is worn has no contrast, even as the last resort
+        made = _route(plant, nlp, "A man in a red shirt.", "man", "R", "last", seed)
+        assert made is None or made[1].target != "in"
+
+
+def test_the_last_resort_keeps_a_contrast_no_photo_settles_for_last(plant, nlp):
+    made = [_route(plant, nlp, "A man walking down the road.", "road", "R", "last", seed) for seed in range(4)]
+    assert any(m is not None for m in made)
+    assert all((m[1].edit, m[1].role, m[1].target) == ("replace", "R", "down") for m in made if m is not None)

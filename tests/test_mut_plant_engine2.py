@@ -149,3 +149,12 @@ def test_a_shard_file_of_another_name_is_read_in_the_format_given(tmp_path, lazy
     summary = plant_file(str(odd), tmp_path / "out", PlantConfig(backend="lazy"), fmt="parquet", progress=False)
     assert (summary.read, summary.negatives) == (2, 2)
     assert [p.name for p in (tmp_path / "out").glob("*.jsonl") if "skipped" not in p.name] == ["captions.table.jsonl"]
+
+
+def test_a_one_byte_file_has_one_line_ended_or_not(tmp_path):
+    from slipform.plant.engine.source import plan_shards
+
+    for name, data in (("nl.txt", b"\n"), ("x.txt", b"x")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert [s.lines for s in plan_shards(path, None, 1)] == [1], name  # "\n" ends its line: no second one

@@ -158,3 +158,33 @@ def test_a_one_byte_file_has_one_line_ended_or_not(tmp_path):
         path = tmp_path / name
         path.write_bytes(data)
         assert [s.lines for s in plan_shards(path, None, 1)] == [1], name  # "\n" ends its line: no second one
+
+
+# -- pool: a worker's loading and its vectors (the worker code, run here in this process)
+def test_a_worker_loads_the_vocabulary_it_is_given_and_says_its_threads(monkeypatch):
+    from slipform.plant import PlantConfig
+    from slipform.plant.engine import pool
+    from slipform.plant.knowledge.vocabulary import Vocabulary
+
+    monkeypatch.setattr(pool, "_WORKER", {})
+    monkeypatch.delenv("SLIPFORM_TORCH_THREADS", raising=False)
+    vocab = Vocabulary(["dog", "cat"], ["red"], ["sit"])
+    pool.init_worker(PlantConfig(), vocab.to_dict(), threads=3)
+    assert pool._WORKER["plant"]._vocabulary.to_dict() == vocab.to_dict()
+    assert __import__("os").environ["SLIPFORM_TORCH_THREADS"] == "3"
+
+
+def test_a_worker_saves_its_vectors_once_it_has_them(monkeypatch):
+    from types import SimpleNamespace
+
+    from slipform.plant.engine import pool
+
+    saved = []
+    monkeypatch.setattr(pool, "_WORKER", {"plant": SimpleNamespace(vectors=SimpleNamespace(save=lambda: saved.append(1)))})
+    pool.save_vectors()
+    assert saved == [1]
+    monkeypatch.setattr(pool, "_WORKER", {"plant": SimpleNamespace()})  # vectors never loaded: nothing to save
+    pool.save_vectors()
+    monkeypatch.setattr(pool, "_WORKER", {})
+    pool.save_vectors()
+    assert saved == [1]

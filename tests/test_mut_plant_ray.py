@@ -238,6 +238,13 @@ def test_the_actor_reports_its_process_and_memory():
 def test_fault_injection_only_on_the_first_attempt_at_its_shard(monkeypatch, tmp_path):
     from slipform.plant.engine.source import Shard
 
+    class Died(Exception):
+        pass
+
+    def exit_(code):
+        raise Died(code)
+
+    monkeypatch.setattr(os, "_exit", exit_)  # the actor's death, as an exception here
     shard = Shard(1, 2, 0, 10, 1, 3)
     flag = tmp_path / "died"
     monkeypatch.delenv(ray_engine.FAULT_ENV, raising=False)
@@ -245,10 +252,11 @@ def test_fault_injection_only_on_the_first_attempt_at_its_shard(monkeypatch, tmp
     monkeypatch.setenv(ray_engine.FAULT_ENV, f"1:{flag}")
     ray_engine._maybe_die(shard, 1)  # after its second chunk: no
     ray_engine._maybe_die(Shard(0, 2, 0, 10, 1, 3), 0)  # another shard: no
-    flag.write_text("died")
+    assert not flag.exists()
+    with pytest.raises(Died) as died:
+        ray_engine._maybe_die(shard, 0)  # the first attempt, after its first chunk
+    assert died.value.args == (1,) and flag.read_text() == "died"
     ray_engine._maybe_die(shard, 0)  # a retry: the flag says the first attempt died
-    assert flag.read_text() == "died"
-
 
 
 def test_shard_files_on_ray_are_what_one_process_writes(monkeypatch, tmp_path, real_captions):

@@ -272,7 +272,8 @@ def test_shard_files_on_ray_are_what_one_process_writes(monkeypatch, tmp_path, r
     fake = _ray(monkeypatch)
     logs = []
     summary = plant_file(paths, tmp_path / "ray", PlantConfig(), engine="ray", workers=2, chunk_size=2, progress=True,
-                         log=logs.append)
+                         log=logs.append, ray_address="ray://head:10001")
+    assert fake.inits == [{"address": "ray://head:10001", "include_dashboard": False, "log_to_driver": False}]
     local = {p.name: p.read_bytes() for p in (tmp_path / "local").glob("*.jsonl")}
     assert local and {p.name: p.read_bytes() for p in (tmp_path / "ray").glob("*.jsonl")} == local
     assert summary.read == 12 and [c[2][4] for c in fake.calls if c[1] == "plant_file"] == [2, 2, 2]

@@ -188,3 +188,49 @@ def test_a_worker_saves_its_vectors_once_it_has_them(monkeypatch):
     monkeypatch.setattr(pool, "_WORKER", {})
     pool.save_vectors()
     assert saved == [1]
+
+
+def test_wds_output_needs_tar_input_and_the_refusal_says_so(tmp_path):
+    from slipform.plant import PlantConfig, plant_file
+
+    paths = _parquet(tmp_path / "in", [["A dog."], ["A cat."]])
+    for spec in (paths[:1], paths):  # one file or two
+        with pytest.raises(ValueError, match=r"^--output-format wds copies tar members: it needs \.tar input "
+                                             r"\(for Parquet: parquet or jsonl\)$"):
+            plant_file(spec, tmp_path / "out", PlantConfig(), output_format="wds", progress=False)
+    assert not (tmp_path / "out").exists()  # before any work
+
+
+def test_a_files_warnings_stop_at_max_messages(tmp_path):
+    from slipform.plant.engine.files import FileShard, FileWriter
+    from slipform.plant.engine.stream import Chunk
+
+    writer = FileWriter(tmp_path, FileShard(0, 1, "in/00000.tar", "wds", "00000"), "jsonl", max_messages=3)
+    writer.add([], Chunk([], warnings=["a", "b"], read=2), [], [], {})
+    writer.add([], Chunk([], warnings=["c", "d"], read=2), [], [], {})
+    writer.add([], Chunk([], warnings=["e"], read=1), [], [], {})
+    result = writer.commit()
+    assert result["warnings"] == ["a", "b", "c"] and result["read"] == 5
+
+
+def test_a_sample_without_metadata_gets_a_json_member_with_its_negatives(tmp_path, lazy_backend):
+    import io
+    import json
+    import tarfile
+
+    from slipform.plant import PlantConfig, plant_file
+
+    src = tmp_path / "00000.tar"
+    with tarfile.open(src, "w") as tar:
+        for key, text in (("k0", "A dog on a beach."), ("k1", "A dog in a car.")):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{key}.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    plant_file([str(src)], tmp_path / "out", PlantConfig(backend="lazy"), output_format="wds", progress=False)
+    with tarfile.open(tmp_path / "out" / "00000.tar") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    assert sorted(members) == ["k0.json", "k0.txt", "k1.json", "k1.txt"]
+    for key, negative in (("k0", "A cat on a beach."), ("k1", "A cat in a car.")):
+        meta = json.loads(members[f"{key}.json"])
+        assert list(meta) == ["negatives"] and [n["negative"] for n in meta["negatives"]] == [negative]

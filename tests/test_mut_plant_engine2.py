@@ -234,3 +234,14 @@ def test_a_sample_without_metadata_gets_a_json_member_with_its_negatives(tmp_pat
     for key, negative in (("k0", "A cat on a beach."), ("k1", "A cat in a car.")):
         meta = json.loads(members[f"{key}.json"])
         assert list(meta) == ["negatives"] and [n["negative"] for n in meta["negatives"]] == [negative]
+
+
+def test_shard_files_rerun_with_other_settings_is_refused(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    paths = _parquet(tmp_path / "in", [["A dog on a beach."]])
+    out = tmp_path / "out"
+    plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)
+    plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)  # the same: resumed
+    with pytest.raises(ValueError, match=f"^{out} holds outputs of other input shards or other settings; delete it"):
+        plant_file(paths, out, PlantConfig(backend="lazy", seed=1), progress=False)

@@ -286,7 +286,7 @@ _ROUTE_TESTS = ("tests/test_mut_routes.py", "tests/test_route_contrasts.py", "te
                 "tests/test_routes.py")
 _ROUTE_SKIP = ("-k", "not role_weights_still_steer and not cap_keeps_coverage")
 _ENGINE_TESTS = {
-    "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py"),
+    "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py", "tests/test_mut_plant_ray.py"),
     "pool": ("tests/test_mut_plant_pool.py", "tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py"),
     # (not test_ray.py's SLURM and skip-record tests: their module fixtures fail at random when one process
     # runs the file many times, "a shard read the whole file")

@@ -40,7 +40,7 @@ def _keeps_class(tok, new: str) -> bool:
     return not (tok.pos_ == "ADJ" and (new in _NOT_ADJECTIVES or new.isdigit()))
 
 
-_NOUN_LIKE_FORMS = frozenset(f for v in NOUN_LIKE_VERBS for f in all_verb_forms(v).values())
+_NOUN_LIKE_FORMS = frozenset(f for v in NOUN_LIKE_VERBS for f in all_verb_forms(v))  # the forms, not their tags
 
 
 def _root(doc, c: Candidate):

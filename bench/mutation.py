@@ -402,8 +402,6 @@ _ROUTE_SKIP = ("-k", "not role_weights_still_steer and not cap_keeps_coverage")
 _ENGINE_TESTS = {
     "files": ("tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py", "tests/test_mut_plant_ray.py"),
     "pool": ("tests/test_mut_plant_pool.py", "tests/test_wds_plant.py", "tests/test_mut_plant_engine2.py"),
-    # the same with a run of two worker processes against one (the code only a pool of processes runs)
-    "pool_workers": ("tests/test_mut_plant_pool.py", "tests/test_runner.py::test_shards_partition_and_workers_agree"),
     # (not test_ray.py's SLURM and skip-record tests: their module fixtures fail at random when one process
     # runs the file many times, "a shard read the whole file")
     "ray_engine": ("tests/test_mut_plant_ray.py", "tests/test_ray.py", "-k", "not slurm and not skip_records"),
@@ -415,9 +413,11 @@ _ENGINE_TESTS = {
     "summary": ("tests/test_mut_plant_engine.py", "tests/test_mut_plant_engine2.py"),
 }
 GROUPS |= {
-    **{f"engine_{m}": Group(_src(f"plant/engine/{m.split('_workers')[0]}.py"),
-                            tuple(t for t in tests if not t.endswith(".py") or (ROOT / t.split("::")[0]).exists()))
+    **{f"engine_{m}": Group(_src(f"plant/engine/{m}.py"), tuple(t for t in tests if not t.endswith(".py") or (ROOT / t).exists()))
        for m, tests in _ENGINE_TESTS.items()},
+    # the pool against a run of two worker processes (the code only a pool of processes runs)
+    "engine_pool_workers": Group(_src("plant/engine/pool.py"), ("tests/test_mut_plant_pool.py",
+                                 "tests/test_runner.py::test_shards_partition_and_workers_agree")),
     **{f"output_{m}": Group(_src(f"plant/output/{m}.py"), ("tests/test_mut_plant_output.py", "tests/test_gallery.py",
                                                                       "tests/test_mut_plant_output2.py"))
        for m in ("export", "gallery")},

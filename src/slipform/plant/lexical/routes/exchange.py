@@ -29,6 +29,7 @@ from ..guards import (
 )
 from ..rewriter import LexicalRewriter, Rewrite
 from .common import _FAMILY_OF, _NOUN_TAGS_PLURAL, COLLECTIVE, RouteEdit, _covering, _root, _single
+from .relation import PLACE_KINDS
 
 
 def _subject(verb):
@@ -205,9 +206,6 @@ def _rebinds(a, b) -> bool:
     return _context(a, b) != _context(b, a)
 
 
-SETTINGS = frozenset({"room", "building", "landscape", "body of water", "ground", "way"})  # the kinds of places
-
-
 def _share_a_setting(a, b) -> bool:
     """Whether ``b`` hangs from ``a``'s place, and that place is a setting ("a truck on a street next to
     a van": the parse puts the van next to the street; a photo puts both on it, so an exchange says
@@ -215,7 +213,7 @@ def _share_a_setting(a, b) -> bool:
     head = b.head
     while head.i != head.head.i and head.i != a.i:
         if head.pos_ in ("NOUN", "PROPN") and head.dep_ == "pobj" and head.head.dep_ == "prep" \
-                and KIND_OF.get(base(head.lemma_.lower())) in SETTINGS:  # not "the left" of "to the left of"
+                and KIND_OF.get(base(head.lemma_.lower())) in PLACE_KINDS:  # not "the left" of "to the left of"
             return any(t.i == a.i for t in head.ancestors)
         head = head.head
     return False

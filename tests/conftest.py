@@ -16,8 +16,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache(tmp_path_factory):
-    # one embedding/vocabulary cache for the whole session, never the user's own
-    os.environ.setdefault("SLIPFORM_CACHE", str(tmp_path_factory.mktemp("slipform-cache")))
+    # one embedding/vocabulary cache for the whole session, in the session's own temporary folder; a
+    # cache set before the first session is kept (bench/mutation.py's warm cache). A process that runs
+    # many sessions (mutation --in-process) gets a new one per session: pytest deletes all but the
+    # last three sessions' folders, so an older session's path would vanish under a later test.
+    # (the process's own cache is named in the environment: conftest may be imported again per session)
+    if os.environ.get("SLIPFORM_CACHE", "") == os.environ.get("SLIPFORM_TEST_CACHE", ""):
+        path = str(tmp_path_factory.mktemp("slipform-cache"))
+        os.environ["SLIPFORM_CACHE"] = os.environ["SLIPFORM_TEST_CACHE"] = path
     os.environ["HF_HUB_OFFLINE"] = "1"
     yield
 

@@ -253,7 +253,8 @@ def test_winoground_benchmark_by_hand(tmp_path):
     root = tmp_path / "winoground" / "data"  # the layout of the unzipped Hugging Face files
     captions = [((0.9, 0.1), (0.1, 0.9)),  # text, image and group
                 ((0.5, 0.1), (0.5, 0.9)),  # image 0 ties between the captions: image score only
-                ((0.9, 0.9), (0.1, 0.95))]  # caption 0 ties between the images: text score only
+                ((0.9, 0.9), (0.1, 0.95)),  # caption 0 ties between the images: text score only
+                ((0.9, 0.2), (0.8, 0.3))]  # caption 1 prefers image 0: text score only (text and image differ)
     rows, images, texts = [], {}, {}
     for n, (c0, c1) in enumerate(captions):
         ext = ".jpg" if n == 1 else ".png"
@@ -265,5 +266,5 @@ def test_winoground_benchmark_by_hand(tmp_path):
         texts[f"caption 0 of {n}"], texts[f"caption 1 of {n}"] = list(c0), list(c1)
     (root / "examples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n")
     out = get_benchmark("winoground")(KeyedEncoder(images, texts), tmp_path)
-    assert out["n"] == 3 and out["text_score"] == pytest.approx(200 / 3)
-    assert out["image_score"] == pytest.approx(200 / 3) and out["group_score"] == pytest.approx(100 / 3)
+    assert out["n"] == 4 and out["text_score"] == pytest.approx(300 / 4)
+    assert out["image_score"] == pytest.approx(200 / 4) and out["group_score"] == pytest.approx(100 / 4)

@@ -185,6 +185,9 @@ def test_aro_vg_macro_equals_aros(tmp_path):
         s_t = (img * np.array([texts[it["true_caption"]] for it in items[kind]])).sum(1)
         s_f = (img * np.array([texts[it["false_caption"]] for it in items[kind]])).sum(1)
         assert out[key] == pytest.approx(_ref_vg_macro(items[kind], s_t, s_f, kind), abs=1e-4), kind
+        # micro: every item, the left-out relations and the small attribute pairs too (a tie is wrong)
+        micro = f"vg_{kind}_micro"
+        assert out[micro] == pytest.approx(float(np.mean(s_t > s_f) * 100), abs=1e-4), kind
     assert enc.boxes[1] == (1, 1, 6, 7)  # cropped to the item's box
 
 

@@ -245,3 +245,20 @@ def test_shard_files_rerun_with_other_settings_is_refused(tmp_path, lazy_backend
     plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)  # the same: resumed
     with pytest.raises(ValueError, match=f"^{out} holds outputs of other input shards or other settings; delete it"):
         plant_file(paths, out, PlantConfig(backend="lazy", seed=1), progress=False)
+
+
+def test_the_shards_vocabulary_is_cached_per_spacy_model(tmp_path, monkeypatch, real_captions):
+    from slipform.plant import PlantConfig
+    from slipform.plant.engine.files import plan_files, shard_vocabulary
+    from slipform.text.nlp import ModelNotFound
+    from slipform.text.shards import ShardColumns
+
+    monkeypatch.setenv("SLIPFORM_CACHE", str(tmp_path / "cache"))
+    paths = _parquet(tmp_path / "in", [real_captions[:6]])
+    columns = ShardColumns()
+    plan = plan_files(paths, None, columns, "jsonl")
+    vocab = shard_vocabulary(plan, columns, PlantConfig())
+    assert vocab.to_dict() == shard_vocabulary(plan, columns, PlantConfig()).to_dict()  # the cached one
+    assert len(list((tmp_path / "cache").glob("vocab3-files-*.json"))) == 1
+    with pytest.raises(ModelNotFound, match="en_core_web_nonexistent"):  # another model: built again, not reused
+        shard_vocabulary(plan, columns, PlantConfig(spacy_model="en_core_web_nonexistent"))

@@ -281,3 +281,31 @@ def test_shard_files_on_ray_are_what_one_process_writes(monkeypatch, tmp_path, r
     again = _ray(monkeypatch)  # a rerun: every file done, Ray not even started
     plant_file(paths, tmp_path / "ray", PlantConfig(), engine="ray", progress=False, log=lambda m: None)
     assert not again.inits and not again.calls
+
+
+def test_tars_planted_on_ray_copy_their_members_as_one_process_does(monkeypatch, tmp_path, real_captions):
+    import io
+    import tarfile
+
+    for f in range(2):
+        with tarfile.open(tmp_path / f"{f:05d}.tar", "w") as tar:
+            for i in range(3):
+                key = f"{f}{i:04d}"
+                for name, data in ((f"{key}.txt", real_captions[f * 3 + i].encode()),
+                                   (f"{key}.json", json.dumps({"key": key}).encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+    spec = str(tmp_path / "{00000..00001}.tar")
+    plant_file(spec, tmp_path / "local", PlantConfig(), output_format="wds", chunk_size=2, progress=False,
+               log=lambda m: None)
+    _ray(monkeypatch)
+    plant_file(spec, tmp_path / "ray", PlantConfig(), engine="ray", output_format="wds", workers=2, chunk_size=2,
+               progress=False, log=lambda m: None)
+    local = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir() if p.suffix in (".tar", ".jsonl")}
+    assert sorted(local) == ["00000.jsonl", "00000.skipped.jsonl", "00000.tar", "00001.jsonl", "00001.skipped.jsonl",
+                             "00001.tar"]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "ray").iterdir() if p.suffix in (".tar", ".jsonl")} == local
+    with tarfile.open(tmp_path / "ray" / "00001.tar") as tar:
+        planted = [json.loads(tar.extractfile(m).read()) for m in tar if m.name.endswith(".json")]
+    assert len(planted) == 3 and sum("negatives" in m for m in planted) >= 2

@@ -170,6 +170,8 @@ def test_what_a_caption_says_of_a_thing(nlp):
     doc, n = _nouns(nlp, "A plate of food next to a cup of coffee.")
     assert _governed_by(n["cup"], n["plate"]) and not _governed_by(n["plate"], n["cup"])
     assert _context(n["cup"], n["plate"]) == {"of>coffee"}  # not the relation that links the two
+    doc, n = _nouns(nlp, "A table with a cup next to a plate.")  # the walk stops at the nearest thing, not the root
+    assert _governed_by(n["plate"], n["cup"]) and not _governed_by(n["plate"], n["table"])
     doc, n = _nouns(nlp, "A bird sits on a Toyota.")
     assert _pobj(doc[3]).text == "Toyota"  # a name is a thing too
 

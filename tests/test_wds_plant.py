@@ -304,6 +304,21 @@ def test_bad_input_is_counted_named_and_the_run_goes_on(single, shards):
     assert members(out / "00004.tar") and (out / "00004.done").exists()
 
 
+def test_shard_files_plant_what_a_caption_file_of_the_same_captions_plants(shards, single, tmp_path):
+    """The default backend: a tar's captions get the negatives a JSONL file of the same captions and keys
+    gets, so the shards' vocabulary (of their own first captions) reaches the planter, as a file's does."""
+    out, _, _ = single
+    rows = [{"id": item.id, "title": item.caption} for url in expand_urls(shards)
+            for item, _ in tar_samples(url) if isinstance(item, Caption) and item.caption.strip()]
+    src = tmp_path / "same.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    plant_file(src, tmp_path / "same.out.jsonl", PlantConfig(), chunk_size=8, progress=False)
+    from_file = {(r["id"], r["negative"]) for r in read_jsonl(tmp_path / "same.out.jsonl")}
+    from_tars = {(r["id"], r["negative"]) for p in out.glob("*.jsonl") if not p.name.endswith("skipped.jsonl")
+                 for r in read_jsonl(p)}
+    assert len(from_tars) >= 40 and from_tars == from_file
+
+
 # ---- engines, Parquet, training, resume: slow -------------------------------------------------------
 
 

@@ -42,9 +42,13 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("There are two slices of pizza on a paper plate.", "on", "under", None, False),
     ("A cat sleeping on a table.", "on", "under", None, True),
     ("A woman standing over a table.", "over", "below", None, False),  # the participle's subject: a grown person
+    ("A boy that is jumping over a table.", "over", "below", None, False),  # a relative clause's subject: the boy
+    ("A truck beside a table.", "beside", "under", None, False),  # a thing's own place: the truck is bigger
+    ("A truck is parked beside a table.", "beside", "under", None, False),  # a passive verb's subject
     # near a wide setting: no edge to be near (audit round 9); near a thing or a building, a photo tells
     ("A man skis using a sail in an open snow-packed field.", "in", "near", None, False),
     ("Beach chairs under an umbrella at a populated beach.", "at", "near", None, False),
+    ("A car on a road.", "on", "near", None, False),
     ("A cat sleeping in a box.", "in", "near", None, True),
     ("A bus parked in a garage.", "in", "near", None, True),
     ("A cat sitting on a table.", "on", "under", None, True),
@@ -54,6 +58,8 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("A woman riding on a boat filled with supplies.", "riding", "walking", "walk", False),
     ("A man riding a horse on the beach.", "riding", "walking", "walk", True),
     ("A steaming pot cooking many vegetables.", "cooking", "eating", "eat", False),
+    ("A steaming pot that is cooking many vegetables.", "cooking", "eating", "eat", False),
+    ("A steaming pot is cooking many vegetables.", "cooking", "eating", "eat", False),  # the subject
     # no way to move on furniture (the verb's places: the objects of its prepositions)
     ("A Pooh bear is sitting in a high chair.", "sitting", "walking", "walk", False),
 ])

@@ -20,6 +20,7 @@ PLACE_KINDS = frozenset({"room", "building", "landscape", "body of water", "grou
 # against "near" it (readers of audit round 9 rejected all three such replacements)
 WIDE_PLACES = frozenset({"landscape", "ground", "way"})
 NEARBY = frozenset({"near", "beside", "next to", "by", "close to"})
+RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
 
 # Which contrasts a photo can settle (audit round 7: readers rejected 21 of 39 relation contrasts).
 # Prepositions of a path or of a motion's direction: which way along a road a skater glides ("down"
@@ -152,7 +153,12 @@ def _has_inside(tok, lexicon) -> bool:
 
 
 def _subject_of(verb):
-    return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    """A verb's subject; None for a relative clause's pronoun ("a boy that is jumping": the caller takes
+    the clause's head, the boy)."""
+    subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is not None and verb.dep_ == "relcl" and subject.lower_ in RELATIVE_PRONOUNS:
+        return None
+    return subject
 
 
 def _fair_contrast(rw: LexicalRewriter, doc, word: Candidate, rewrite: Rewrite, rng: random.Random) -> bool:

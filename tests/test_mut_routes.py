@@ -238,7 +238,8 @@ def test_the_relation_words_of_a_thing(plant, nlp):
     from slipform.plant.lexical.routes.relation import relation_words
 
     for text, words in [("A dog that chases a cat.", {"dog": ["chases"], "cat": ["chases"]}),  # a relative clause
-                        ("A man in a red shirt on a horse.", {"man": ["in", "on"], "shirt": ["in"], "horse": ["on"]})]:
+                        ("A man in a red shirt on a horse.", {"man": ["in", "on"], "shirt": ["in"], "horse": ["on"]}),
+                        ("A cup of coffee on a table.", {"cup": ["on"]})]:  # "of" names what the cup holds
         doc = nlp(text)
         cands = candidates(doc, plant.lexicon)
         for thing, expected in words.items():
@@ -363,3 +364,19 @@ def test_the_last_resort_keeps_a_contrast_no_photo_settles_for_last(plant, nlp):
     made = [_route(plant, nlp, "A man walking down the road.", "road", "R", "last", seed) for seed in range(4)]
     assert any(m is not None for m in made)
     assert all((m[1].edit, m[1].role, m[1].target) == ("replace", "R", "down") for m in made if m is not None)
+
+
+def test_a_team_is_a_thing_a_relation_may_place(plant, nlp):
+    from slipform.plant.lexical.routes.relation import _thing_relation
+
+    doc = nlp("A team on a field.")  # rated 3.79, of no kind: a thing because it is people
+    on = next(c for c in candidates(doc, plant.lexicon) if c.text == "on")
+    assert _thing_relation(doc, on, plant.lexicon)
+
+
+def test_a_preposition_no_candidate_covers_starts_its_own_relation(nlp):
+    from slipform.plant.lexical.routes.exchange import _relation_start
+
+    doc = nlp("A dog next to a cat.")
+    to = next(t for t in doc if t.text == "to")
+    assert _relation_start(to, []) is to

@@ -29,6 +29,7 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     # which way along a path: no photo tells; up or down a slope it does
     ("a guy gliding down the road on a skateboard", "down", "up", None, False),
     ("Skiers wait to take a lift up a snowy hill.", "up", "down", None, True),
+    ("A skier going down a snowy hill.", "down", "up", None, True),
     ("some people talking to a referee on a tennis court", "to", "from", None, False),
     ("A small airplane taking off from an airport runway.", "from", "into", None, False),
     # a verb's argument is no place; a thing's place is
@@ -67,12 +68,29 @@ def test_a_contrast_stands_where_a_photo_settles_it(plant, nlp, text, word, new,
     assert _contrast(plant, nlp, text, word, new, key) is ok
 
 
+def test_a_verb_of_no_thing_keeps_its_action(plant, nlp):
+    import random
+
+    from slipform.plant.lexical.routes.relation import _fair_contrast
+
+    for text, word, new, ok in (("A man playing some tennis.", "playing", "kicking", False),  # tennis is no thing
+                                ("A man holding a racket.", "holding", "swinging", True)):
+        doc = nlp(text)
+        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
+        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new[:-3] if new.endswith("ing") else new)
+        assert _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)) is ok, text
+
+
 def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(plant, nlp):
     doc = nlp("A living area with several chairs.")
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     rewrite = Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without")
     assert not _sane(doc, cand, rewrite, plant.lexicon)
     assert _sane(doc, cand, rewrite, plant.lexicon, decided=False)  # the very last edit, for coverage
+    doc = nlp("A man sitting with a dog.")  # "with" of a verb: "without" only for a thing's "with"
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
+    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
+                     plant.lexicon, decided=False)
     doc = nlp("A bedroom with a large bed.")
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),

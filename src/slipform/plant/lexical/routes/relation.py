@@ -101,7 +101,7 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
                                              and any(base(o.lemma_.lower()) in SLOPES for o in objects)):
         return False
     head = doc[word.start].head
-    if head.pos_ in ("VERB", "AUX") and (lemma(head) in ARGUMENT_VERBS or (
+    if head.pos_ == "VERB" and (lemma(head) in ARGUMENT_VERBS or (
             lemma(head) == "ride" and not any(c.dep_ == "dobj" for c in head.children)
             and any(SCALE_OF.get(_kind(o) or "") == "vehicle" or animal(o) for o in objects))):
         return False  # "biting on a carrot"; "riding on a boat": the boat is what is ridden

@@ -239,7 +239,8 @@ def test_the_relation_words_of_a_thing(plant, nlp):
 
     for text, words in [("A dog that chases a cat.", {"dog": ["chases"], "cat": ["chases"]}),  # a relative clause
                         ("A man in a red shirt on a horse.", {"man": ["in", "on"], "shirt": ["in"], "horse": ["on"]}),
-                        ("A cup of coffee on a table.", {"cup": ["on"]})]:  # "of" names what the cup holds
+                        ("A cup of coffee on a table.", {"cup": ["on"]}),  # "of" names what the cup holds
+                        ("A parked car on a street.", {"car": ["on"]})]:  # a participle before it describes it
         doc = nlp(text)
         cands = candidates(doc, plant.lexicon)
         for thing, expected in words.items():

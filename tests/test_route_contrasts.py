@@ -87,6 +87,10 @@ def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(
     rewrite = Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without")
     assert not _sane(doc, cand, rewrite, plant.lexicon)
     assert _sane(doc, cand, rewrite, plant.lexicon, decided=False)  # the very last edit, for coverage
+    doc = nlp("A kitchen with many cabinets.")  # "many": a count no photo refutes by one missing
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
+    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
+                     plant.lexicon)
     doc = nlp("A man sitting with a dog.")  # "with" of a verb: "without" only for a thing's "with"
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),

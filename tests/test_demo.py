@@ -88,6 +88,21 @@ def test_demo_resumes_without_redoing_work(demo):
     assert again["results"] == report["results"]
 
 
+def test_controls_on_the_miniature_world_report_three_checks(tmp_path, demo):
+    """bench/world_controls.py's checks on a copy of the demo's runs (its pretrained, CLIP-FT and
+    NegCLIP rows reused; the two control rows train): computed from the run, and failing here."""
+    import shutil
+
+    from world_controls import run
+
+    shutil.copytree(demo[3] / "report", tmp_path / "out" / "s0")
+    checks = run(str(tmp_path / "out"), [0], demo[0].cache, protocol=MINI)
+    assert len(checks) == 3
+    # 16 test scenes and a model that has learnt nothing: no interval excludes 0 and no control reaches 80%
+    assert not any(ok for _, ok, _ in checks)
+    assert "relation swap" in checks[0][0] and "NegCLIP - CLIP-FT" in checks[2][0]
+
+
 def test_image_negatives_render_the_planted_change(demo):
     from slipform.experiment.protocol import METHODS as ROWS
     from slipform.experiment.protocol import PLANTS
@@ -215,13 +230,17 @@ def test_cli_help_names_every_method(capsys):
     assert all(m in text for m in METHODS)
 
 
-def test_visual_norms_and_hardest_of_k_rows(tmp_path):
+def test_visual_norms_and_hardest_of_k_rows(tmp_path, demo):
     """The beyond-the-paper rows run through the same protocol: visual norms measured with the
-    seed's CLIP-FT tower and read by the planter, 3 negatives per caption, the model's choice."""
+    seed's CLIP-FT tower and read by the planter, 3 negatives per caption, the model's choice.
+    (A copy of the demo's report and its cache: its pretrained and CLIP-FT rows are reused.)"""
+    import shutil
+
     from slipform.lexicon import load_lexicon
 
+    shutil.copytree(demo[3] / "report", tmp_path / "report")
     methods = ("pretrained", "clip_ft", "hardest_negclip", "visual_hardest_slipform")
-    config = DemoConfig(output=str(tmp_path / "report"), methods=methods, protocol=MINI, cache=str(tmp_path / "cache"),
+    config = DemoConfig(output=str(tmp_path / "report"), methods=methods, protocol=MINI, cache=demo[0].cache,
                         progress=False)
     report = run_demo(config, log=lambda msg: None)
     out = tmp_path / "report"

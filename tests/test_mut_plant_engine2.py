@@ -243,7 +243,8 @@ def test_shard_files_rerun_with_other_settings_is_refused(tmp_path, lazy_backend
     out = tmp_path / "out"
     plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)
     plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)  # the same: resumed
-    with pytest.raises(ValueError, match=f"^{out} holds outputs of other input shards or other settings; delete it"):
+    with pytest.raises(ValueError, match=f"^{out} holds outputs of other input shards or other settings; delete it "
+                                         "or choose another output folder$"):
         plant_file(paths, out, PlantConfig(backend="lazy", seed=1), progress=False)
 
 
@@ -262,3 +263,37 @@ def test_the_shards_vocabulary_is_cached_per_spacy_model(tmp_path, monkeypatch, 
     assert len(list((tmp_path / "cache").glob("vocab3-files-*.json"))) == 1
     with pytest.raises(ModelNotFound, match="en_core_web_nonexistent"):  # another model: built again, not reused
         shard_vocabulary(plan, columns, PlantConfig(spacy_model="en_core_web_nonexistent"))
+
+
+def test_parquet_output_writes_each_files_side_car_and_the_startup_time(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.core.record import read_sidecar
+
+    paths = _parquet(tmp_path / "in", [["A dog on a beach.", "A cat."], ["A dog in a car."]])
+    summary = plant_file(paths, tmp_path / "out", PlantConfig(backend="lazy"), output_format="parquet",
+                         progress=False)
+    first = read_sidecar(tmp_path / "out" / "00000.parquet")
+    assert {k: [n["negative"] for n in v] for k, v in first.items()} == {"00000": ["A cat on a beach."]}
+    assert list(read_sidecar(tmp_path / "out" / "00001.parquet")) == ["10000"]
+    assert 0 < summary.startup_seconds <= summary.seconds
+
+
+def test_a_files_run_logs_at_most_max_messages_warnings_then_counts_the_rest(tmp_path, lazy_backend):
+    import io
+    import tarfile
+
+    from slipform.plant import PlantConfig, plant_file
+
+    src = tmp_path / "00000.tar"
+    with tarfile.open(src, "w") as tar:
+        for name, data in (("k0.jpg", b"x"), ("k1.jpg", b"x"), ("k2.jpg", b"x"), ("k3.txt", b"A dog on a beach.")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    logs: list[str] = []
+    summary = plant_file([str(src)], tmp_path / "out", PlantConfig(backend="lazy"), progress=False, max_messages=1,
+                         log=logs.append)
+    assert summary.skipped["sample without caption"] == 3 and summary.negatives == 1
+    warnings = [m for m in logs if m.startswith("warning:")]
+    assert len(warnings) == 2 and "k0" in warnings[0]
+    assert warnings[1].startswith("warning: 2 more input problems not shown; see ")

@@ -156,6 +156,19 @@ def test_the_arguments_of_a_things_relations(plant, nlp):
     assert _args(plant, doc, n["woman"]) == [("near", "man", None)]
     doc, n = _nouns(nlp, "A cat to the left of a dog.")
     assert _args(plant, doc, n["dog"]) == [("to", "cat", None)]  # the relation from its first word
+    doc, n = _nouns(nlp, "A man riding a horse.")
+    assert _args(plant, doc, n["man"]) == [("riding", "horse", "riding")]  # a participle after it
+    doc, n = _nouns(nlp, "A cat lying beside a dog.")
+    assert _args(plant, doc, n["cat"]) == [("beside", "dog", "lying")]  # a place under that participle
+
+
+def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
+    from slipform.plant.lexical.routes.exchange import _can_take, _subject
+
+    doc = nlp("A Honda parked next to a van.")
+    assert _subject(next(t for t in doc if t.text == "parked")).text == "Honda"  # a name is a thing too
+    _, n = _nouns(nlp, "A man holding a child.")
+    assert not _can_take(n["man"], n["child"])  # "a child holding a man"
 
 
 def test_what_a_caption_says_of_a_thing(nlp):

@@ -57,6 +57,7 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("A woman flying a kite in a blue sky.", "flying", "holding", "hold", False),
     ("A man is holding a surfboard on the beach.", "holding", "dropping", "drop", True),
     ("A woman riding on a boat filled with supplies.", "riding", "walking", "walk", False),
+    ("A man riding a horse beside a truck.", "beside", "behind", None, True),  # ridden is the horse, not the truck
     ("A man riding a horse on the beach.", "riding", "walking", "walk", True),
     ("A steaming pot cooking many vegetables.", "cooking", "eating", "eat", False),
     ("A steaming pot that is cooking many vegetables.", "cooking", "eating", "eat", False),
@@ -81,12 +82,29 @@ def test_a_verb_of_no_thing_keeps_its_action(plant, nlp):
         assert _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)) is ok, text
 
 
+def test_what_is_worn_and_a_place_of_no_thing_keep_their_relation(plant, nlp):
+    import random
+
+    from slipform.plant.lexical.routes.relation import _fair_contrast
+
+    for text, word, new in (("A man in a red shirt.", "in", "behind"),  # worn
+                            ("A dog on a sunny day.", "on", "next to")):  # a day (rated 3.6) is no place
+        doc = nlp(text)
+        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
+        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new)
+        assert not _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)), text
+
+
 def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(plant, nlp):
     doc = nlp("A living area with several chairs.")
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     rewrite = Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without")
     assert not _sane(doc, cand, rewrite, plant.lexicon)
     assert _sane(doc, cand, rewrite, plant.lexicon, decided=False)  # the very last edit, for coverage
+    doc = nlp("A Toyota with a trailer.")  # a name's "with" is a thing's
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
+    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
+                 plant.lexicon)
     doc = nlp("A kitchen with many cabinets.")  # "many": a count no photo refutes by one missing
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),

@@ -185,6 +185,12 @@ def test_what_a_caption_says_of_a_thing(nlp):
     assert _context(n["cup"], n["plate"]) == {"of>coffee"}  # not the relation that links the two
     doc, n = _nouns(nlp, "A table with a cup next to a plate.")  # the walk stops at the nearest thing, not the root
     assert _governed_by(n["plate"], n["cup"]) and not _governed_by(n["plate"], n["table"])
+    doc, n = _nouns(nlp, "A dog lying beside a cat.")  # ... nor past a verb: the cat is beside the lying
+    assert not _governed_by(n["cat"], n["dog"])
+    doc, n = _nouns(nlp, "A police car next to a fire truck.")
+    assert "compound:police" in _context(n["car"])  # the name's first word is part of what is said of it
+    doc = nlp("A cat next to it.")
+    assert _pobj(next(t for t in doc if t.text == "to")) is None  # a pronoun is no thing
     doc, n = _nouns(nlp, "A bird sits on a Toyota.")
     assert _pobj(doc[3]).text == "Toyota"  # a name is a thing too
 
@@ -232,6 +238,14 @@ def _route(plant, nlp, text, word, route, edit, seed=0, role="O"):
     anchor, cands = _anchor(plant, doc, word, role)
     made = route_edit(plant.backend.rewriter, doc, Routed(anchor, route, tuple(cands), edit), random.Random(seed))
     return None if made is None else (apply_edits(doc, list(made.rewrite.edits)), made)
+
+
+def test_people_of_two_genders_are_not_exchanged_under_a_gendered_pronoun(plant, nlp):
+    negative, _ = _route(plant, nlp, "A man standing behind a woman.", "man", "R", "swap")
+    assert negative == "A woman standing behind a man."
+    assert _route(plant, nlp, "A man standing behind a woman with his dog.", "man", "R", "swap") is None  # whose dog?
+    negative, _ = _route(plant, nlp, "A boy standing behind a man with his dog.", "man", "R", "swap")
+    assert negative == "A man standing behind a boy with his dog."  # two of one gender: "his" still fits
 
 
 def test_a_thing_mentioned_again_is_not_exchanged(plant, nlp):

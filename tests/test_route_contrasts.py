@@ -58,6 +58,8 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("A man is holding a surfboard on the beach.", "holding", "dropping", "drop", True),
     ("A woman riding on a boat filled with supplies.", "riding", "walking", "walk", False),
     ("A man riding a horse beside a truck.", "beside", "behind", None, True),  # ridden is the horse, not the truck
+    ("A man riding on a horse.", "on", "beside", None, False),  # the horse is what is ridden
+    ("A woman riding on a motorcycle.", "on", "beside", None, False),  # and so is a vehicle
     ("A man riding a horse on the beach.", "riding", "walking", "walk", True),
     ("A steaming pot cooking many vegetables.", "cooking", "eating", "eat", False),
     ("A steaming pot that is cooking many vegetables.", "cooking", "eating", "eat", False),
@@ -93,6 +95,21 @@ def test_what_is_worn_and_a_place_of_no_thing_keep_their_relation(plant, nlp):
         cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
         rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new)
         assert not _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)), text
+
+
+def test_a_thing_of_the_kinds_table_is_a_place_however_it_is_rated_and_sane_reads_the_norms(plant, nlp):
+    from slipform.plant.lexical.routes.relation import _placed
+
+    doc = nlp("A cat sitting on a monitor.")  # "monitor": of the kinds table, rated 3.65
+    on = next(c for c in candidates(doc, plant.lexicon) if c.text == "on")
+    assert _placed(doc, on, plant.lexicon)
+    doc = nlp("A bus parked in a garage.")  # a garage has an inside: the norms say it is a building
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "in")
+    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "outside"),), "outside", "in", "outside"), plant.lexicon)
+    doc = nlp("A kite in the wind.")  # the wind: of no kind, rated below what has an inside
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "in")
+    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "outside"),), "outside", "in", "outside"),
+                     plant.lexicon)
 
 
 def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(plant, nlp):

@@ -297,3 +297,44 @@ def test_a_files_run_logs_at_most_max_messages_warnings_then_counts_the_rest(tmp
     warnings = [m for m in logs if m.startswith("warning:")]
     assert len(warnings) == 2 and "k0" in warnings[0]
     assert warnings[1].startswith("warning: 2 more input problems not shown; see ")
+
+
+def test_shard_files_changed_since_a_run_are_refused_on_rerun(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    paths = _parquet(tmp_path / "in", [["A dog on a beach."], ["A dog in a car."]])
+    out = tmp_path / "out"
+    plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)
+    _parquet(tmp_path / "in", [["A dog on a beach.", "A dog on a bed."], ["A dog in a car."]])  # the first file grows
+    with pytest.raises(ValueError, match=f"^{out} holds outputs of other input shards or other settings"):
+        plant_file(paths, out, PlantConfig(backend="lazy"), progress=False)
+
+
+def test_a_file_is_planted_in_chunks_of_chunk_size_by_one_process_and_by_a_ray_task(tmp_path, lazy_backend, lexicon):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.core import backend as backend_mod
+    from slipform.plant.engine.files import plan_files, plant_one
+    from slipform.text.shards import ShardColumns
+
+    sizes: list[int] = []
+    lazy = backend_mod._REGISTRY["lazy"]
+    rewrite = lazy.rewrite
+
+    def counted(self, jobs):
+        sizes.append(len(jobs))
+        return rewrite(self, jobs)
+
+    lazy.rewrite = counted
+    paths = _parquet(tmp_path / "in", [[f"A dog on beach {i}." for i in range(5)]])
+    plant_file(paths, tmp_path / "out", PlantConfig(backend="lazy"), chunk_size=2, progress=False)
+    assert sizes == [2, 2, 1]
+    seen: list[int] = []
+
+    def plant(chunk):
+        seen.append(len(chunk.items))
+        return chunk, [], [], {}
+
+    (shard,) = plan_files(paths, None, ShardColumns(), "jsonl")
+    (tmp_path / "ray").mkdir()
+    plant_one(shard, tmp_path / "ray", ShardColumns(), "jsonl", lexicon, 100, 2, 5, plant)
+    assert seen == [2, 2, 1]

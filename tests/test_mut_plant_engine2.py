@@ -136,8 +136,12 @@ def test_the_vocabulary_reads_the_input_in_the_format_given(tmp_path, real_capti
 
     src = tmp_path / "caps.lines"  # a suffix no format is known by: only --format says how to read it
     src.write_text("\n".join(real_captions[:3]) + "\n")
+    import time
+
+    start = time.perf_counter()
     summary = plant_file(src, tmp_path / "n.jsonl", PlantConfig(), fmt="txt", progress=False)
     assert summary.read == 3 and summary.negatives == 3
+    assert 0 < summary.seconds <= time.perf_counter() - start
 
 
 def test_a_shard_file_of_another_name_is_read_in_the_format_given(tmp_path, lazy_backend):

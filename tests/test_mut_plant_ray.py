@@ -309,3 +309,34 @@ def test_tars_planted_on_ray_copy_their_members_as_one_process_does(monkeypatch,
     with tarfile.open(tmp_path / "ray" / "00001.tar") as tar:
         planted = [json.loads(tar.extractfile(m).read()) for m in tar if m.name.endswith(".json")]
     assert len(planted) == 3 and sum("negatives" in m for m in planted) >= 2
+
+
+def test_without_workers_there_is_one_actor_per_cpu_of_the_cluster(monkeypatch, corpus, tmp_path):
+    fake = _ray(monkeypatch, cpus=3)
+    plant_file(corpus, tmp_path / "n.jsonl", PlantConfig(), engine="ray", num_shards=4, progress=False,
+               log=lambda m: None)
+    assert fake.killed == ["ShardWorker"] * 3
+
+
+def test_the_ray_engines_read_the_input_in_the_format_given(monkeypatch, corpus, one_process, tmp_path):
+    import io
+    import tarfile
+
+    odd = tmp_path / "captions.lines"  # a suffix no format is known by
+    odd.write_bytes(corpus.read_bytes())
+    _ray(monkeypatch)
+    summary = plant_file(odd, tmp_path / "n.jsonl", PlantConfig(), fmt="jsonl", engine="ray", workers=1, num_shards=2,
+                         progress=False, log=lambda m: None)
+    assert (summary.read, summary.negatives) == (one_process[1].read, one_process[1].negatives)
+    src = tmp_path / "samples.archive"  # a tar by another name, with three samples missing their caption
+    with tarfile.open(src, "w") as tar:
+        for name, data in (("k0.jpg", b"x"), ("k1.jpg", b"x"), ("k2.jpg", b"x"), ("k3.txt", b"A dog on a beach.")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    logs = []
+    summary = plant_file([str(src)], tmp_path / "tars", PlantConfig(), fmt="wds", engine="ray", workers=1,
+                         progress=False, max_messages=1, log=logs.append)
+    assert summary.skipped["sample without caption"] == 3 and summary.read == 4
+    warnings = [m for m in logs if m.startswith("warning:")]
+    assert len(warnings) == 2 and warnings[1].startswith("warning: 2 more input problems not shown; see ")

@@ -342,3 +342,18 @@ def test_a_file_is_planted_in_chunks_of_chunk_size_by_one_process_and_by_a_ray_t
     (tmp_path / "ray").mkdir()
     plant_one(shard, tmp_path / "ray", ShardColumns(), "jsonl", lexicon, 100, 2, 5, plant)
     assert seen == [2, 2, 1]
+
+
+def test_a_shards_outputs_are_readable_by_all_and_executable_by_none(tmp_path, lazy_backend):
+    import os
+
+    from slipform.plant import PlantConfig, plant_file
+
+    paths = _parquet(tmp_path / "in", [["A dog on a beach."]])
+    old = os.umask(0o022)
+    try:
+        plant_file(paths, tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    finally:
+        os.umask(old)
+    for name in ("00000.jsonl", "00000.skipped.jsonl"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name

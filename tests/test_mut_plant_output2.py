@@ -12,3 +12,11 @@ def test_the_gallery_makes_the_folders_of_its_page(tmp_path):
     page = write_gallery(neg, tmp_path / "site" / "plant" / "g.html")
     assert page == tmp_path / "site" / "plant" / "g.html" and "A <ins>cat.</ins>" in page.read_text(encoding="utf-8")
     assert [p.name for p in page.parent.iterdir()] == ["g.html"]  # no temporary file left beside it
+
+
+def test_a_record_without_a_target_shows_an_empty_one_not_none(tmp_path):
+    neg = tmp_path / "n.jsonl"
+    neg.write_text(json.dumps({"id": "1", "caption": "A dog.", "negative": "A cat.", "role": "O",
+                               "replacement": "cat"}) + "\n", encoding="utf-8")
+    text = write_gallery(neg, tmp_path / "g.html").read_text(encoding="utf-8")
+    assert "<td> &rarr; cat</td>" in text and "None" not in text

@@ -86,7 +86,7 @@ def write_gallery(negatives: str | Path, page: str | Path, n: int = 200, seed: i
         old, new = highlight(rec["caption"], rec["negative"])
         out.append(f"<tr><td class=n>{html.escape(str(rec.get('id', '')))}</td><td>{old}<br>{new}</td>"
                    f"<td>{html.escape(str(rec.get('role', '')))}</td>"
-                   f"<td>{html.escape(str(rec.get('target', '')))} &rarr; {html.escape(str(rec.get('replacement', '')))}</td>"
+                   f"<td>{html.escape(str(rec.get('target') or ''))} &rarr; {html.escape(str(rec.get('replacement') or ''))}</td>"
                    f"<td>{_score(rec.get('concreteness'))}</td><td>{_score(rec.get('similarity'))}</td>"
                    f"<td>{_score(rec.get('plausibility'))}</td><td>{_image_cell(rec, root, page)}</td></tr>")
     out.append("</table>")

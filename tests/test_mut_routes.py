@@ -42,6 +42,7 @@ def _move(plant, nlp, text, word, seed=0):
     ("A man in a red shirt holding a cup.", "shirt", "A man in a shirt holding a red cup."),
     ("A wooden bench near a fence.", "bench", "A bench near a wooden fence."),  # a material real captions put there
     ("A red car behind metal stools.", "car", "A car behind red metal stools."),  # before the material, not after
+    ("A white cat on wooden chairs.", "cat", "A cat on white wooden chairs."),  # an adjective of material too
     ("Trucks parked behind a red car.", "car", "Red trucks parked behind a car."),  # the first word keeps the capital
     ("A red car behind a big truck.", "car", "A car behind a big red truck."),  # a size says no colour
     ("A small red car behind a truck.", "car", "A small car behind a red truck."),
@@ -58,6 +59,7 @@ def test_attribute_move_gives_the_colour_to_a_thing_that_has_none(plant, nlp, te
     ("A red wooden car behind a truck.", "car"),  # two attributes that could move: which one is unclear
     ("A blue sky above a car.", "sky"),  # the sky's colour is no thing's
     ("A red car behind a white truck.", "car"),  # the truck has a colour already: an exchange, not a move
+    ("A wooden bench near a metal fence.", "bench"),  # the fence's material is named: not "a wooden metal fence"
     ("A red car behind a dog.", "car"),  # no red dog
     ("A red car behind a man.", "car"),  # a person's colour is no attribute
     ("A red car near a pizza.", "car"),  # food of no listed colours

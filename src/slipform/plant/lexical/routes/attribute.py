@@ -181,7 +181,8 @@ def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
     rng.shuffle(others)
     for other in others:
         c = _thing(doc, other, ())
-        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == family for t in _attribute_tokens(other)) \
+        named = [*_attribute_tokens(other), *(k for k in other.children if k.dep_ in ("compound", "nmod"))]
+        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == family for t in named) \
                 or any(k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
             continue
         if other.i == a.i + 1:

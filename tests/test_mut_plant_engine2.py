@@ -357,3 +357,43 @@ def test_a_shards_outputs_are_readable_by_all_and_executable_by_none(tmp_path, l
         os.umask(old)
     for name in ("00000.jsonl", "00000.skipped.jsonl"):
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_the_input_files_are_checked_before_any_work_with_whole_messages(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.text.io import InputError
+
+    (first,) = _parquet(tmp_path / "a", [["A dog on a beach."]])
+    (second,) = _parquet(tmp_path / "b", [["A dog in a car."]])  # the same name in another folder
+    with pytest.raises(InputError, match=r"^two input shards are named '00000'; their outputs would clash$"):
+        plant_file([first, second], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    (tmp_path / "notes.txt").write_text("A dog.\n")
+    with pytest.raises(InputError, match=rf"^cannot plant {tmp_path / 'notes.txt'}: the inputs must all be \.tar "
+                                         r"shards or all \.parquet files \(or pass --format wds/parquet\)$"):
+        plant_file([first, str(tmp_path / "notes.txt")], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_files_run_makes_its_nested_folder_and_names_each_skips_file(tmp_path, lazy_backend):
+    import json
+
+    from slipform.plant import PlantConfig, plant_file
+
+    (path,) = _parquet(tmp_path / "in", [["A dog on a beach.", "A cat."]])
+    out = tmp_path / "runs" / "today" / "negatives"
+    plant_file([path], out, PlantConfig(backend="lazy"), progress=False)
+    skips = [json.loads(line) for line in (out / "00000.skipped.jsonl").read_text().splitlines()]
+    assert [s["file"] for s in skips] == [path]
+
+
+def test_the_shards_vocabulary_is_cached_per_sample_size(tmp_path, monkeypatch, real_captions):
+    from slipform.plant import PlantConfig
+    from slipform.plant.engine.files import plan_files, shard_vocabulary
+    from slipform.text.shards import ShardColumns
+
+    monkeypatch.setenv("SLIPFORM_CACHE", str(tmp_path / "cache"))
+    paths = _parquet(tmp_path / "in", [real_captions[:6]])
+    plan = plan_files(paths, None, ShardColumns(), "jsonl")
+    shard_vocabulary(plan, ShardColumns(), PlantConfig())
+    shard_vocabulary(plan, ShardColumns(), PlantConfig(vocab_sample=2))  # the first two captions only
+    assert len(list((tmp_path / "cache").glob("vocab3-files-*.json"))) == 2

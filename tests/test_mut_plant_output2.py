@@ -20,3 +20,7 @@ def test_a_record_without_a_target_shows_an_empty_one_not_none(tmp_path):
                                "replacement": "cat"}) + "\n", encoding="utf-8")
     text = write_gallery(neg, tmp_path / "g.html").read_text(encoding="utf-8")
     assert "<td> &rarr; cat</td>" in text and "None" not in text
+    neg.write_text(json.dumps({"id": "1", "caption": "A dog.", "negative": "A cat.", "role": "O",
+                               "target": "dog"}) + "\n", encoding="utf-8")  # nor without a replacement
+    text = write_gallery(neg, tmp_path / "g.html").read_text(encoding="utf-8")
+    assert "<td>dog &rarr; </td>" in text and "None" not in text

@@ -402,6 +402,9 @@ def test_a_team_is_a_thing_a_relation_may_place(plant, nlp):
     doc = nlp("A team on a field.")  # rated 3.79, of no kind: a thing because it is people
     on = next(c for c in candidates(doc, plant.lexicon) if c.text == "on")
     assert _thing_relation(doc, on, plant.lexicon)
+    doc = nlp("A party on a boat.")  # rated 3.89, of no kind: a party is nowhere a photo shows
+    on = next(c for c in candidates(doc, plant.lexicon) if c.text == "on")
+    assert not _thing_relation(doc, on, plant.lexicon)
     doc = nlp("A banquet with a cake.")  # rated 4.00, of no kind: concrete enough, at the bound
     with_ = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
     assert _thing_relation(doc, with_, plant.lexicon)

@@ -37,6 +37,7 @@ def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None
     ("A cat is sitting on a mat.", "on", "beside", None, True),
     # inside what has an inside
     ("A dirt bike rider doing a stunt jump in the air", "in", "outside", None, False),
+    ("A kite flying in the skies.", "in", "outside", None, False),  # the plural of what has no inside
     ("A woman with an umbrella in her hand.", "in", "outside", None, False),
     ("A bus parked in a garage.", "in", "outside", None, True),
     # under what things go under, and nothing bigger under something smaller
@@ -110,6 +111,26 @@ def test_a_thing_of_the_kinds_table_is_a_place_however_it_is_rated_and_sane_read
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "in")
     assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "outside"),), "outside", "in", "outside"),
                      plant.lexicon)
+
+
+def test_a_contrast_no_photo_settles_and_one_behind_a_place_are_refused_at_the_last_check(plant, nlp):
+    import random
+
+    from slipform.plant.lexical.routes.relation import _fair_contrast, _placed
+
+    def fair(text, word, new, seed=0):
+        doc = nlp(text)
+        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
+        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new)
+        return _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(seed))
+
+    assert not fair("A llama is biting on a carrot.", "on", "next to")  # a verb's argument: _sane says no
+    assert random.Random(31).random() < 0.08  # a draw that lets even "behind" (0.08) through
+    assert fair("A horse standing on a box.", "on", "behind", seed=31)
+    assert not fair("A horse standing on a beach.", "on", "behind", seed=31)  # nothing behind a place
+    assert not fair("A horse standing on a beach.", "on", "in front of", seed=31)
+    doc = nlp("A cup next to a plate.")  # a relation of two words: the second is the preposition
+    assert _placed(doc, next(c for c in candidates(doc, plant.lexicon) if c.text == "next to"), plant.lexicon)
 
 
 def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(plant, nlp):

@@ -416,3 +416,11 @@ def test_a_preposition_no_candidate_covers_starts_its_own_relation(nlp):
     doc = nlp("A dog next to a cat.")
     to = next(t for t in doc if t.text == "to")
     assert _relation_start(to, []) is to
+
+
+def test_a_list_of_two_things_says_the_same_of_each(nlp):
+    from slipform.plant.lexical.routes.exchange import _coordinated, _rebinds
+
+    _, n = _nouns(nlp, "A girl and a boy on a bench.")
+    assert _coordinated(n["girl"]) and _coordinated(n["boy"]) and not _coordinated(n["bench"])
+    assert not _rebinds(n["girl"], n["boy"])  # "a boy and a girl on a bench": the same photo

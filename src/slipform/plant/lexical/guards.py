@@ -247,7 +247,7 @@ def subject(doc, target: Candidate):
     for _ in range(6):
         for child in tok.children:
             if child.dep_ in ("nsubj", "nsubjpass"):
-                if child.lower_ in _RELATIVE and child.head.dep_ == "relcl":
+                if child.lower_ in RELATIVE_PRONOUNS and child.head.dep_ == "relcl":
                     return child.head.head
                 return child
         if tok.dep_ in ("acl", "relcl") and tok.head.pos_ in ("NOUN", "PROPN"):
@@ -258,7 +258,8 @@ def subject(doc, target: Candidate):
     return None
 
 
-_RELATIVE = frozenset({"that", "which", "who"})
+# a relative clause's pronoun, never the thing its verb is said of ("a zebra that is ...": the zebra)
+RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
 
 
 def _kind(token) -> str | None:

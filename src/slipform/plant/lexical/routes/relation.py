@@ -9,7 +9,7 @@ from ...core.anchor import Candidate
 from ...knowledge.kinds import KIND_OF, SCALE_OF, base
 from ...knowledge.relations import lemma
 from ...knowledge.tables import HEIGHT_PLACES, SHARED_CONTRASTS
-from ..guards import animal, animate
+from ..guards import RELATIVE_PRONOUNS, animal, animate
 from ..rewriter import LexicalRewriter, Rewrite
 from .common import _NOUN_TAGS_PLURAL, NOUN_LIKE_VERBS, _covering, _root
 
@@ -20,7 +20,6 @@ PLACE_KINDS = frozenset({"room", "building", "landscape", "body of water", "grou
 # against "near" it (readers of audit round 9 rejected all three such replacements)
 WIDE_PLACES = frozenset({"landscape", "ground", "way"})
 NEARBY = frozenset({"near", "beside", "next to", "by", "close to"})
-RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
 
 # Which contrasts a photo can settle (audit round 7: readers rejected 21 of 39 relation contrasts).
 # Prepositions of a path or of a motion's direction: which way along a road a skater glides ("down"
@@ -84,7 +83,7 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
         old, new, carried = lemma(root), rewrite.replacement_key, any(c.dep_ == "dobj" for c in root.children)
         if (old, new) in PART_OF_ACTION or ("ride" in (old, new) and not carried):
             return False  # "riding on a boat" -> "walking on a boat"; "walking on a beach" -> "riding on a beach"
-        subject = _subject_of(root) or (root.head if root.dep_ in ("acl", "relcl") else None)
+        subject = _subject_of(root)
         if subject is not None and subject.pos_ in ("NOUN", "PROPN") and not animate(subject) \
                 and new not in THINGS_DO:
             return False  # "a steaming pot cooking vegetables" -> "a steaming pot eating vegetables"
@@ -114,8 +113,7 @@ def _decidable(doc, word: Candidate, rewrite: Rewrite, lexicon=None) -> bool:
         ranks = [_rank(o) for o in objects]
         if not ranks or any(r is None or r < 1 for r in ranks):
             return False
-        subject = head if head.pos_ in ("NOUN", "PROPN") else _subject_of(head) or (
-            head.head if head.dep_ in ("acl", "relcl") else None)  # "a woman standing over": the woman
+        subject = head if head.pos_ in ("NOUN", "PROPN") else _subject_of(head)  # "a woman standing over"
         mine = _rank(subject) if subject is not None else None
         if subject is not None and animate(subject) and not animal(subject):
             mine = 2  # "a woman standing over a table" -> "below a table"
@@ -153,12 +151,13 @@ def _has_inside(tok, lexicon) -> bool:
 
 
 def _subject_of(verb):
-    """A verb's subject; None for a relative clause's pronoun ("a boy that is jumping": the caller takes
-    the clause's head, the boy)."""
+    """What a verb is said of: its subject, or for a participle or a relative clause the token it hangs
+    from ("a woman standing over", "a boy that is jumping": not the pronoun). Only one clause up, unlike
+    :func:`slipform.plant.lexical.guards.subject`, which also climbs conjoined and complement verbs."""
     subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-    if subject is not None and verb.dep_ == "relcl" and subject.lower_ in RELATIVE_PRONOUNS:
-        return None
-    return subject
+    if subject is not None and not (verb.dep_ == "relcl" and subject.lower_ in RELATIVE_PRONOUNS):
+        return subject
+    return verb.head if verb.dep_ in ("acl", "relcl") else None
 
 
 def _fair_contrast(rw: LexicalRewriter, doc, word: Candidate, rewrite: Rewrite, rng: random.Random) -> bool:

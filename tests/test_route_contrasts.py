@@ -17,12 +17,26 @@ def plant():
     return ConcretePlant(PlantConfig())
 
 
-def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None) -> bool:
-    """Whether the relation ``word`` of ``text`` may take ``new`` (``key``: its base form)."""
+def _edit(plant, nlp, text: str, word: str, new: str, key: str | None = None):
+    """(doc, candidate, rewrite): ``word`` of ``text`` replaced by ``new`` (``key``: its base form)."""
     doc = nlp(text)
     cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
-    rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, key or new)
-    return _decidable(doc, cand, rewrite, plant.lexicon)
+    return doc, cand, Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, key or new)
+
+
+def _contrast(plant, nlp, text: str, word: str, new: str, key: str | None = None) -> bool:
+    """Whether the relation ``word`` of ``text`` may take ``new`` (``key``: its base form)."""
+    return _decidable(*_edit(plant, nlp, text, word, new, key), plant.lexicon)
+
+
+def _fair(plant, nlp, text: str, word: str, new: str, key: str | None = None, seed: int = 0) -> bool:
+    """:func:`_fair_contrast` of the same edit, with the draw of ``random.Random(seed)``."""
+    import random
+
+    from slipform.plant.lexical.routes.relation import _fair_contrast
+
+    doc, cand, rewrite = _edit(plant, nlp, text, word, new, key)
+    return _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(seed))
 
 
 @pytest.mark.parametrize("text, word, new, key, ok", [
@@ -73,29 +87,13 @@ def test_a_contrast_stands_where_a_photo_settles_it(plant, nlp, text, word, new,
 
 
 def test_a_verb_of_no_thing_keeps_its_action(plant, nlp):
-    import random
-
-    from slipform.plant.lexical.routes.relation import _fair_contrast
-
-    for text, word, new, ok in (("A man playing some tennis.", "playing", "kicking", False),  # tennis is no thing
-                                ("A man holding a racket.", "holding", "swinging", True)):
-        doc = nlp(text)
-        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
-        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new[:-3] if new.endswith("ing") else new)
-        assert _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)) is ok, text
+    assert not _fair(plant, nlp, "A man playing some tennis.", "playing", "kicking", "kick")  # tennis is no thing
+    assert _fair(plant, nlp, "A man holding a racket.", "holding", "swinging", "swing")
 
 
 def test_what_is_worn_and_a_place_of_no_thing_keep_their_relation(plant, nlp):
-    import random
-
-    from slipform.plant.lexical.routes.relation import _fair_contrast
-
-    for text, word, new in (("A man in a red shirt.", "in", "behind"),  # worn
-                            ("A dog on a sunny day.", "on", "next to")):  # a day (rated 3.6) is no place
-        doc = nlp(text)
-        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
-        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new)
-        assert not _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(0)), text
+    assert not _fair(plant, nlp, "A man in a red shirt.", "in", "behind")  # worn
+    assert not _fair(plant, nlp, "A dog on a sunny day.", "on", "next to")  # a day (rated 3.6) is no place
 
 
 def test_a_thing_of_the_kinds_table_is_a_place_however_it_is_rated_and_sane_reads_the_norms(plant, nlp):
@@ -104,31 +102,21 @@ def test_a_thing_of_the_kinds_table_is_a_place_however_it_is_rated_and_sane_read
     doc = nlp("A cat sitting on a monitor.")  # "monitor": of the kinds table, rated 3.65
     on = next(c for c in candidates(doc, plant.lexicon) if c.text == "on")
     assert _placed(doc, on, plant.lexicon)
-    doc = nlp("A bus parked in a garage.")  # a garage has an inside: the norms say it is a building
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "in")
-    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "outside"),), "outside", "in", "outside"), plant.lexicon)
-    doc = nlp("A kite in the wind.")  # the wind: of no kind, rated below what has an inside
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "in")
-    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "outside"),), "outside", "in", "outside"),
-                     plant.lexicon)
+    # a garage has an inside: the norms say it is a building; the wind, of no kind, is rated below that
+    assert _sane(*_edit(plant, nlp, "A bus parked in a garage.", "in", "outside"), plant.lexicon)
+    assert not _sane(*_edit(plant, nlp, "A kite in the wind.", "in", "outside"), plant.lexicon)
 
 
 def test_a_contrast_no_photo_settles_and_one_behind_a_place_are_refused_at_the_last_check(plant, nlp):
     import random
 
-    from slipform.plant.lexical.routes.relation import _fair_contrast, _placed
+    from slipform.plant.lexical.routes.relation import _placed
 
-    def fair(text, word, new, seed=0):
-        doc = nlp(text)
-        cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
-        rewrite = Rewrite((Edit(cand.start, cand.end, new),), new, cand.lemma, new)
-        return _fair_contrast(plant.backend.rewriter, doc, cand, rewrite, random.Random(seed))
-
-    assert not fair("A llama is biting on a carrot.", "on", "next to")  # a verb's argument: _sane says no
+    assert not _fair(plant, nlp, "A llama is biting on a carrot.", "on", "next to")  # a verb's argument: _sane says no
     assert random.Random(31).random() < 0.08  # a draw that lets even "behind" (0.08) through
-    assert fair("A horse standing on a box.", "on", "behind", seed=31)
-    assert not fair("A horse standing on a beach.", "on", "behind", seed=31)  # nothing behind a place
-    assert not fair("A horse standing on a beach.", "on", "in front of", seed=31)
+    assert _fair(plant, nlp, "A horse standing on a box.", "on", "behind", seed=31)
+    assert not _fair(plant, nlp, "A horse standing on a beach.", "on", "behind", seed=31)  # nothing behind a place
+    assert not _fair(plant, nlp, "A horse standing on a beach.", "on", "in front of", seed=31)
     doc = nlp("A cup next to a plate.")  # a relation of two words: the second is the preposition
     assert _placed(doc, next(c for c in candidates(doc, plant.lexicon) if c.text == "next to"), plant.lexicon)
 
@@ -139,22 +127,12 @@ def test_without_refuses_a_counted_object_and_the_last_resort_may_skip_the_rule(
     rewrite = Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without")
     assert not _sane(doc, cand, rewrite, plant.lexicon)
     assert _sane(doc, cand, rewrite, plant.lexicon, decided=False)  # the very last edit, for coverage
-    doc = nlp("A Toyota with a trailer.")  # a name's "with" is a thing's
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
-    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
-                 plant.lexicon)
-    doc = nlp("A kitchen with many cabinets.")  # "many": a count no photo refutes by one missing
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
-    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
-                     plant.lexicon)
-    doc = nlp("A man sitting with a dog.")  # "with" of a verb: "without" only for a thing's "with"
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
-    assert not _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
-                     plant.lexicon, decided=False)
-    doc = nlp("A bedroom with a large bed.")
-    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == "with")
-    assert _sane(doc, cand, Rewrite((Edit(cand.start, cand.end, "without"),), "without", "with", "without"),
-                 plant.lexicon)
+    assert _sane(*_edit(plant, nlp, "A Toyota with a trailer.", "with", "without"), plant.lexicon)  # a name's "with"
+    # "many": a count no photo refutes by one missing
+    assert not _sane(*_edit(plant, nlp, "A kitchen with many cabinets.", "with", "without"), plant.lexicon)
+    # "with" of a verb: "without" only for a thing's "with"
+    assert not _sane(*_edit(plant, nlp, "A man sitting with a dog.", "with", "without"), plant.lexicon, decided=False)
+    assert _sane(*_edit(plant, nlp, "A bedroom with a large bed.", "with", "without"), plant.lexicon)
 
 
 @pytest.mark.parametrize("text, new, ok", [

@@ -12,7 +12,7 @@ from slipform.plant import PlantConfig
 from slipform.plant.core.anchor import Routed, candidates
 from slipform.plant.core.edit import apply_edits
 from slipform.plant.core.planter import ConcretePlant
-from slipform.plant.lexical.routes import attribute_move, route_edit
+from slipform.plant.lexical.routes import route_edit
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,48 +28,6 @@ def plant():
 def _anchor(plant, doc, word, role="O"):
     cands = candidates(doc, plant.lexicon)
     return next(c for c in cands if c.role == role and c.text.split()[-1] == word), cands
-
-
-def _move(plant, nlp, text, word, seed=0):
-    doc = nlp(text)
-    anchor, _ = _anchor(plant, doc, word)
-    made = attribute_move(plant.backend.rewriter, doc, anchor, random.Random(seed))
-    return None if made is None else (apply_edits(doc, list(made.rewrite.edits)), made)
-
-
-@pytest.mark.parametrize("text,word,negative", [
-    ("A red car behind a truck.", "car", "A car behind a red truck."),
-    ("A man in a red shirt holding a cup.", "shirt", "A man in a shirt holding a red cup."),
-    ("A wooden bench near a fence.", "bench", "A bench near a wooden fence."),  # a material real captions put there
-    ("A red car behind metal stools.", "car", "A car behind red metal stools."),  # before the material, not after
-    ("A white cat on wooden chairs.", "cat", "A cat on white wooden chairs."),  # an adjective of material too
-    ("Trucks parked behind a red car.", "car", "Red trucks parked behind a car."),  # the first word keeps the capital
-    ("A red car behind a big truck.", "car", "A car behind a big red truck."),  # a size says no colour
-    ("A small red car behind a truck.", "car", "A small car behind a red truck."),
-])
-def test_attribute_move_gives_the_colour_to_a_thing_that_has_none(plant, nlp, text, word, negative):
-    moved, made = _move(plant, nlp, text, word)
-    assert moved == negative
-    colour = text.lower().split(f" {word}")[0].split()[-1]
-    assert (made.edit, made.role, made.target) == ("swap", "A", colour)
-    assert (made.rewrite.target_key, made.rewrite.replacement_key) == (colour, colour)
-
-
-@pytest.mark.parametrize("text,word", [
-    ("A red wooden car behind a truck.", "car"),  # two attributes that could move: which one is unclear
-    ("A blue sky above a car.", "sky"),  # the sky's colour is no thing's
-    ("A red car behind a white truck.", "car"),  # the truck has a colour already: an exchange, not a move
-    ("A wooden bench near a metal fence.", "bench"),  # the fence's material is named: not "a wooden metal fence"
-    ("A red car behind a dog.", "car"),  # no red dog
-    ("A red car behind a man.", "car"),  # a person's colour is no attribute
-    ("A red car near a pizza.", "car"),  # food of no listed colours
-    ("A red car in front of a group.", "car"),  # a group has no colour
-    ("A wooden bench near a car.", "bench"),  # real captions put no "wooden" on a car
-    ("A wooden bench near a dog.", "bench"),  # never "a wooden dog"
-    ("A red car behind a truck's trailer.", "car"),  # a possessive is part of a name
-])
-def test_attribute_move_refuses(plant, nlp, text, word):
-    assert _move(plant, nlp, text, word) is None
 
 
 def _tokens(nlp, text):

@@ -27,14 +27,14 @@ import random
 from ...core.anchor import Routed
 from ...knowledge.tables import SHARED_CONTRASTS
 from ..rewriter import LexicalRewriter
-from .attribute import _same, attribute_move, attribute_swap, own_attributes
+from .attribute import _same, attribute_swap, own_attributes
 from .common import RouteEdit, _keeps_class, draws
 from .exchange import argument_swap
 from .object import object_replace
 from .relation import LAST_RESORT_DRAW, _fair_contrast, _sane, relation_words
 
-__all__ = ["RouteEdit", "argument_swap", "attribute_move", "attribute_swap", "object_replace",
-           "own_attributes", "relation_words", "route_edit"]
+__all__ = ["RouteEdit", "argument_swap", "attribute_swap", "object_replace", "own_attributes", "relation_words",
+           "route_edit"]
 
 
 def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> RouteEdit | None:
@@ -42,7 +42,7 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     anchor, cands = routed.anchor, routed.cands
     if routed.edit == "swap":  # the first pass over the anchors: exchanges only
         if routed.route == "A":
-            return attribute_swap(rw, doc, anchor, rng)  # no move: see attribute_move
+            return attribute_swap(rw, doc, anchor, rng)  # no move: README, route A
         return argument_swap(rw, doc, anchor, cands, rng) if routed.route == "R" else None
     if routed.edit == "last":  # the last resort: the rewriter's own checks only
         words = [anchor] if anchor.role != "O" or routed.route == "O" else own_attributes(doc, anchor, cands) \
@@ -76,7 +76,7 @@ def route_edit(rw: LexicalRewriter, doc, routed: Routed, rng: random.Random) -> 
     if routed.route == "O":
         return object_replace(rw, doc, anchor, rng)
     if routed.route == "A":
-        swap = attribute_swap(rw, doc, anchor, rng)  # no move: see attribute_move
+        swap = attribute_swap(rw, doc, anchor, rng)  # no move: README, route A
         if swap is not None:
             return swap
         for word in own_attributes(doc, anchor, cands):

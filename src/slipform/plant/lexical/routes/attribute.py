@@ -6,13 +6,12 @@ import random
 
 from ...core.anchor import Candidate
 from ...core.edit import Edit
-from ...knowledge.kinds import EXCHANGE_GROUP_OF, KIND_OF, SCALE_OF, base
+from ...knowledge.kinds import EXCHANGE_GROUP_OF, KIND_OF, base
 from ...knowledge.relations import adjective_slots
 from ...knowledge.tables import ATTRIBUTE_FAMILIES
-from ..guards import NATURAL_COLOURS, animal, animate, animate_only, colour_options, in_compound
+from ..guards import animal, animate, animate_only, colour_options, in_compound
 from ..rewriter import LexicalRewriter, Rewrite
 from .common import _FAMILY_OF, COLLECTIVE, RouteEdit, _covering, _root, _single
-from .exchange import _thing
 
 _SAME = ({"gray", "grey", "silver"}, {"big", "large", "huge", "giant"}, {"small", "little", "tiny"},
          {"tan", "brown", "beige"}, {"golden", "yellow"}, {"several", "many"}, {"old", "ancient", "antique"},
@@ -156,74 +155,6 @@ def attribute_swap(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
             rewrite = Rewrite(edits, b.lower_, a.lower_, b.lower_)
             return RouteEdit(rewrite, a.text, "swap", "A")
     return None
-
-
-def attribute_move(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Random) -> RouteEdit | None:
-    """The anchor's colour (or material, where real captions put it on the other thing) moves to
-    another thing that the caption gives none (:func:`_colourable`:
-    "a red car behind a truck" -> "a car behind a red truck"; "a man in a red shirt holding a cup"
-    -> "a man in a shirt holding a red cup"): the caption's words, bound otherwise.
-
-    Not routed to (kept for the record): blind readers rated 0 of 77 such moves good in audit
-    round 7 (docs/audit/round7), nearly all as not contradicting the original photo, whose other
-    thing may well have that colour too; exchanges between two things that both name one were 79%
-    good (26 of 33)."""
-    noun = _root(doc, anchor)
-    movable = [t for t in _attribute_tokens(noun) if _family(t) in ("colour", "material") and t.dep_ == "amod"]
-    if len(movable) != 1 or not _colourable(noun):
-        return None  # "a blue sky", "a white man": no thing's colour to move
-    a = movable[0]
-    family = _family(a)
-    if in_compound(doc, _single(a, "A")) or a.i + 1 >= len(doc):
-        return None
-    others = [t for t in doc if t.pos_ in ("NOUN", "PROPN") and t.i != noun.i and _colourable(t)
-              and base(t.lemma_.lower()) != base(noun.lemma_.lower())]
-    rng.shuffle(others)
-    for other in others:
-        c = _thing(doc, other, ())
-        named = [*_attribute_tokens(other), *(k for k in other.children if k.dep_ in ("compound", "nmod"))]
-        if c is None or other.dep_ in ("compound", "poss") or any(_family(t) == family for t in named) \
-                or any(k.dep_ == "amod" and _FAMILY_OF.get(k.lower_) not in ("size", "material") for k in other.children):
-            continue
-        if other.i == a.i + 1:
-            continue
-        if family == "colour":
-            fits = NATURAL_COLOURS.get(KIND_OF.get(base(other.lemma_.lower()), ""))
-            if fits is not None and a.lower_ not in fits:
-                continue
-        elif animal(other) or not _attested(rw, other, a.lower_):
-            continue  # "a wooden bench near a fence" -> "a bench near a wooden fence", never "a wooden dog"
-        start = c[0].start
-        while start > 0 and doc[start - 1].head.i == other.i and (doc[start - 1].dep_ in ("compound", "nmod") or _FAMILY_OF.get(
-                doc[start - 1].lower_) == "material"):
-            start -= 1  # "blue metal stools", not "metal blue stools"
-        if start == a.i + 1 or (start > 0 and doc[start - 1].pos_ in ("NOUN", "PROPN")):
-            continue  # "a bathroom black sink": the parse lost the compound
-        first = doc[start].text if start or doc[start].pos_ == "PROPN" else doc[start].lower_
-        edits = (Edit(a.i, a.i + 2, doc[a.i + 1].text), Edit(start, start + 1, f"{a.lower_} {first}"))
-        return RouteEdit(Rewrite(edits, other.text, a.lower_, a.lower_), a.text, "swap", "A")
-    return None
-
-
-_FOODS = frozenset({"fast food", "baked good", "breakfast", "meat", "dish", "drink"})
-
-
-def _attested(rw: LexicalRewriter, noun, adjective: str) -> bool:
-    """Whether real captions put ``adjective`` on the noun (the shipped adjective slots)."""
-    if rw._relations is None:
-        return True
-    return bool(rw._relations.slots.get(f"amod<{base(noun.lemma_.lower())}", {}).get(adjective))
-
-
-def _colourable(tok) -> bool:
-    """A thing a colour may move to: an animal, or a thing with a scale that is not food of no
-    listed colours ("a blue sandwich"); not a person, not a place, not a group ("a white group")."""
-    if tok.lemma_.lower() in COLLECTIVE or tok.dep_ == "compound":
-        return False
-    if animal(tok):
-        return True
-    kind = KIND_OF.get(base(tok.lemma_.lower()))
-    return kind not in _FOODS and SCALE_OF.get(kind or "") is not None and not animate(tok)
 
 
 def _group(tok) -> str | None:

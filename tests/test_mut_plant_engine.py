@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -321,6 +322,69 @@ def test_a_small_run_counts_warns_and_shows_its_bar(tmp_path, capsys, echo_backe
     # a rerun resumes: the captions are counted as done; the bad lines already recorded are not read again
     again = plant_file(src, out, PlantConfig(backend="echo"), progress=False, log=said.append)
     assert (again.read, again.resumed, again.negatives) == (4, 4, 0)
+
+
+def test_a_run_stopped_midway_keeps_the_chunks_it_finished_and_resumes(tmp_path, monkeypatch, echo_backend):
+    """Each chunk is written as it is planted (nothing finished is lost when a run is killed); the
+    progress bar counts captions on stderr at the terminal's width; a backend that needs no
+    vocabulary gets none built (seed-5 sample of runner.py)."""
+    import tqdm as tqdm_mod
+
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.engine import pool as pool_mod
+    from slipform.plant.engine import runner
+
+    src = tmp_path / "c.jsonl"
+    src.write_text("".join(json.dumps({"id": f"k{i}", "caption": f"A dog number {i} on a mat."}) + "\n"
+                           for i in range(7)))
+    out = tmp_path / "o.jsonl"
+    planted, bars = [0], []
+
+    def stop_at_third(chunk):
+        planted[0] += 1
+        if planted[0] == 3:
+            raise KeyboardInterrupt
+        return real(chunk)
+
+    def no_vocabulary(*_):
+        raise AssertionError("a vocabulary built for a backend that needs none")
+
+    class Bar(tqdm_mod.tqdm):
+        def __init__(self, **kw):
+            bars.append(kw)
+            super().__init__(**kw)
+
+    real = pool_mod.plant_chunk
+    monkeypatch.setattr(pool_mod, "plant_chunk", stop_at_third)
+    monkeypatch.setattr(runner, "build_vocabulary", no_vocabulary)
+    monkeypatch.setattr(tqdm_mod, "tqdm", Bar)
+    with pytest.raises(KeyboardInterrupt):
+        plant_file(src, out, PlantConfig(backend="echo"), chunk_size=2)
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["k0", "k1", "k2", "k3"]
+    assert bars == [dict(total=7, unit=" captions", desc="plant", dynamic_ncols=True, file=sys.stderr)]
+    monkeypatch.setattr(pool_mod, "plant_chunk", real)
+    again = plant_file(src, out, PlantConfig(backend="echo"), chunk_size=2, progress=False)
+    assert (again.read, again.resumed, again.negatives) == (7, 4, 3)
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [f"k{i}" for i in range(7)]
+
+
+def test_the_pool_judges_forking_by_the_state_before_the_run_loaded_anything(tmp_path, monkeypatch, echo_backend):
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.plant.engine import runner
+
+    seen = []
+
+    class Pool(runner.LocalPool):
+        def __init__(self, workers, config, vocab_dict, before=None):
+            seen.append((workers, before))
+            super().__init__(workers, config, vocab_dict)
+
+    monkeypatch.setattr(runner, "fork_state", lambda: (False, 3))  # taken first, before the planter loads
+    monkeypatch.setattr(runner, "LocalPool", Pool)
+    src = tmp_path / "c.jsonl"
+    src.write_text('{"id": "a", "caption": "A dog on a mat."}\n')
+    plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="echo"), progress=False)
+    assert seen == [(1, (False, 3))]
 
 
 # ---- the source -----------------------------------------------------------------------------------

@@ -371,6 +371,11 @@ def test_the_input_files_are_checked_before_any_work_with_whole_messages(tmp_pat
     with pytest.raises(InputError, match=rf"^cannot plant {tmp_path / 'notes.txt'}: the inputs must all be \.tar "
                                          r"shards or all \.parquet files \(or pass --format wds/parquet\)$"):
         plant_file([first, str(tmp_path / "notes.txt")], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    tar = str(tmp_path / "c" / "00001.tar")  # two known formats mixed: the message names the first input
+    with pytest.raises(InputError, match=rf"^cannot plant {first}: the inputs must all be \.tar shards"):
+        plant_file([first, tar], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    with pytest.raises(InputError, match=rf"^input not found: {tar}$"):
+        plant_file([tar], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
     assert not (tmp_path / "out").exists()
 
 

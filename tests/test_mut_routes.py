@@ -94,6 +94,65 @@ def test_a_colour_outside_the_kinds_table_counts_from_two_sightings_or_three_col
     assert not _colour_attested(many, dog, "red")  # never an animal
 
 
+@pytest.mark.parametrize("text,word,new,fits", [
+    ("A yellow banana on a table.", "yellow", "green", True),  # a colour bananas come in
+    ("A yellow banana on a table.", "yellow", "blue", False),  # one they never come in
+    ("A flat screen tv on a wall.", "flat", "wooden", False),  # the word describes a compound's first noun
+    ("A large group of people.", "large", "small", False),  # a group's size is no thing's
+    ("A brown horse in an open field.", "brown", "open", False),  # another family, never on a horse
+    ("A wooden table in a room.", "wooden", "white", True),  # another family real captions put on tables
+    ("A wooden table in a room.", "wooden", "metal", False),  # the family's slots refuse it
+    ("A wooden spoon in a bowl.", "wooden", "metal", True),  # and allow it here
+])
+def test_which_attribute_may_stand_in_anothers_place(plant, nlp, text, word, new, fits):
+    """``_attribute_fits`` with the shipped slots, on real parses (the seed-5 sample's survivors)."""
+    from slipform.plant.lexical.routes.attribute import _attribute_fits
+
+    doc = nlp(text)
+    tok = next(t for t in doc if t.text == word)
+    assert _attribute_fits(plant.backend.rewriter, doc, tok, new) is fits
+
+
+def _attribute_swap(plant, nlp, text, word):
+    from slipform.plant.lexical.routes.attribute import attribute_swap
+
+    doc = nlp(text)
+    anchor, _ = _anchor(plant, doc, word)
+    made = attribute_swap(plant.backend.rewriter, doc, anchor, random.Random(0))
+    return None if made is None else (apply_edits(doc, list(made.rewrite.edits)), made)
+
+
+@pytest.mark.parametrize("text,word,negative,old,new", [
+    ("Two dogs next to three cats.", "dogs", "Three dogs next to two cats.", "two", "three"),  # a count for a count
+    ("A wooden table with a white plate.", "table", "A white table with a wooden plate.", "wooden", "white"),  # two families
+    ("A red car next to a white truck.", "car", "A white car next to a red truck.", "red", "white"),
+    ("A big dog next to a small cat.", "dog", "A small dog next to a big cat.", "big", "small"),  # one dimension
+])
+def test_two_things_exchange_their_attributes(plant, nlp, text, word, negative, old, new):
+    made_text, made = _attribute_swap(plant, nlp, text, word)
+    assert made_text == negative
+    assert (made.target.lower(), made.edit, made.role) == (old, "swap", "A")
+    assert (made.rewrite.replacement, made.rewrite.target_key, made.rewrite.replacement_key) == (new, old, new)
+
+
+def test_a_photos_look_is_not_exchanged_with_what_it_shows(plant, nlp):
+    assert _attribute_swap(plant, nlp, "A black photo of a white car.", "car") is None
+    assert _attribute_swap(plant, nlp, "A red photo of a blue car.", "car") is None
+
+
+def test_an_attribute_the_caption_predicates_of_the_anchor(plant, nlp):
+    from slipform.plant.lexical.routes import own_attributes
+
+    doc = nlp("The car is red.")
+    cands = candidates(doc, plant.lexicon)
+    anchor = next(c for c in cands if c.text == "car")
+    assert [c.text for c in own_attributes(doc, anchor, cands)] == ["red"]
+    doc = nlp("A man in a black tie.")  # "black tie" is one rated thing: its colour is no candidate of its own
+    cands = candidates(doc, plant.lexicon)
+    anchor = next(c for c in cands if c.text == "black tie")
+    assert [(c.text, c.start, c.role) for c in own_attributes(doc, anchor, cands)] == [("black", 4, "A")]
+
+
 # -- R: the argument exchange (routes/exchange.py)
 def _nouns(nlp, text):
     doc = nlp(text)
@@ -328,6 +387,23 @@ def test_a_replacement_keeps_the_words_class(nlp):
     assert not _keeps_class(verb, "points at")  # the first word decides
     assert _keeps_class(adj, "red") and not _keeps_class(adj, "brick") and not _keeps_class(adj, "3")
     assert _keeps_class(noun, "brick") and _keeps_class(noun, "3")  # a noun's replacement may be either
+
+
+def test_a_word_that_is_no_thing_changes_itself(plant, nlp):
+    """``edit="target"``: the anchor is an attribute or a relation word, replaced in its own class."""
+    made_text, made = _route(plant, nlp, "A red car on a street.", "red", "A", "target", role="A")
+    assert made_text == "A green car on a street."
+    assert (made.target, made.edit, made.role) == ("red", "replace", "A")
+    made_text, made = _route(plant, nlp, "A cat sitting on a mat.", "sitting", "R", "target", role="R")
+    assert made_text == "A cat lying on a mat." and (made.target, made.edit, made.role) == ("sitting", "replace", "R")
+    # seed 5 draws "walking" first, which _sane refuses on a table: the next draw is taken
+    made_text, _ = _route(plant, nlp, "A cat sitting on a table.", "sitting", "R", "target", seed=5, role="R")
+    assert made_text == "A cat lying on a table."
+
+
+def test_route_a_changes_the_anchors_attribute_when_no_thing_exchanges_with_it(plant, nlp):
+    made_text, made = _route(plant, nlp, "A red car on a street.", "car", "A", None)
+    assert made_text == "A green car on a street." and (made.target, made.edit, made.role) == ("red", "replace", "A")
 
 
 # -- the dispatcher (routes/__init__.py): which edit each pass makes

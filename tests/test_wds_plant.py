@@ -190,6 +190,28 @@ def test_a_parquet_file_without_the_column_stops_before_any_work(tmp_path):
     assert not out.exists()
 
 
+def test_a_planted_json_member_keeps_its_words_in_utf8(tmp_path):
+    from slipform.plant.engine.files import _TarOut
+
+    src = tmp_path / "in.tar"
+    with tarfile.open(src, "w") as tar:
+        for name, data in [("k1.txt", "Un café près d'un chien.".encode()), ("k1.json", b'{"title": "caf\\u00e9"}')]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ((_, sample),) = tar_samples(str(src))
+    record = {"id": "k1", "caption": "Un café près d'un chien.", "negative": "Un café près d'un chat.",
+              "target": "chien", "replacement": "chat"}
+    out = _TarOut(tmp_path / "out.tar")
+    out.write([sample], {"k1": [record]})
+    out.close()
+    with tarfile.open(tmp_path / "out.tar") as tar:
+        data = tar.extractfile("k1.json").read()
+    # written as UTF-8 text, as the captions are, not as \u escapes
+    assert "café".encode() in data and "près d'un chat".encode() in data and b"\\u" not in data
+    assert json.loads(data) == {"title": "café", "negatives": sample_negatives([record])}
+
+
 def test_sidecar_holds_the_json_negatives_list(tmp_path):
     records = [{"id": "7", "image": "7.jpg", "caption": "A red bus.", "negative": "A blue bus.", "target": "red",
                 "role": "A", "route": {"A": True, "R": False, "O": False}, "concreteness": 4.1, "strategy": "concrete",

@@ -6,7 +6,7 @@ import random
 
 from ...core.anchor import Candidate
 from ...core.edit import Edit
-from ...knowledge.kinds import EXCHANGE_GROUP_OF, KIND_OF, base
+from ...knowledge.kinds import KIND_OF, base
 from ...knowledge.relations import adjective_slots
 from ...knowledge.tables import ATTRIBUTE_FAMILIES
 from ..guards import animal, animate, animate_only, colour_options, in_compound
@@ -155,13 +155,6 @@ def attribute_swap(rw: LexicalRewriter, doc, anchor: Candidate, rng: random.Rand
             rewrite = Rewrite(edits, b.lower_, a.lower_, b.lower_)
             return RouteEdit(rewrite, a.text, "swap", "A")
     return None
-
-
-def _group(tok) -> str | None:
-    """A thing's exchange group (:data:`EXCHANGE_GROUPS`), "animal" for an animal."""
-    if animal(tok):
-        return "animal"
-    return EXCHANGE_GROUP_OF.get(KIND_OF.get(base(tok.lemma_.lower()), ""))
 
 
 def _family(tok) -> str | None:

@@ -179,6 +179,26 @@ def test_the_arguments_of_a_things_relations(plant, nlp):
     assert _args(plant, doc, n["man"]) == [("riding", "horse", "riding")]  # a participle after it
     doc, n = _nouns(nlp, "A cat lying beside a dog.")
     assert _args(plant, doc, n["cat"]) == [("beside", "dog", "lying")]  # a place under that participle
+    doc, n = _nouns(nlp, "A cat on a mat.")
+    assert _args(plant, doc, n["cat"]) == [("on", "mat", None)]  # a preposition of the noun itself
+    doc, n = _nouns(nlp, "A man petting Max.")
+    assert _args(plant, doc, n["man"]) == [("petting", "Max", "petting")]  # a named object
+
+
+def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
+    from slipform.plant.lexical.routes.common import _covering, _single
+    from slipform.plant.lexical.routes.exchange import _bound
+
+    def bound(text, word):
+        doc, n = _nouns(nlp, text)
+        cands = candidates(doc, plant.lexicon)
+        return _bound(n[word], _covering(cands, n[word].i, "O") or _single(n[word], "O"))
+
+    assert bound("A dog biting a man's hand.", "man")  # the possessor
+    assert bound("A dog biting a man's hand.", "hand")  # and what it owns
+    assert bound("A dog chasing a cop car.", "car")  # a compound the lexicon does not rate whole
+    assert not bound("A dog chasing a police car.", "car")  # "police car" is one rated thing
+    assert not bound("A cat on a mat.", "mat")
 
 
 def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):

@@ -234,6 +234,10 @@ def test_the_ablations_order_things_with_their_routes_and_other_words_as_targets
 
 
 def test_a_person_outside_the_top_k_keeps_its_object_change_as_a_last_resort(nlp, lexicon):
+    import random
+
+    from slipform.plant.core.anchor import anchor_routes
+
     cands, order = _routes(nlp, lexicon, "A woman holding a red umbrella next to a car.", "concrete")
     # the top-2 things are the umbrella (5.0) and the car (4.89); the woman (4.46) is another thing
     assert {r.anchor.text for r in order if r.edit == "swap"} == {"umbrella", "car", "woman"}
@@ -241,3 +245,6 @@ def test_a_person_outside_the_top_k_keeps_its_object_change_as_a_last_resort(nlp
     assert woman[-1] == ("O", "last") and woman.count(("O", "last")) == 1
     assert {r.edit for r in order} == {None, "swap", "target", "last"}
     assert all(r.cands == tuple(cands) for r in order)
+    # with route O weighted 0 nothing is replaced, not even a person as the last resort
+    order = anchor_routes(cands, "concrete", 2, random.Random(1), {"A": 1.0, "R": 1.0, "O": 0.0})
+    assert order and all(r.route != "O" for r in order)

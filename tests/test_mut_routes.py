@@ -204,10 +204,40 @@ def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
 def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
     from slipform.plant.lexical.routes.exchange import _can_take, _subject
 
+    _, n = _nouns(nlp, "A cake is cut by a woman.")
+    doc = n["cake"].doc
+    assert _subject(next(t for t in doc if t.text == "cut")).text == "cake"  # the subject of a passive
     doc = nlp("A Honda parked next to a van.")
     assert _subject(next(t for t in doc if t.text == "parked")).text == "Honda"  # a name is a thing too
     _, n = _nouns(nlp, "A man holding a child.")
     assert not _can_take(n["man"], n["child"])  # "a child holding a man"
+
+
+@pytest.mark.parametrize("text,x,y,ok", [
+    ("A girl holding a baby.", "girl", "baby", False),  # an infant does nothing a verb says
+    ("A baby next to a girl.", "girl", "baby", True),  # where no verb is said of the girl
+    ("A man walking next to a baby.", "man", "baby", False),
+    ("A dog chasing a baby.", "dog", "baby", False),
+    ("A man holding an umbrella next to a dog.", "man", "dog", False),  # no hands
+    ("A man watching a dog.", "man", "dog", True),
+    ("A man holding a child.", "man", "child", False),  # a child holding an adult
+    ("A woman bathing a baby.", "woman", "baby", False),
+    ("A brown dog chasing a man.", "dog", "man", False),  # "a brown man"
+    ("A brown dog chasing a cat.", "dog", "cat", True),
+    ("A yellow car next to a horse.", "car", "horse", False),  # no yellow horses
+    ("A red car next to a truck.", "car", "truck", True),
+    ("A young man next to a car.", "man", "car", False),  # "a young car"
+    ("An elderly woman near a bench.", "woman", "bench", False),
+    ("An old man next to a horse.", "man", "horse", True),
+    ("A young man next to a woman.", "man", "woman", True),
+    ("A little girl next to a woman.", "girl", "woman", False),  # "a little woman": a child's words
+    ("A little girl next to a boy.", "girl", "boy", True),
+])
+def test_who_can_stand_in_anothers_place(nlp, text, x, y, ok):
+    from slipform.plant.lexical.routes.exchange import _can_take
+
+    _, n = _nouns(nlp, text)
+    assert _can_take(n[x], n[y]) is ok
 
 
 def test_what_a_caption_says_of_a_thing(nlp):
@@ -219,6 +249,10 @@ def test_what_a_caption_says_of_a_thing(nlp):
     doc, n = _nouns(nlp, "Two cats chasing a dog.")
     assert [v.text for v in _verbs_of(n["cats"])] == ["chasing"] and _context(n["cats"]) == {"chase>nsubj",
                                                                                              "nummod:two"}
+    doc, n = _nouns(nlp, "A dog sitting on a chair next to a cat.")
+    assert _context(n["dog"]) == {"acl:sit", "sit>nsubj"}  # a participle said of it
+    doc, n = _nouns(nlp, "A man next to a woman.")
+    assert _context(n["woman"]) == {"to>pobj"} and _context(n["woman"], n["man"]) == frozenset()
     doc, n = _nouns(nlp, "A plate of food next to a cup of coffee.")
     assert _governed_by(n["cup"], n["plate"]) and not _governed_by(n["plate"], n["cup"])
     assert _context(n["cup"], n["plate"]) == {"of>coffee"}  # not the relation that links the two
@@ -254,6 +288,8 @@ def test_things_of_one_exchange_group_rebind(nlp):
     assert not _rebinds(n["plate"], n["cup"])  # each holds its own
     _, n = _nouns(nlp, "A dog chasing a cat next to another cat.")
     assert _rebinds(n["dog"], n["cat"])  # two animals
+    _, n = _nouns(nlp, "A man next to a woman.")
+    assert not _rebinds(n["man"], n["woman"])  # the caption says nothing of either but the relation between them
 
 
 def test_the_slot_counts_refuse_an_unseen_thing_only_by_their_expected_count(nlp):
@@ -280,8 +316,10 @@ def _route(plant, nlp, text, word, route, edit, seed=0, role="O"):
 
 
 def test_people_of_two_genders_are_not_exchanged_under_a_gendered_pronoun(plant, nlp):
-    negative, _ = _route(plant, nlp, "A man standing behind a woman.", "man", "R", "swap")
+    negative, made = _route(plant, nlp, "A man standing behind a woman.", "man", "R", "swap")
     assert negative == "A woman standing behind a man."
+    assert (made.target, made.edit, made.role) == ("man", "swap", "R")
+    assert (made.rewrite.replacement, made.rewrite.target_key, made.rewrite.replacement_key) == ("woman", "man", "woman")
     assert _route(plant, nlp, "A man standing behind a woman with his dog.", "man", "R", "swap") is None  # whose dog?
     negative, _ = _route(plant, nlp, "A boy standing behind a man with his dog.", "man", "R", "swap")
     assert negative == "A man standing behind a boy with his dog."  # two of one gender: "his" still fits

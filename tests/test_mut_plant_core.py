@@ -194,6 +194,7 @@ def test_changed_spans_ignore_articles_and_inflection():
     ("A dog on a mat.", "A cat on a rug.", False),            # two places
     ("A dog on a mat.", "A dog on a mat.", False),            # no change
     ("A dog on a mat.", "Two dogs on a mat.", True),
+    ("A dog on a mat.", "A dog on the mat.", False),          # only an article changed: no word of the caption's
 ])
 def test_is_single_change(caption, negative, single):
     assert is_single_change(caption, negative) is single

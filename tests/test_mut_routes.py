@@ -506,6 +506,37 @@ def test_a_team_is_a_thing_a_relation_may_place(plant, nlp):
     assert _thing_relation(doc, with_, plant.lexicon)
 
 
+@pytest.mark.parametrize("text,word,placed", [
+    ("A bus next to the team.", "next to", True),  # people rated 3.79: placed because they are people
+    ("A cat sitting on chairs.", "on", True),  # a plural needs no determiner
+    ("A phone in hand.", "in", False),  # a bare singular is no thing placed ("in hand")
+])
+def test_what_a_preposition_of_place_may_place(plant, nlp, text, word, placed):
+    from slipform.plant.lexical.routes.relation import _placed
+
+    doc = nlp(text)
+    cand = next(c for c in candidates(doc, plant.lexicon) if c.text == word)
+    assert _placed(doc, cand, plant.lexicon) is placed
+
+
+def test_no_inside_for_the_plural_of_what_has_none(plant, nlp):
+    from slipform.plant.lexical.routes.relation import _has_inside
+
+    for text, word in [("A bird in the skies.", "skies"), ("A man in the photos.", "photos"),
+                       ("A cat in the mirrors.", "mirrors")]:
+        tok = next(t for t in nlp(text) if t.text == word)
+        assert not _has_inside(tok, plant.lexicon), text
+
+
+def test_a_passives_subject_has_its_verb_as_a_relation_word(plant, nlp):
+    from slipform.plant.lexical.routes.relation import relation_words
+
+    doc = nlp("A cake is cut by a woman.")
+    cands = candidates(doc, plant.lexicon)
+    cake = next(c for c in cands if c.text == "cake")
+    assert [w.text for w in relation_words(doc, cake, cands)] == ["cut"]
+
+
 def test_a_preposition_no_candidate_covers_starts_its_own_relation(nlp):
     from slipform.plant.lexical.routes.exchange import _relation_start
 

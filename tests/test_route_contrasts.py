@@ -68,6 +68,7 @@ def _fair(plant, nlp, text: str, word: str, new: str, key: str | None = None, se
     ("A cat sleeping in a box.", "in", "near", None, True),
     ("A bus parked in a garage.", "in", "near", None, True),
     ("A cat sitting on a table.", "on", "under", None, True),
+    ("Sitting on a chair.", "on", "under", None, True),  # a verb without a subject: no size to compare
     # an action that is part of the old one, a ride without what is ridden, a lifeless doer
     ("A woman flying a kite in a blue sky.", "flying", "holding", "hold", False),
     ("A man is holding a surfboard on the beach.", "holding", "dropping", "drop", True),

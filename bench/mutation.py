@@ -372,7 +372,8 @@ GROUPS |= {f"m31a_{m.strip('_')}": Group(_src(f"evaluate/{m}.py"), tests, clear_
 # the three slow cases of test_relations / test_plausibility (10-15 s each) only where they stand for it
 _SLOW_PLANT = "not (input_counts_blend or prefers_replacements_that_fit or records_carry_plausibility)"
 _CORE = ("tests/test_mut_plant_core.py", "tests/test_routes.py", "tests/test_kinds.py", "tests/test_llm.py",
-         "tests/test_anchor.py", "tests/test_mut_plant_core_more.py")
+         "tests/test_anchor.py", "tests/test_mut_plant_core_more.py",
+         "tests/test_route_balance.py::test_the_cap_never_refuses_a_swap")  # the planter's cap and swaps
 _KNOW = ("tests/test_mut_plant_knowledge.py", "tests/test_kinds.py", "tests/test_relations.py",
          "tests/test_plausibility.py", "tests/test_routes.py", "tests/test_mut_plant_knowledge_more.py")
 _BACK = ("tests/test_llm.py", "tests/test_mut_plant_backends.py", "tests/test_mut_plant_backends_more.py")

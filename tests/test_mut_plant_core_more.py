@@ -248,3 +248,16 @@ def test_a_person_outside_the_top_k_keeps_its_object_change_as_a_last_resort(nlp
     # with route O weighted 0 nothing is replaced, not even a person as the last resort
     order = anchor_routes(cands, "concrete", 2, random.Random(1), {"A": 1.0, "R": 1.0, "O": 0.0})
     assert order and all(r.route != "O" for r in order)
+
+
+def test_route_target_draws_its_targets_by_the_role_weights(nlp):
+    from slipform.plant import PlantConfig
+    from slipform.plant.core.planter import ConcretePlant
+    from slipform.text.io import Caption
+
+    text = "A man riding a brown horse on the beach."
+    doc = nlp(text)
+    only_a = ConcretePlant(PlantConfig(route="target", role_weights=(("A", 1.0), ("R", 0.0), ("O", 0.0))))
+    assert [c.text for c in only_a.targets(Caption("x", text), doc)] == ["brown"]
+    every = ConcretePlant(PlantConfig(route="target"))
+    assert "O" in {c.role for c in every.targets(Caption("x", text), doc)}  # unweighted: the top-k things

@@ -19,6 +19,7 @@ def test_caption_terms_drop_stopwords_and_join_two_word_things():
     assert caption_terms("Two kites flying in the sky.") == {"kite", "flying", "sky"}
     assert caption_terms("A hot dog on a plate, x") == {"hot", "dog", "plate", "hot dog"}
     assert caption_terms("THE DOGS") == {"dog"}
+    assert caption_terms("A tv on a wall.") == {"tv", "wall"}  # two letters are a word
 
 
 def _model(n_t, n_r, together, n_w, captions=100, seen_r=0):
@@ -54,6 +55,8 @@ def test_clash_reads_words_in_order_and_leaves_out_the_targets_own_words():
                          pairs={"hot dog": Counter({"hot": 9, "mustard": 9, "a": 9}), "cake": Counter()}, captions=100)
     assert model._clash("hot dog", "cake", {"hot", "mustard", "a", "hot dog"}) == "a"  # sorted: "a" first
     assert model._clash("hot dog", "cake", {"hot", "mustard", "hot dog"}) == "mustard"  # "hot": the target's own
+    del model.pairs["cake"]  # a thing counted alone but never with any word
+    assert model._clash("hot dog", "cake", {"mustard", "hot dog"}) == "mustard"
 
 
 def test_add_counts_captions_things_and_pairs_and_round_trips():

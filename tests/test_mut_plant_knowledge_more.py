@@ -124,6 +124,20 @@ def _fake_encode(calls):
     return encode
 
 
+def test_encode_gives_unit_vectors_and_draws_no_progress_bar(capfd):
+    import numpy as np
+
+    from slipform.plant.knowledge import embed
+
+    embed.load_encoder()
+    capfd.readouterr()  # whatever loading the model said
+    vectors = embed.encode(["a dog on a mat", "a cat"], batch_size=1)
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert capfd.readouterr().err == ""  # a library call inside a planting run: no bar of its own
+    assert embed.encode([]).shape == (0, 384)
+
+
 def test_word_vectors_embed_the_missing_words_once_and_save_them(tmp_path, monkeypatch):
     import numpy as np
 

@@ -462,6 +462,8 @@ def test_a_word_that_is_no_thing_changes_itself(plant, nlp):
 def test_route_a_changes_the_anchors_attribute_when_no_thing_exchanges_with_it(plant, nlp):
     made_text, made = _route(plant, nlp, "A red car on a street.", "car", "A", None)
     assert made_text == "A green car on a street." and (made.target, made.edit, made.role) == ("red", "replace", "A")
+    made_text, made = _route(plant, nlp, "A red car next to a white truck.", "car", "A", None)  # the exchange first
+    assert made_text == "A white car next to a red truck." and (made.target, made.edit, made.role) == ("red", "swap", "A")
 
 
 # -- the dispatcher (routes/__init__.py): which edit each pass makes

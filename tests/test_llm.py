@@ -171,6 +171,26 @@ def test_lm_scorer_batches_without_changing_scores(tiny_causal_lm):
     assert diff == pytest.approx(batched[1] - batched[0], abs=1e-3)
 
 
+def test_lm_scorer_pads_with_the_end_token_when_the_tokenizer_has_no_pad(tmp_path, tiny_causal_lm):
+    import shutil
+
+    import transformers
+
+    from slipform.plant.knowledge.lmscore import LMScorer
+
+    path = tmp_path / "no-pad"
+    shutil.copytree(tiny_causal_lm, path)
+    fast = transformers.PreTrainedTokenizerFast.from_pretrained(tiny_causal_lm)
+    fast.pad_token = None  # as GPT-2's and many GGUF tokenizers ship
+    fast.save_pretrained(path)
+    assert transformers.AutoTokenizer.from_pretrained(path).pad_token is None
+    scorer = LMScorer(str(path), device="cpu", batch_size=2)
+    assert scorer.tokenizer.pad_token == "<eos>"
+    texts = ["a dog runs on the beach .", "a cat sits"]
+    alone = [LMScorer(str(tiny_causal_lm), device="cpu", batch_size=1).logprob([t])[0] for t in texts]
+    assert scorer.logprob(texts) == pytest.approx(alone, abs=1e-4)
+
+
 def test_lm_score_recorded_and_used_as_a_floor(tmp_path, tiny_causal_lm):
     src = tmp_path / "c.txt"
     src.write_text("A horse grazing in a field.\nA man riding a bicycle down the street.\n")

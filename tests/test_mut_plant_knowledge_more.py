@@ -319,3 +319,15 @@ def test_kind_of_names_a_lemmas_kind():
 
     assert (kind_of("dog"), kind_of("hot dog"), kind_of("polar bear")) == ("pet", "fast food", "wild animal")
     assert kind_of("dogs") is None and kind_of("zorblax") is None  # a lemma, not an inflected form
+
+
+def test_a_two_word_thing_and_a_relative_clauses_passive_subject(nlp):
+    from slipform.plant.knowledge.relations import thing, verb_slots
+
+    doc = nlp("A stop sign near a tennis racket.")
+    assert [thing(t) for t in doc if t.text in ("sign", "racket")] == ["stop sign", "tennis racket"]
+    doc = nlp("A cake that was cut by a woman.")
+    cut = next(t for t in doc if t.text == "cut")
+    assert verb_slots(cut) == []  # "that" is its subject: the cake is not named as a doer
+    doc = nlp("A man riding a horse.")
+    assert verb_slots(next(t for t in doc if t.text == "riding")) == ["dobj<horse", "nsubj<man"]

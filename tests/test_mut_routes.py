@@ -183,6 +183,8 @@ def test_the_arguments_of_a_things_relations(plant, nlp):
     assert _args(plant, doc, n["cat"]) == [("on", "mat", None)]  # a preposition of the noun itself
     doc, n = _nouns(nlp, "A man petting Max.")
     assert _args(plant, doc, n["man"]) == [("petting", "Max", "petting")]  # a named object
+    doc, n = _nouns(nlp, "A dog that is chasing a cat.")
+    assert _args(plant, doc, n["dog"]) == [("chasing", "cat", "chasing")]  # a relative clause
 
 
 def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
@@ -196,6 +198,7 @@ def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
 
     assert bound("A dog biting a man's hand.", "man")  # the possessor
     assert bound("A dog biting a man's hand.", "hand")  # and what it owns
+    assert bound("A dog biting the man and woman's shoes.", "woman")  # a possessor's conjunct
     assert bound("A dog chasing a cop car.", "car")  # a compound the lexicon does not rate whole
     assert not bound("A dog chasing a police car.", "car")  # "police car" is one rated thing
     assert not bound("A cat on a mat.", "mat")
@@ -229,6 +232,7 @@ def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
     ("A young man next to a car.", "man", "car", False),  # "a young car"
     ("An elderly woman near a bench.", "woman", "bench", False),
     ("An old man next to a horse.", "man", "horse", True),
+    ("An old man next to a car.", "man", "car", False),
     ("A young man next to a woman.", "man", "woman", True),
     ("A little girl next to a woman.", "girl", "woman", False),  # "a little woman": a child's words
     ("A little girl next to a boy.", "girl", "boy", True),

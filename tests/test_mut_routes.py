@@ -257,6 +257,13 @@ def test_what_a_caption_says_of_a_thing(nlp):
     assert _context(n["dog"]) == {"acl:sit", "sit>nsubj"}  # a participle said of it
     doc, n = _nouns(nlp, "A man next to a woman.")
     assert _context(n["woman"]) == {"to>pobj"} and _context(n["woman"], n["man"]) == frozenset()
+    doc, n = _nouns(nlp, "A man's dog next to two police cars.")  # its owner, its count and its name
+    assert _context(n["dog"]) == {"poss:man"} and _context(n["cars"]) == {"to>pobj", "compound:police", "nummod:two"}
+    from slipform.plant.lexical.routes.exchange import _modifiers
+
+    assert _modifiers(n["cars"]) == {"compound:police", "nummod:two"}
+    doc, n = _nouns(nlp, "A cup full of coffee next to a plate.")
+    assert _governed_by(n["coffee"], n["cup"])  # through the adjective that takes the preposition
     doc, n = _nouns(nlp, "A plate of food next to a cup of coffee.")
     assert _governed_by(n["cup"], n["plate"]) and not _governed_by(n["plate"], n["cup"])
     assert _context(n["cup"], n["plate"]) == {"of>coffee"}  # not the relation that links the two

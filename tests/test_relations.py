@@ -75,6 +75,8 @@ def test_the_rule_by_hand():
     assert not m.blended(RelationModel({"throw>dobj": Counter(kite=3)})).refuses("throw>dobj", "frisbee", "kite", peers)
     # a thing named this rarely is not judged: no replacement (8 uses are needed)
     assert m.known("kite") and not m.known("volleyball")
+    once = RelationModel({"fly>dobj": Counter(kite=1)}, min_known=1)
+    assert once.known("kite") and not once.known("volleyball")  # never named at all: not known, at any bound
 
 
 def test_the_shipped_prior_knows_what_real_captions_do():

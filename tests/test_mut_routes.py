@@ -279,6 +279,31 @@ def test_what_a_caption_says_of_a_thing(nlp):
     assert _pobj(doc[3]).text == "Toyota"  # a name is a thing too
 
 
+@pytest.mark.parametrize("text,a,b,relation,verb,is_verb,ok", [
+    ("A man hugging a woman.", "man", "woman", "hug", "hugging", True, False),  # says the same exchanged
+    ("A plate holding a cup.", "plate", "cup", "hold", "holding", True, False),  # things do nothing
+    ("A dog chasing a man.", "dog", "man", "chase", "chasing", True, True),  # a verb people and animals share
+    ("A man feeding a giraffe.", "man", "giraffe", "feed", "feeding", True, False),  # one they do not
+    ("A dog holding a cat.", "dog", "cat", "hold", "holding", True, False),  # hands
+    ("A dog chasing a cat.", "dog", "cat", "chase", "chasing", True, True),
+    ("A woman holding a child.", "woman", "child", "hold", "holding", True, False),  # a child holding a woman
+    ("A man holding a woman.", "man", "woman", "hold", "holding", True, True),
+    ("A dog next to a cat.", "dog", "cat", "next to", None, False, False),  # the same after the exchange
+    ("A man sitting behind a car.", "man", "car", "behind", "sitting", False, False),  # a car sitting
+    ("A man sitting behind a woman.", "man", "woman", "behind", "sitting", False, True),
+    ("A dog behind a cat.", "dog", "cat", "behind", None, False, True),
+    ("A dog behind a car.", "dog", "car", "behind", None, False, False),  # one of them animate
+    ("A car behind a truck.", "car", "truck", "behind", None, False, True),  # things of one scale
+    ("A car behind a cup.", "car", "cup", "behind", None, False, False),
+])
+def test_which_exchanges_around_a_relation_are_plausible(nlp, text, a, b, relation, verb, is_verb, ok):
+    from slipform.plant.lexical.routes.exchange import _plausible
+
+    doc = nlp(text)
+    t = {w.text: w for w in doc}
+    assert _plausible(t[a], t[b], relation, t[verb] if verb else None, is_verb) is ok
+
+
 def test_two_drawn_shapes_exchange_above_and_below(nlp):
     from slipform.plant.lexical.routes.exchange import _plausible
 
@@ -301,6 +326,10 @@ def test_things_of_one_exchange_group_rebind(nlp):
     assert _rebinds(n["dog"], n["cat"])  # two animals
     _, n = _nouns(nlp, "A man next to a woman.")
     assert not _rebinds(n["man"], n["woman"])  # the caption says nothing of either but the relation between them
+    for text, ok in [("A black dog and a white cat.", True), ("A black dog and a cat.", False),
+                     ("A black dog and a black cat.", False), ("A dog and a cat.", False)]:
+        _, n = _nouns(nlp, text)  # a list says the same of each unless each has its own words
+        assert _rebinds(n["dog"], n["cat"]) is ok and _rebinds(n["cat"], n["dog"]) is ok, text
 
 
 def test_the_slot_counts_refuse_an_unseen_thing_only_by_their_expected_count(nlp):

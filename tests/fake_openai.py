@@ -49,6 +49,10 @@ class FakeChat:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.auth.append(self.headers.get("Authorization"))
+                if [m.get("role") for m in body["messages"]] != ["system", "user"]:
+                    self.send_response(400)  # as a real endpoint answers an unknown role
+                    self.end_headers()
+                    return
                 prompt = body["messages"][-1]["content"]
                 caption = re.search(r"Caption: (.*)\n", prompt).group(1)
                 role, target = re.search(r'Target (\w+): "(.*)"', prompt).groups()

@@ -45,6 +45,7 @@ def test_the_hf_prompt_goes_through_the_models_chat_template(tiny_causal_lm):  #
     rw = HFRewriter(str(tiny_causal_lm), device="cpu", max_new_tokens=4)
     assert rw.tokenizer.padding_side == "left"
     assert rw.do_sample is False  # greedy decoding by default: a rerun writes the same negatives
+    assert rw.device == "cpu" and next(rw.model.parameters()).device.type == "cpu"
     assert rw._text("P") == f"{SYSTEM}\n\nP\nNew caption:"  # no chat template: the plain prompt
     rw.tokenizer.chat_template = (
         "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"

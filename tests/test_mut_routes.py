@@ -350,6 +350,12 @@ def test_the_slot_counts_refuse_an_unseen_thing_only_by_their_expected_count(nlp
     busy = RelationModel({"fly>dobj": Counter(kite=6), "near>pobj": Counter(tree=60)})
     assert _refused(SimpleNamespace(_relations=busy), n["kite"], "kite", "tree")  # 6 * 60 / 66 expected, never seen
     assert model.refuses("fly>dobj", "kite", "tree")  # what the replacement rule alone would say
+    rw = SimpleNamespace(_relations=busy)
+    _refused(rw, n["kite"], "kite", "tree")
+    kept = rw._exchange_relations  # the exchange's model is made once per rewriter and kept
+    assert kept.min_share == 2.0 and kept.slots is busy.slots
+    _refused(rw, n["kite"], "kite", "ball")
+    assert rw._exchange_relations is kept
 
 
 def _route(plant, nlp, text, word, route, edit, seed=0, role="O"):

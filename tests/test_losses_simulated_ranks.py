@@ -65,6 +65,7 @@ def test_global_mean_and_sum_take_the_global_value_and_the_local_gradient(rank_o
 def test_global_mean_of_no_rows_anywhere_is_zero(monkeypatch):
     monkeypatch.setattr(dist, "is_initialized", lambda: False)
     assert float(global_mean(torch.tensor(0.0), 0)) == 0.0
+    assert float(global_mean(torch.tensor(3.0), 1)) == 3.0  # one row in all: its own value
 
 
 def test_replicated_divides_the_gradient_of_a_learnable_scalar_by_the_world(rank_one_of_two):

@@ -207,6 +207,10 @@ def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
 def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
     from slipform.plant.lexical.routes.exchange import _can_take, _subject
 
+    for text, verb, subject in [("Max chases a cat.", "chases", "Max"), ("A dog that chases a cat.", "chases", "dog"),
+                                ("There is a dog.", "is", "dog")]:
+        doc = nlp(text)  # a named subject; a relative clause's noun, not its pronoun; a predicate's noun
+        assert _subject(next(t for t in doc if t.text == verb)).text == subject, text
     _, n = _nouns(nlp, "A cake is cut by a woman.")
     doc = n["cake"].doc
     assert _subject(next(t for t in doc if t.text == "cut")).text == "cake"  # the subject of a passive

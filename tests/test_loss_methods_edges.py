@@ -112,6 +112,18 @@ def test_local_scores_default_to_min_max_weights_without_sparsifying():
     assert not torch.allclose(default, local_scores(patches, words, mask, 5.0, "softmax", False))
 
 
+def test_sparsified_local_scores_keep_a_patch_weighted_exactly_one_over_p():
+    # one token [1, 0] against four patches: similarities 0, 1, 4, 4, min-max weights 0, 1/4, 1, 1;
+    # sparsifying drops the weights below 1/P = 1/4 (none here but the zero), so the second patch stays
+    words = torch.tensor([[[1.0, 0.0]]])
+    patches = torch.tensor([[[0.0, 1.0], [1.0, 5.0], [4.0, 0.0], [4.0, 0.0]]])
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    pooled = torch.tensor([0.25 * 1.0 + 4.0 + 4.0, 0.25 * 5.0])
+    expected = 5.0 * float(pooled[0] / pooled.norm())
+    assert float(local_scores(patches, words, mask, 5.0, "minmax", True)[0]) == pytest.approx(expected, rel=1e-5)
+    assert expected < 4.99  # the kept patch turns the pooled vector away from the token
+
+
 def test_cement_siglip_without_concreteness_uses_the_default_rating_for_every_negative():
     img, txt, hard, mask, *_ = _batch()
     loss = build_loss(LossConfig("cement_siglip", margin_min=0.05, margin_max=0.3, default_concreteness=4.0))

@@ -189,3 +189,33 @@ def test_the_global_form_without_a_usable_edited_image_adds_nothing():
     out = loss(img, txt, 5.0, hard, mask, None, neg, torch.zeros(4, dtype=torch.bool))
     assert float(out["loss_image_negatives"]) == 0.0
     torch.testing.assert_close(out["loss"], plain["loss"], rtol=0, atol=0)
+
+
+@pytest.fixture
+def rank_one_of_three(monkeypatch):
+    def all_gather(parts, tensor):
+        for i, part in enumerate(parts):  # rank i's tensor: this rank's plus i - 1 (the booleans all true)
+            part.copy_(tensor if i == 1 else torch.ones_like(tensor) if tensor.dtype == torch.bool else tensor + i - 1)
+
+    def all_reduce(tensor):
+        tensor.mul_(3)
+
+    for name, value in (("is_available", lambda: True), ("is_initialized", lambda: True), ("get_rank", lambda: 1),
+                        ("get_world_size", lambda: 3), ("all_gather", all_gather), ("all_reduce", all_reduce)):
+        monkeypatch.setattr(dist, name, value)
+
+
+def test_each_rank_marks_its_own_rows_negatives_in_the_gathered_columns(rank_one_of_three):
+    """Rank 1 of 3, two rows of two negatives each: row r's own negatives are the gathered columns
+    (2 + r) * 2 and (2 + r) * 2 + 1, in the local form (its rows) and in the global one (all rows)."""
+    from slipform.losses import ContrastiveLoss, LossConfig
+
+    g = torch.Generator().manual_seed(0)
+    img, txt, hard = torch.randn(2, 4, generator=g), torch.randn(2, 4, generator=g), torch.randn(2, 2, 4, generator=g)
+    mask = torch.tensor([[True, False], [True, True]])
+    logits, _, own = ContrastiveLoss(LossConfig("negclip")).get_logits(img, txt, 5.0, hard, mask)
+    assert logits.shape == (2, 6 + 12) and own.shape == (2, 12)
+    assert own.nonzero().tolist() == [[0, 4], [1, 6], [1, 7]]  # the masked negative is no one's
+    _, _, own = ContrastiveLoss(LossConfig("negclip"), local_rows=False).get_logits(img, txt, 5.0, hard, mask)
+    assert own.shape == (6, 12)  # every gathered row; the other ranks' masks gathered as all true
+    assert own.nonzero().tolist() == [[r, c] for r in range(6) for c in (2 * r, 2 * r + 1) if (r, c) != (2, 5)]

@@ -379,6 +379,24 @@ def test_people_of_two_genders_are_not_exchanged_under_a_gendered_pronoun(plant,
     assert negative == "A man standing behind a boy with his dog."  # two of one gender: "his" still fits
 
 
+@pytest.mark.parametrize("text,word,negative", [
+    ("A car behind a truck.", "car", "A truck behind a car."),  # two things of one scale, the slot counts asked
+    ("A truck parked behind a car.", "truck", "A car parked behind a truck."),
+    ("A cup to the left of a plate.", "cup", "A plate to the left of a cup."),
+    ("A bus in front of a car.", "bus", "A car in front of a bus."),
+    ("A dog to the right of a cat.", "dog", "A cat to the right of a dog."),
+    # "his" is the man's wherever the car and the truck stand: a pronoun matters only for people
+    ("A man and his dog near a car behind a truck.", "car", "A man and his dog near a truck behind a car."),
+    ("A dog next to a dog.", "dog", None),
+])
+def test_two_arguments_of_a_place_exchange(plant, nlp, text, word, negative):
+    for seed in (0, 1):
+        made = _route(plant, nlp, text, word, "R", "swap", seed)
+        assert (made and made[0]) == negative, seed
+        if made:
+            assert (made[1].edit, made[1].role, made[1].target) == ("swap", "R", word)
+
+
 def test_a_thing_mentioned_again_is_not_exchanged(plant, nlp):
     negative, made = _route(plant, nlp, "A dog chasing a cat next to another cat.", "dog", "R", "swap")
     assert negative == "A cat chasing a dog next to another cat." and (made.edit, made.role) == ("swap", "R")

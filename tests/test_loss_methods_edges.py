@@ -177,3 +177,13 @@ def test_degla_kl_distillation_moves_the_logit_scale_through_the_student_only():
     target = 6.0 * t_img @ t_txt.T
     ((kl(target, ref_scale * img @ txt.T) + kl(target.T, ref_scale * txt @ img.T)) / 2).backward()
     torch.testing.assert_close(scale.grad, ref_scale.grad)
+
+
+def test_cement_siglip_refuses_the_calibrated_margin_with_the_schedules_it_takes():
+    from slipform.losses import LossConfig
+    from slipform.losses.siglip import CementSigLipLoss, SigLipLoss
+
+    with pytest.raises(ValueError, match=r"^loss 'cement_siglip': the calibrated margin is built for 'cement' only; "
+                                         r"use --margin-schedule linear, inverse or static$"):
+        CementSigLipLoss(LossConfig("cement", schedule="calibrated"))
+    assert SigLipLoss(LossConfig("clip", schedule="calibrated")).name == "siglip"  # no margin: nothing to refuse

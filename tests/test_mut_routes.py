@@ -566,6 +566,31 @@ def test_the_last_resort_keeps_a_contrast_no_photo_settles_for_last(plant, nlp):
     assert negative == "A man lying on a bench." and (made.target, made.role) == ("sitting", "R")
 
 
+class _Drawn(random.Random):
+    """A generator whose ``random()`` is fixed (``shuffle`` and the rest as a seeded one)."""
+
+    def __init__(self, x):
+        super().__init__(0)
+        self.x = x
+
+    def random(self):
+        return self.x
+
+
+def test_the_last_resort_takes_a_shared_contrast_by_its_draw(plant, nlp):
+    """"behind" is shared by many relations (SHARED_CONTRASTS 0.08): the last resort takes it with
+    probability LAST_RESORT_DRAW * 0.08 = 0.32, a draw below that and not one above."""
+    doc = nlp("A dog in front of a house.")
+    anchor, cands = _anchor(plant, doc, "dog")
+
+    def made(x):
+        edit = route_edit(plant.backend.rewriter, doc, Routed(anchor, "R", tuple(cands), "last"), _Drawn(x))
+        return None if edit is None else apply_edits(doc, list(edit.rewrite.edits))
+
+    assert made(0.31) == "A dog behind a house." and made(0.0) == "A dog behind a house."
+    assert made(0.33) is None and made(0.9) is None
+
+
 def test_a_team_is_a_thing_a_relation_may_place(plant, nlp):
     from slipform.plant.lexical.routes.relation import _thing_relation
 

@@ -526,9 +526,18 @@ def test_a_word_that_is_no_thing_changes_itself(plant, nlp):
     assert (made.target, made.edit, made.role) == ("red", "replace", "A")
     made_text, made = _route(plant, nlp, "A cat sitting on a mat.", "sitting", "R", "target", role="R")
     assert made_text == "A cat lying on a mat." and (made.target, made.edit, made.role) == ("sitting", "replace", "R")
+    for seed, negative in [(0, None), (1, None), (2, "A cat under a mat.")]:  # _fair_contrast's draw decides
+        made = _route(plant, nlp, "A cat on a mat.", "on", "R", "target", seed=seed, role="R")
+        assert (made and made[0]) == negative, seed
     # seed 5 draws "walking" first, which _sane refuses on a table: the next draw is taken
     made_text, _ = _route(plant, nlp, "A cat sitting on a table.", "sitting", "R", "target", seed=5, role="R")
     assert made_text == "A cat lying on a table."
+
+
+def test_route_o_replaces_the_anchor(plant, nlp):
+    negative, made = _route(plant, nlp, "A cat on a mat.", "cat", "O", None)
+    assert negative != "A cat on a mat." and negative.endswith(" on a mat.")
+    assert (made.target, made.edit, made.role) == ("cat", "replace", "O")
 
 
 def test_route_a_changes_the_anchors_attribute_when_no_thing_exchanges_with_it(plant, nlp):

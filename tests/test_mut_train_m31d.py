@@ -41,6 +41,19 @@ def _batch(t, rows):
     return t.collate([t.dataset[i] for i in rows])
 
 
+@pytest.mark.parametrize("bad,message", [
+    ({"batch_size": 0}, r"^batch_size, accum_steps and epochs must be >= 1$"),
+    ({"accum_steps": 0}, r"^batch_size, accum_steps and epochs must be >= 1$"),
+    ({"epochs": 0}, r"^batch_size, accum_steps and epochs must be >= 1$"),
+    ({"batch_size": 6, "accum_steps": 4}, r"^batch_size 6 is not a multiple of accum_steps 4: each step splits its "
+                                          r"batch into accum_steps equal micro-batches$"),
+    ({"precision": "fp8"}, r"^precision must be fp32, bf16 or fp16, got 'fp8'$"),
+])
+def test_a_config_out_of_range_is_refused_with_its_reason(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**bad)
+
+
 def test_selection_with_negative_images_is_refused_with_its_reason(data):
     with pytest.raises(ValueError) as err:
         TrainConfig(select=SelectConfig("hardest"), data=DataConfig(data["train"], image_negatives=True))
@@ -277,3 +290,16 @@ def test_the_images_a_run_skips_are_reported_by_reason(tmp_path, start_model):
     pairs = make_pair_data(tmp_path / "data", n=8, missing=2)
     result = _run(tmp_path, pairs, start_model, "skips", batch_size=2).fit()
     assert result["skips"]["counts"] == {"missing image": 2} and result["skipped_images"] == 2
+
+
+def test_the_runs_seed_orders_its_shards(tmp_path, start_model):
+    from test_train_paths import _shards
+
+    spec = _shards(tmp_path, n_shards=4, per_shard=2)
+    orders = {}
+    for seed in (3, 3, 4):
+        t = _trainer(tmp_path, start_model, None, f"s{seed}", seed=seed, batch_size=2, data=DataConfig(spec))
+        assert t.dataset.draw.seed == seed
+        orders.setdefault(seed, []).append([s["url"] for s in t.dataset._shards()])
+    assert orders[3][0] == orders[3][1] and sorted(orders[3][0]) == sorted(orders[4][0])
+    assert orders[4][0] != orders[3][0]  # another seed, another order of the 4 shards (as drawn here)

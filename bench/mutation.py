@@ -443,7 +443,8 @@ GROUPS |= {
 # train.py's accumulation and train_rest groups with this round's tests (the same functions, so the same
 # names and seeded samples); mutmut's normal mode only (a mutant can make the training loop endless)
 GROUPS |= {
-    f"m31d_{name}": Group(GROUPS[name].mutate, (*GROUPS[name].tests, "tests/test_mut_train_m31d.py"),
+    f"m31d_{name}": Group(GROUPS[name].mutate, (*GROUPS[name].tests, "tests/test_mut_train_m31d.py",
+                                                "tests/test_train.py::test_image_negatives_train"),  # a step with images
                           GROUPS[name].functions, timeout_multiplier=4)
     for name in ("accumulation", "train_rest")
 }

@@ -286,6 +286,7 @@ def test_what_a_caption_says_of_a_thing(nlp):
 @pytest.mark.parametrize("text,a,b,relation,verb,is_verb,ok", [
     ("A man hugging a woman.", "man", "woman", "hug", "hugging", True, False),  # says the same exchanged
     ("A plate holding a cup.", "plate", "cup", "hold", "holding", True, False),  # things do nothing
+    ("A man holding an umbrella.", "man", "umbrella", "hold", "holding", True, False),  # nor to people
     ("A dog chasing a man.", "dog", "man", "chase", "chasing", True, True),  # a verb people and animals share
     ("A man feeding a giraffe.", "man", "giraffe", "feed", "feeding", True, False),  # one they do not
     ("A dog holding a cat.", "dog", "cat", "hold", "holding", True, False),  # hands
@@ -299,6 +300,7 @@ def test_what_a_caption_says_of_a_thing(nlp):
     ("A dog behind a car.", "dog", "car", "behind", None, False, False),  # one of them animate
     ("A car behind a truck.", "car", "truck", "behind", None, False, True),  # things of one scale
     ("A car behind a cup.", "car", "cup", "behind", None, False, False),
+    ("A statue behind a fountain.", "statue", "fountain", "behind", None, False, False),  # of no known scale
 ])
 def test_which_exchanges_around_a_relation_are_plausible(nlp, text, a, b, relation, verb, is_verb, ok):
     from slipform.plant.lexical.routes.exchange import _plausible

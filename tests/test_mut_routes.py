@@ -92,6 +92,9 @@ def test_a_colour_outside_the_kinds_table_counts_from_two_sightings_or_three_col
     dog = _tokens(nlp, "A wall near a dog.")["dog"]
     many = SimpleNamespace(_relations=SimpleNamespace(slots={"amod<dog": {"red": 9, "blue": 9, "white": 9}}))
     assert not _colour_attested(many, dog, "red")  # never an animal
+    group = _tokens(nlp, "A group near a wall.")["group"]
+    crowd = SimpleNamespace(_relations=SimpleNamespace(slots={"amod<group": {"red": 9, "blue": 9, "white": 9}}))
+    assert not _colour_attested(crowd, group, "red")  # nor a group, whatever the captions say
 
 
 @pytest.mark.parametrize("text,word,new,fits", [

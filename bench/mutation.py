@@ -444,7 +444,11 @@ GROUPS |= {
 # names and seeded samples); mutmut's normal mode only (a mutant can make the training loop endless)
 GROUPS |= {
     f"m31d_{name}": Group(GROUPS[name].mutate, (*GROUPS[name].tests, "tests/test_mut_train_m31d.py",
-                                                "tests/test_train.py::test_image_negatives_train"),  # a step with images
+                                                # test_train.py's fast runs: a step with images, the AdamW
+                                                # groups, the log's keys
+                                                "tests/test_train.py::test_image_negatives_train",
+                                                "tests/test_train.py::test_cosine_schedule_and_param_groups",
+                                                "tests/test_train.py::test_a_short_run_logs_what_the_issue_asks"),
                           GROUPS[name].functions, timeout_multiplier=4)
     for name in ("accumulation", "train_rest")
 }

@@ -3,6 +3,7 @@ and train_rest groups left unpinned (branch m31d). Each step is checked against 
 hand from the same model's features, on the tiny open_clip model and real (drawn) images."""
 
 import copy
+import json
 
 import pytest
 import torch
@@ -303,3 +304,12 @@ def test_the_runs_seed_orders_its_shards(tmp_path, start_model):
         orders.setdefault(seed, []).append([s["url"] for s in t.dataset._shards()])
     assert orders[3][0] == orders[3][1] and sorted(orders[3][0]) == sorted(orders[4][0])
     assert orders[4][0] != orders[3][0]  # another seed, another order of the 4 shards (as drawn here)
+
+
+def test_the_progress_bar_shows_the_epoch_and_the_loss(tmp_path, start_model, data, capfd):
+    t = _trainer(tmp_path, start_model, data, lr=1e-3, progress=True, log_every=1)
+    t.fit()
+    err = capfd.readouterr().err
+    assert "train" in err and "epoch=1/1" in err and "loss=" in err and " 4/4 " in err  # 16 pairs, batches of 4
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(r["samples_per_s"] > 0 for r in rows)

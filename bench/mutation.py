@@ -448,7 +448,9 @@ GROUPS |= {
                                                 # groups, the log's keys
                                                 "tests/test_train.py::test_image_negatives_train",
                                                 "tests/test_train.py::test_cosine_schedule_and_param_groups",
-                                                "tests/test_train.py::test_a_short_run_logs_what_the_issue_asks"),
+                                                "tests/test_train.py::test_a_short_run_logs_what_the_issue_asks",
+                                                "tests/test_train.py::test_a_crashed_run_resumes_and_trains_only_the_remaining_steps",
+                                                "tests/test_select.py::test_training_with_hardest_of_k_logs_routes_and_bins"),
                           GROUPS[name].functions, timeout_multiplier=4)
     for name in ("accumulation", "train_rest")
 }

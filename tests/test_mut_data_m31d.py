@@ -83,6 +83,15 @@ def test_a_side_car_replaces_the_shards_negatives_in_the_stream(tmp_path):
     assert items["shard 0 sample a"]["negative"] is None  # keyed, not in the side-car: no negative
 
 
+def test_shards_hand_over_k_candidates_for_the_trainers_choice(tmp_path):
+    urls = _shards(tmp_path, n_shards=1)
+    items = list(ShardDataset(urls, _size, seed=0, candidates=3))
+    assert items and all(len(x["candidates"]) == 3 and x["negative"] is None for x in items)
+    for x in items:  # drawn without replacement among the sample's own six
+        texts = [text for text, _, _ in x["candidates"]]
+        assert len(set(texts)) == 3 and all(t.startswith("neg 0") for t in texts)
+
+
 def test_each_samples_draw_is_keyed_by_its_shard_and_key(tmp_path):
     """Samples with the same key in different shards draw their negative with their own random
     stream: random.Random(_seed(seed, epoch, _seed(url, key))).choice(negatives)."""

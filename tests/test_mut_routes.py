@@ -205,6 +205,7 @@ def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
     assert bound("A dog chasing a cop car.", "car")  # a compound the lexicon does not rate whole
     assert not bound("A dog chasing a police car.", "car")  # "police car" is one rated thing
     assert not bound("A cat on a mat.", "mat")
+    assert bound("A man walking a dog this morning.", "morning")  # a time, not a thing
 
 
 def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
@@ -264,6 +265,8 @@ def test_what_a_caption_says_of_a_thing(nlp):
     assert _context(n["dog"]) == {"acl:sit", "sit>nsubj"}  # a participle said of it
     doc, n = _nouns(nlp, "A man next to a woman.")
     assert _context(n["woman"]) == {"to>pobj"} and _context(n["woman"], n["man"]) == frozenset()
+    doc, n = _nouns(nlp, "A dog beside a cat.")  # the relation to the other thing is left out
+    assert _context(n["dog"]) == {"beside>cat"} and _context(n["dog"], n["cat"]) == frozenset()
     doc, n = _nouns(nlp, "A man's dog next to two police cars.")  # its owner, its count and its name
     assert _context(n["dog"]) == {"poss:man"} and _context(n["cars"]) == {"to>pobj", "compound:police", "nummod:two"}
     from slipform.plant.lexical.routes.exchange import _modifiers

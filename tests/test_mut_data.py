@@ -142,3 +142,7 @@ def test_an_unreadable_row_is_skipped_by_kind_with_its_reason_and_negclip_is_rea
     tsv.write_text("title\tfilepath\tneg_caption\na dog\td.jpg\t['a cat']\n", encoding="utf-8")
     (s,) = read_samples(DataConfig(str(tsv), format="negclip"))
     assert (s.caption, s.image, s.negatives[0][0]) == ("a dog", "d.jpg", "a cat")
+    for name in ("negclip.tsv", "negclip.csv"):  # NegCLIP's own files: tab-separated whatever the suffix
+        (tmp_path / name).write_text(tsv.read_text(encoding="utf-8"), encoding="utf-8")
+        (s,) = read_samples(DataConfig(str(tmp_path / name)))
+        assert (s.caption, s.negatives[0][0]) == ("a dog", "a cat"), name

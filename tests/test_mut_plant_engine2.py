@@ -294,13 +294,31 @@ def test_a_files_run_logs_at_most_max_messages_warnings_then_counts_the_rest(tmp
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    logs: list[str] = []
-    summary = plant_file([str(src)], tmp_path / "out", PlantConfig(backend="lazy"), progress=False, max_messages=1,
-                         log=logs.append)
-    assert summary.skipped["sample without caption"] == 3 and summary.negatives == 1
-    warnings = [m for m in logs if m.startswith("warning:")]
-    assert len(warnings) == 2 and "k0" in warnings[0]
-    assert warnings[1].startswith("warning: 2 more input problems not shown; see ")
+    for shown in (1, 2):
+        logs: list[str] = []
+        summary = plant_file([str(src)], tmp_path / f"out{shown}", PlantConfig(backend="lazy"), progress=False,
+                             max_messages=shown, log=logs.append)
+        assert summary.skipped["sample without caption"] == 3 and summary.negatives == 1
+        warnings = [m for m in logs if m.startswith("warning:")]
+        assert len(warnings) == shown + 1 and "k0" in warnings[0] and (shown == 1 or "k1" in warnings[1])
+        assert warnings[-1] == (f"warning: {3 - shown} more input problems not shown; "
+                                f"see {tmp_path / f'out{shown}'}/*.skipped.jsonl")
+
+
+def test_what_names_shard_files_rather_than_one_caption_file(tmp_path):
+    from pathlib import Path
+
+    from slipform.plant.engine.files import FileShard, files_key, is_shard_input
+
+    for spec in ("a.tar", "d/{000..001}.tar", "a.tar,b.tar", "a.tar::b.tar", "pipe:cat a.tar", Path("a.parquet"),
+                 "a.tar,notes.txt"):  # the first input decides; plan_files then refuses the mix by name
+        assert is_shard_input(spec), spec
+    for spec in ("captions.jsonl", "notes.txt", "a.txt,b.txt"):
+        assert not is_shard_input(spec), spec
+    assert is_shard_input("captions.jsonl", "wds") and not is_shard_input("a.tar", "jsonl")
+    # a remote shard is named by its URL, never looked up on this disk
+    remote = [FileShard(0, 1, "https://host/data/00000.tar", "wds", "00000")]
+    assert files_key(remote, "x") == files_key(remote, "x") != files_key(remote, "y")
 
 
 def test_shard_files_changed_since_a_run_are_refused_on_rerun(tmp_path, lazy_backend):

@@ -420,3 +420,32 @@ def test_the_shards_vocabulary_is_cached_per_sample_size(tmp_path, monkeypatch, 
     shard_vocabulary(plan, ShardColumns(), PlantConfig())
     shard_vocabulary(plan, ShardColumns(), PlantConfig(vocab_sample=2))  # the first two captions only
     assert len(list((tmp_path / "cache").glob("vocab3-files-*.json"))) == 2
+
+
+def test_shard_files_read_the_columns_asked_for(tmp_path, lazy_backend):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from slipform.plant import PlantConfig, plant_file
+    from slipform.text.shards import ShardColumns
+
+    path = tmp_path / "in" / "00000.parquet"
+    path.parent.mkdir()
+    pq.write_table(pa.table({"uid": ["u1", "u2"], "text": ["A dog on a beach.", "A cat in a car."]}), path)
+    plant_file([str(path)], tmp_path / "out", PlantConfig(backend="lazy"), progress=False,
+               columns=ShardColumns(caption_col="text", key_col="uid"))
+    ids = {json.loads(x)["id"] for name in ("00000.jsonl", "00000.skipped.jsonl")
+           for x in (tmp_path / "out" / name).read_text().splitlines()}
+    assert ids == {"u1", "u2"}  # every row read by its key column, planted or skipped
+
+
+def test_a_rerun_reading_the_file_in_another_format_is_refused(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    src = tmp_path / "c.txt"
+    src.write_text("A dog on a beach.\nA cat in a car.\n")
+    plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="lazy"), progress=False, fmt="txt")
+    with pytest.raises(ValueError, match="was planted from another input file"):
+        plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="lazy"), progress=False, fmt="csv")

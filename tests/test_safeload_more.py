@@ -85,3 +85,20 @@ def test_a_hand_written_pickle_that_builds_by_inst(tmp_path):
     assert refused_object("", path) == SYSTEM
     with pytest.raises(UntrustedFileError, match=SYSTEM):
         load_tensors(path)
+
+
+def test_a_pickle_that_is_one_foreign_global_names_it(tmp_path):
+    import argparse
+
+    for protocol in (2, 4):  # GLOBAL, and STACK_GLOBAL with exactly its two names on the stack
+        path = tmp_path / f"class{protocol}.pkl"
+        path.write_bytes(pickle.dumps(argparse.Namespace, protocol=protocol))
+        assert refused_object("", path) == "argparse.Namespace", protocol
+
+
+def test_an_empty_checkpoint_is_called_empty(tmp_path):
+    path = tmp_path / "empty.pt"
+    path.write_bytes(b"")
+    with pytest.raises(CorruptFileError) as err:
+        load_tensors(path)
+    assert f"{path}: cannot read this checkpoint (empty, 0 bytes: " in str(err.value)

@@ -313,3 +313,10 @@ def test_the_progress_bar_shows_the_epoch_and_the_loss(tmp_path, start_model, da
     assert "train" in err and "epoch=1/1" in err and "loss=" in err and " 4/4 " in err  # 16 pairs, batches of 4
     rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all(r["samples_per_s"] > 0 for r in rows)
+    # the same rows in TensorBoard, each finite number a scalar at its step
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    events = accumulator.EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    losses = events.Scalars("loss")
+    assert [e.step for e in losses] == [r["step"] for r in rows]
+    assert [e.value for e in losses] == pytest.approx([r["loss"] for r in rows], rel=1e-6)

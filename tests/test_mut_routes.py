@@ -138,6 +138,16 @@ def test_two_things_exchange_their_attributes(plant, nlp, text, word, negative, 
     assert (made.rewrite.replacement, made.rewrite.target_key, made.rewrite.replacement_key) == (new, old, new)
 
 
+def test_no_exchange_of_postures_nor_between_two_of_a_kind(plant, nlp):
+    from slipform.plant.lexical.routes.attribute import _family, _same
+
+    doc = nlp("A standing man next to a sitting woman.")
+    assert [_family(t) for t in doc if t.dep_ == "amod"] == [None, None]  # a posture is the relation's to change
+    assert _attribute_swap(plant, nlp, "A standing man next to a sitting woman.", "man") is None
+    assert _attribute_swap(plant, nlp, "A gray chair next to a black chair.", "chair") is None  # says the same after
+    assert _same("gray", "silver") and _same("red", "red") and not _same("red", "blue")
+
+
 def test_a_photos_look_is_not_exchanged_with_what_it_shows(plant, nlp):
     assert _attribute_swap(plant, nlp, "A large picture of a small dog.", "dog") is None
     assert _attribute_swap(plant, nlp, "A small photo of a big dog.", "dog") is None
@@ -149,7 +159,7 @@ def test_an_attribute_the_caption_predicates_of_the_anchor(plant, nlp):
     doc = nlp("The car is red.")
     cands = candidates(doc, plant.lexicon)
     anchor = next(c for c in cands if c.text == "car")
-    assert [c.text for c in own_attributes(doc, anchor, cands)] == ["red"]
+    assert own_attributes(doc, anchor, cands) == [next(c for c in cands if c.text == "red")]  # the caption's own, rated
     doc = nlp("A man in a black tie.")  # "black tie" is one rated thing: its colour is no candidate of its own
     cands = candidates(doc, plant.lexicon)
     anchor = next(c for c in cands if c.text == "black tie")
@@ -542,6 +552,17 @@ def test_a_word_that_is_no_thing_changes_itself(plant, nlp):
     # seed 5 draws "walking" first, which _sane refuses on a table: the next draw is taken
     made_text, _ = _route(plant, nlp, "A cat sitting on a table.", "sitting", "R", "target", seed=5, role="R")
     assert made_text == "A cat lying on a table."
+
+
+def test_route_a_never_changes_a_word_into_its_synonym(plant, nlp):
+    for seed in range(4):  # the rewriter draws "new" for "modern": the same thing said, no negative
+        assert _route(plant, nlp, "A modern kitchen with a stove.", "kitchen", "A", None, seed) is None
+
+
+def test_route_r_tries_the_next_relation_word_when_a_contrast_is_unfair(plant, nlp):
+    # seed 1: the contrast drawn for "in front of" is refused; "near" the tree is the next relation word
+    negative, made = _route(plant, nlp, "A dog in front of a house near a tree.", "dog", "R", None, 1)
+    assert negative == "A dog in front of a house far from a tree." and (made.target, made.role) == ("near", "R")
 
 
 def test_route_o_replaces_the_anchor(plant, nlp):

@@ -649,6 +649,8 @@ def test_a_team_is_a_thing_a_relation_may_place(plant, nlp):
     ("A bus next to the team.", "next to", True),  # people rated 3.79: placed because they are people
     ("A cat sitting on chairs.", "on", True),  # a plural needs no determiner
     ("A phone in hand.", "in", False),  # a bare singular is no thing placed ("in hand")
+    ("A dog sitting on its bed.", "on", True),  # a possessive determines it
+    ("On the table.", "On", True),  # a caption that is its relation
 ])
 def test_what_a_preposition_of_place_may_place(plant, nlp, text, word, placed):
     from slipform.plant.lexical.routes.relation import _placed
@@ -674,6 +676,9 @@ def test_a_passives_subject_has_its_verb_as_a_relation_word(plant, nlp):
     cands = candidates(doc, plant.lexicon)
     cake = next(c for c in cands if c.text == "cake")
     assert [w.text for w in relation_words(doc, cake, cands)] == ["cut"]
+    doc = nlp("A dog chases a cat.")  # and an active one's
+    cands = candidates(doc, plant.lexicon)
+    assert [w.text for w in relation_words(doc, next(c for c in cands if c.text == "dog"), cands)] == ["chases"]
 
 
 def test_a_preposition_no_candidate_covers_starts_its_own_relation(nlp):

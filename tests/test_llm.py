@@ -25,6 +25,7 @@ def test_prompt_names_target_role_and_rule():
     ('"A brown cat runs on the beach."', "A brown cat runs on the beach."),
     ("Negative: A brown cat runs on the beach.\nI changed dog.", "A brown cat runs on the beach."),
     ("<think>dog to cat</think>\nA brown cat runs on the beach.", "A brown cat runs on the beach."),
+    ("<think>a</think> or </think>\nA brown cat runs on the beach.", "A brown cat runs on the beach."),  # the last
     ("   ", ""),
 ])
 def test_clean_output(raw, expected):

@@ -449,3 +449,13 @@ def test_a_rerun_reading_the_file_in_another_format_is_refused(tmp_path, lazy_ba
     plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="lazy"), progress=False, fmt="txt")
     with pytest.raises(ValueError, match="was planted from another input file"):
         plant_file(src, tmp_path / "o.jsonl", PlantConfig(backend="lazy"), progress=False, fmt="csv")
+
+
+def test_a_parquet_file_of_no_rows_is_finished_with_empty_outputs(tmp_path, lazy_backend):
+    from slipform.plant import PlantConfig, plant_file
+
+    (empty,) = _parquet(tmp_path / "in", [[]])
+    summary = plant_file([empty], tmp_path / "out", PlantConfig(backend="lazy"), progress=False)
+    assert (summary.read, summary.planted, summary.skipped) == (1, 0, {"empty shard": 1})  # counted, named
+    assert (tmp_path / "out" / "00000.jsonl").read_text() == ""
+    assert (tmp_path / "out" / "00000.done").exists()  # finished: a rerun does not plant it again

@@ -277,6 +277,8 @@ def test_what_a_caption_says_of_a_thing(nlp):
     assert _context(n["woman"]) == {"to>pobj"} and _context(n["woman"], n["man"]) == frozenset()
     doc, n = _nouns(nlp, "A dog beside a cat.")  # the relation to the other thing is left out
     assert _context(n["dog"]) == {"beside>cat"} and _context(n["dog"], n["cat"]) == frozenset()
+    doc, n = _nouns(nlp, "A man behind a woman holding an umbrella.")  # and only that relation
+    assert _context(n["man"], n["woman"]) == {"acl:hold", "hold>nsubj"}
     doc, n = _nouns(nlp, "A man's dog next to two police cars.")  # its owner, its count and its name
     assert _context(n["dog"]) == {"poss:man"} and _context(n["cars"]) == {"to>pobj", "compound:police", "nummod:two"}
     from slipform.plant.lexical.routes.exchange import _modifiers

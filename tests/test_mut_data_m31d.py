@@ -102,3 +102,12 @@ def test_each_samples_draw_is_keyed_by_its_shard_and_key(tmp_path):
         rng = random.Random(_seed(7, 0, _seed(url, "a")))
         negatives = [f"neg {s}a {j}" for j in range(6)]
         assert got[f"shard {s} sample a"] == rng.choice(negatives)
+
+
+def test_a_cut_shard_gives_what_it_holds_and_the_stream_goes_on(tmp_path):
+    urls = _shards(tmp_path, n_shards=2)
+    data = open(urls[0], "rb").read()
+    open(urls[0], "wb").write(data[:len(data) // 2 + 100])  # cut inside a member
+    captions = [x["caption"] for x in ShardDataset(urls, _size, seed=0)]  # webdataset warns; no exception
+    assert {c for c in captions if c.startswith("shard 1")} == {f"shard 1 sample {k}" for k in "abc"}
+    assert len([c for c in captions if c.startswith("shard 0")]) < 3  # the cut shard's whole samples only

@@ -578,6 +578,8 @@ def test_route_a_changes_the_anchors_attribute_when_no_thing_exchanges_with_it(p
     assert made_text == "A green car on a street." and (made.target, made.edit, made.role) == ("red", "replace", "A")
     made_text, made = _route(plant, nlp, "A red car next to a white truck.", "car", "A", None)  # the exchange first
     assert made_text == "A white car next to a red truck." and (made.target, made.edit, made.role) == ("red", "swap", "A")
+    made_text, _ = _route(plant, nlp, "A wooden table with a white plate.", "table", "A", None)  # asks the slot counts
+    assert made_text == "A white table with a wooden plate."
 
 
 # -- the dispatcher (routes/__init__.py): which edit each pass makes

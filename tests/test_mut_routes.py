@@ -160,6 +160,10 @@ def test_an_attribute_the_caption_predicates_of_the_anchor(plant, nlp):
     cands = candidates(doc, plant.lexicon)
     anchor = next(c for c in cands if c.text == "car")
     assert own_attributes(doc, anchor, cands) == [next(c for c in cands if c.text == "red")]  # the caption's own, rated
+    doc = nlp("An orange square next to a blue circle.")  # a colour the tagger reads as a noun before it
+    cands = candidates(doc, plant.lexicon)
+    anchor = next(c for c in cands if c.text == "square")
+    assert [c.text for c in own_attributes(doc, anchor, cands)] == ["orange"]
     doc = nlp("A man in a black tie.")  # "black tie" is one rated thing: its colour is no candidate of its own
     cands = candidates(doc, plant.lexicon)
     anchor = next(c for c in cands if c.text == "black tie")
@@ -213,6 +217,7 @@ def test_a_noun_bound_into_a_name_or_a_possessive(plant, nlp):
     assert bound("A dog biting a man's hand.", "hand")  # and what it owns
     assert bound("A dog biting the man and woman's shoes.", "woman")  # a possessor's conjunct
     assert bound("A dog chasing a cop car.", "car")  # a compound the lexicon does not rate whole
+    assert bound("A dog chasing a cop car.", "cop")  # and its first noun
     assert not bound("A dog chasing a police car.", "car")  # "police car" is one rated thing
     assert not bound("A cat on a mat.", "mat")
     assert bound("A man walking a dog this morning.", "morning")  # a time, not a thing
@@ -268,6 +273,7 @@ def test_what_a_caption_says_of_a_thing(nlp):
     doc, n = _nouns(nlp, "A dog that chases a cat.")
     assert _context(n["dog"]) == {"relcl:chase"} and _context(n["cat"]) == {"chase>dobj"}
     assert [v.text for v in _verbs_of(n["dog"])] == ["chases"]
+    assert [v.text for v in _verbs_of(n["cat"])] == ["chases"]  # the object's verb too
     doc, n = _nouns(nlp, "Two cats chasing a dog.")
     assert [v.text for v in _verbs_of(n["cats"])] == ["chasing"] and _context(n["cats"]) == {"chase>nsubj",
                                                                                              "nummod:two"}

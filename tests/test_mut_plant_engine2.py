@@ -320,7 +320,7 @@ def test_what_names_shard_files_rather_than_one_caption_file(tmp_path):
         assert not is_shard_input(spec), spec
     assert is_shard_input("captions.jsonl", "wds") and not is_shard_input("a.tar", "jsonl")
     # a remote shard is named by its URL, never looked up on this disk
-    for url in ("https://host/data/00000.tar", "pipe:curl -s https://host/data/00000.tar"):
+    for url in ("https://host/data/00000.tar", "pipe:cat /no/such/dir/00000.tar"):
         remote = [FileShard(0, 1, url, "wds", "00000")]
         assert files_key(remote, "x") == files_key(remote, "x") != files_key(remote, "y"), url
 

@@ -116,15 +116,6 @@ def test_which_attribute_may_stand_in_anothers_place(plant, nlp, text, word, new
     assert _attribute_fits(plant.backend.rewriter, doc, tok, new) is fits
 
 
-def _attribute_swap(plant, nlp, text, word):
-    from slipform.plant.lexical.routes.attribute import attribute_swap
-
-    doc = nlp(text)
-    anchor, _ = _anchor(plant, doc, word)
-    made = attribute_swap(plant.backend.rewriter, doc, anchor, random.Random(0))
-    return None if made is None else (apply_edits(doc, list(made.rewrite.edits)), made)
-
-
 @pytest.mark.parametrize("text,word,negative,old,new", [
     ("Two dogs next to three cats.", "dogs", "Three dogs next to two cats.", "two", "three"),  # a count for a count
     ("A wooden table with a white plate.", "table", "A white table with a wooden plate.", "wooden", "white"),  # two families
@@ -132,7 +123,7 @@ def _attribute_swap(plant, nlp, text, word):
     ("A big dog next to a small cat.", "dog", "A small dog next to a big cat.", "big", "small"),  # one dimension
 ])
 def test_two_things_exchange_their_attributes(plant, nlp, text, word, negative, old, new):
-    made_text, made = _attribute_swap(plant, nlp, text, word)
+    made_text, made = _route(plant, nlp, text, word, "A", "swap")
     assert made_text == negative
     assert (made.target.lower(), made.edit, made.role) == (old, "swap", "A")
     assert (made.rewrite.replacement, made.rewrite.target_key, made.rewrite.replacement_key) == (new, old, new)
@@ -143,30 +134,27 @@ def test_no_exchange_of_postures_nor_between_two_of_a_kind(plant, nlp):
 
     doc = nlp("A standing man next to a sitting woman.")
     assert [_family(t) for t in doc if t.dep_ == "amod"] == [None, None]  # a posture is the relation's to change
-    assert _attribute_swap(plant, nlp, "A standing man next to a sitting woman.", "man") is None
-    assert _attribute_swap(plant, nlp, "A gray chair next to a black chair.", "chair") is None  # says the same after
+    assert _route(plant, nlp, "A standing man next to a sitting woman.", "man", "A", "swap") is None
+    assert _route(plant, nlp, "A gray chair next to a black chair.", "chair", "A", "swap") is None  # says the same after
     assert _same("gray", "silver") and _same("red", "red") and not _same("red", "blue")
 
 
 def test_a_photos_look_is_not_exchanged_with_what_it_shows(plant, nlp):
-    assert _attribute_swap(plant, nlp, "A large picture of a small dog.", "dog") is None
-    assert _attribute_swap(plant, nlp, "A small photo of a big dog.", "dog") is None
+    assert _route(plant, nlp, "A large picture of a small dog.", "dog", "A", "swap") is None
+    assert _route(plant, nlp, "A small photo of a big dog.", "dog", "A", "swap") is None
 
 
 def test_an_attribute_the_caption_predicates_of_the_anchor(plant, nlp):
     from slipform.plant.lexical.routes import own_attributes
 
     doc = nlp("The car is red.")
-    cands = candidates(doc, plant.lexicon)
-    anchor = next(c for c in cands if c.text == "car")
+    anchor, cands = _anchor(plant, doc, "car")
     assert own_attributes(doc, anchor, cands) == [next(c for c in cands if c.text == "red")]  # the caption's own, rated
     doc = nlp("An orange square next to a blue circle.")  # a colour the tagger reads as a noun before it
-    cands = candidates(doc, plant.lexicon)
-    anchor = next(c for c in cands if c.text == "square")
-    assert [c.text for c in own_attributes(doc, anchor, cands)] == ["orange"]
+    assert [c.text for c in own_attributes(doc, *_anchor(plant, doc, "square"))] == ["orange"]
     doc = nlp("A man in a black tie.")  # "black tie" is one rated thing: its colour is no candidate of its own
-    cands = candidates(doc, plant.lexicon)
-    anchor = next(c for c in cands if c.text == "black tie")
+    anchor, cands = _anchor(plant, doc, "tie")
+    assert anchor.text == "black tie"
     assert [(c.text, c.start, c.role) for c in own_attributes(doc, anchor, cands)] == [("black", 4, "A")]
 
 
@@ -230,8 +218,7 @@ def test_who_a_participle_is_said_of_and_who_can_hold_whom(nlp):
                                 ("There is a dog.", "is", "dog")]:
         doc = nlp(text)  # a named subject; a relative clause's noun, not its pronoun; a predicate's noun
         assert _subject(next(t for t in doc if t.text == verb)).text == subject, text
-    _, n = _nouns(nlp, "A cake is cut by a woman.")
-    doc = n["cake"].doc
+    doc = nlp("A cake is cut by a woman.")
     assert _subject(next(t for t in doc if t.text == "cut")).text == "cake"  # the subject of a passive
     doc = nlp("A Honda parked next to a van.")
     assert _subject(next(t for t in doc if t.text == "parked")).text == "Honda"  # a name is a thing too

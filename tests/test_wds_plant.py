@@ -194,11 +194,7 @@ def test_a_planted_json_member_keeps_its_words_in_utf8(tmp_path):
     from slipform.plant.engine.files import _TarOut
 
     src = tmp_path / "in.tar"
-    with tarfile.open(src, "w") as tar:
-        for name, data in [("k1.txt", "Un café près d'un chien.".encode()), ("k1.json", b'{"title": "caf\\u00e9"}')]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    write_shard(src, [{"__key__": "k1", "txt": "Un café près d'un chien.", "json": b'{"title": "caf\\u00e9"}'}])
     ((_, sample),) = tar_samples(str(src))
     record = {"id": "k1", "caption": "Un café près d'un chien.", "negative": "Un café près d'un chat.",
               "target": "chien", "replacement": "chat"}
